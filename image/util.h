@@ -1,0 +1,32 @@
+/* Small helpers shared by the tern tool's commands. */
+#ifndef TERN_UTIL_H
+#define TERN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Print "tern: <message>" to stderr. */
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "tern: error: <message>" and exit(2) (usage and input errors). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+
+/* Monotonic time in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Parse a whole decimal number in [min, max]; false on any junk. */
+bool parse_long(const char *s, long min, long max, long *out);
+
+/* A growable argv for building command lines. */
+struct argv_buf {
+    char **v;
+    size_t n, cap;
+};
+void argv_add(struct argv_buf *a, const char *s);
+void argv_addf(struct argv_buf *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void argv_free(struct argv_buf *a);
+
+#endif

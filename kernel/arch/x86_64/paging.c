@@ -1,0 +1,129 @@
+/*
+ * The kernel's final page tables, replacing boot.S's 2 MiB identity maps:
+ *   - kernel image at KERNEL_VBASE with W^X: text read-only and executable,
+ *     rodata read-only NX, data/bss writable NX, stack guard pages absent;
+ *   - the direct map of every region in the memory map, writable NX;
+ *   - nothing at all in the lower half (page 0 included), which is left for
+ *     apps, so a NULL dereference faults.
+ * Page-table pages come from memmap_alloc_early (the page allocator is
+ * initialized after this, over the direct map built here).
+ */
+#include <arch/cpu.h>
+#include <arch/mm.h>
+#include <kern/arch.h>
+#include <kern/boot.h>
+#include <kern/memmap.h>
+#include <kern/panic.h>
+#include <kern/printk.h>
+#include "x86_64.h"
+
+#define PTE_P     (1ULL << 0)
+#define PTE_W     (1ULL << 1)
+#define PTE_PS    (1ULL << 7)
+#define PTE_G     (1ULL << 8)
+#define PTE_NX    (1ULL << 63)
+#define PTE_ADDR  0x000ffffffffff000ULL
+
+/* Early page tables must lie in the boot direct map (first 4 GiB). */
+#define EARLY_LIMIT (4ULL << 30)
+
+#define MAX_GUARDS 16
+static uintptr_t guards[MAX_GUARDS];
+static unsigned nr_guards;
+static uint64_t *pml4;
+static uint64_t pages_4k, pages_2m, mapped_bytes;
+
+extern char _text[], _etext[], _rodata[], _erodata[], _data[], _kernel_end[];
+
+void paging_add_guard(uintptr_t va)
+{
+    BUG_ON(nr_guards == MAX_GUARDS);
+    guards[nr_guards++] = va;
+}
+
+bool paging_is_guard(uintptr_t va)
+{
+    for (unsigned i = 0; i < nr_guards; i++)
+        if (guards[i] == va)
+            return true;
+    return false;
+}
+
+static uint64_t *table_at(uint64_t *table, unsigned idx)
+{
+    if (!(table[idx] & PTE_P)) {
+        paddr_t pa = memmap_alloc_early(PAGE_SIZE, EARLY_LIMIT);
+        table[idx] = pa | PTE_P | PTE_W;
+    }
+    BUG_ON(table[idx] & PTE_PS);
+    return phys_to_virt(table[idx] & PTE_ADDR);
+}
+
+static void map_one(uintptr_t va, paddr_t pa, uint64_t flags, bool large)
+{
+    uint64_t *pdpt = table_at(pml4, (va >> 39) & 511);
+    uint64_t *pd = table_at(pdpt, (va >> 30) & 511);
+    if (large) {
+        pd[(va >> 21) & 511] = pa | flags | PTE_PS;
+        pages_2m++;
+        return;
+    }
+    uint64_t *pt = table_at(pd, (va >> 21) & 511);
+    pt[(va >> 12) & 511] = pa | flags;
+    pages_4k++;
+}
+
+/* Map [va, va+size) to pa, with 2 MiB pages wherever both addresses and the
+ * remaining size allow. */
+static void map_range(uintptr_t va, paddr_t pa, uint64_t size, uint64_t flags)
+{
+    while (size) {
+        bool large = IS_ALIGNED(va, LARGE_PAGE_SIZE) && IS_ALIGNED(pa, LARGE_PAGE_SIZE) &&
+                     size >= LARGE_PAGE_SIZE;
+        uint64_t step = large ? LARGE_PAGE_SIZE : PAGE_SIZE;
+        map_one(va, pa, flags, large);
+        va += step;
+        pa += step;
+        size -= step;
+    }
+}
+
+static void map_kernel(uintptr_t start, uintptr_t end, uint64_t flags)
+{
+    for (uintptr_t va = ALIGN_DOWN(start, PAGE_SIZE); va < ALIGN_UP(end, PAGE_SIZE);
+         va += PAGE_SIZE)
+        if (!paging_is_guard(va))
+            map_one(va, va - KERNEL_VBASE, flags, false);
+}
+
+void arch_paging_init(void)
+{
+    pml4 = phys_to_virt(memmap_alloc_early(PAGE_SIZE, EARLY_LIMIT));
+
+    map_kernel((uintptr_t)_text, (uintptr_t)_etext, PTE_P | PTE_G);
+    map_kernel((uintptr_t)_rodata, (uintptr_t)_erodata, PTE_P | PTE_G | PTE_NX);
+    map_kernel((uintptr_t)_data, (uintptr_t)_kernel_end, PTE_P | PTE_W | PTE_G | PTE_NX);
+
+    /* Memory, not devices: RAM and ACPI regions, plus the first megabyte
+     * (BIOS data where the RSDP may live). "Reserved" regions are often
+     * device windows (MMCONFIG, a 1 TiB HyperTransport hole on AMD hosts)
+     * that want uncached mappings made by their drivers. */
+    for (unsigned i = 0; i < boot_info.nr_regions; i++) {
+        const struct mem_region *r = &boot_info.regions[i];
+        paddr_t start = ALIGN_DOWN(r->start, PAGE_SIZE);
+        paddr_t end = ALIGN_UP(r->end, PAGE_SIZE);
+        if (r->type == MEM_RESERVED || r->type == MEM_UNUSABLE) {
+            if (start >= 1 * MiB)
+                continue;
+            end = MIN(end, 1 * MiB);
+        }
+        map_range(DIRECT_MAP_BASE + start, start, end - start, PTE_P | PTE_W | PTE_NX);
+        mapped_bytes += end - start;
+    }
+
+    write_cr4(read_cr4() | CR4_PGE);
+    write_cr3(virt_to_phys(pml4));
+    pr_info("paging: kernel W^X, direct map of %llu MiB (%llu 2M + %llu 4K pages)\n",
+            (unsigned long long)mapped_bytes / MiB, (unsigned long long)pages_2m,
+            (unsigned long long)pages_4k);
+}

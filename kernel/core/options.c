@@ -1,0 +1,64 @@
+/*
+ * The kernel's command-line options: one table, used for parsing, for
+ * `help` output, and mirrored in docs/cmdline.md.
+ */
+#include <kern/boot.h>
+#include <kern/options.h>
+#include <kern/panic.h>
+#include <kern/printk.h>
+#include <kern/string.h>
+
+struct kernel_options kopt = {
+    .loglevel = LOG_DEFAULT,
+    .exit_status = 0,
+};
+
+static const struct cmdline_option options[] = {
+    { "loglevel", CMDLINE_INT, &kopt.loglevel, 0, 7, NULL,
+      "console log level: 0 emergencies only .. 7 debug (default 6)" },
+    { "quiet", CMDLINE_FLAG, &kopt.quiet, 0, 0, NULL,
+      "print warnings and errors only (loglevel=4)" },
+    { "help", CMDLINE_FLAG, &kopt.help, 0, 0, NULL,
+      "list the options and built-in tests, then exit" },
+    { "ktest", CMDLINE_STRING, &kopt.ktest, 0, 0, NULL,
+      "run a built-in kernel test once ready (see `help`)" },
+    { "exit", CMDLINE_INT, &kopt.exit_status, 0, 255, NULL,
+      "exit status when no app is run (default 0)" },
+};
+
+/* The parser works in place; keep the original for messages. */
+static char parse_buf[BOOT_CMDLINE_MAX];
+
+void options_parse(void)
+{
+    char err[160];
+
+    strlcpy(parse_buf, boot_info.cmdline, sizeof(parse_buf));
+    if (boot_info.cmdline_truncated) {
+        pr_err("command line: longer than %d bytes\n", BOOT_CMDLINE_MAX - 1);
+        kernel_exit(EXIT_USAGE);
+    }
+    if (cmdline_parse(parse_buf, options, ARRAY_SIZE(options), &kopt.app,
+                      err, sizeof(err)) < 0) {
+        pr_err("command line: %s\n", err);
+        pr_err("command line was: \"%s\" (boot with `help` for the options)\n",
+               boot_info.cmdline);
+        kernel_exit(EXIT_USAGE);
+    }
+    if (kopt.quiet && kopt.loglevel == LOG_DEFAULT)
+        kopt.loglevel = LOG_WARNING;
+    printk_set_level((int)kopt.loglevel);
+}
+
+void options_print_help(void);
+void options_print_help(void)
+{
+    console_printf("kernel command line: option... [-- app arguments]\n");
+    for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+        const struct cmdline_option *o = &options[i];
+        const char *form = o->type == CMDLINE_FLAG ? "" :
+                           o->type == CMDLINE_INT ? "=N" : "=VALUE";
+        console_printf("  %s%-*s %s\n", o->name, (int)(14 - strlen(o->name)),
+                       form, o->help);
+    }
+}

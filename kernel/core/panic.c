@@ -1,0 +1,39 @@
+/*
+ * The two ways the kernel ends: kernel_exit (clean, with a status) and
+ * panic (a bug: message, backtrace, EXIT_PANIC).
+ *
+ * The last console line is always "tern-exit: status=N". Launchers (tern
+ * run, the tests) read the status from it, because not every hypervisor can
+ * pass a full exit status out of the VM.
+ */
+#include <kern/arch.h>
+#include <kern/backtrace.h>
+#include <kern/panic.h>
+#include <kern/platform.h>
+#include <kern/printf.h>
+#include <kern/printk.h>
+
+void kernel_exit(int status)
+{
+    console_printf("tern-exit: status=%d\n", status);
+    platform_exit(status);
+}
+
+void panic(const char *fmt, ...)
+{
+    static int panicking;
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* A panic while panicking (say, the backtrace faults) must not loop. */
+    if (panicking++) {
+        console_printf("nested panic: %s\n", msg);
+        kernel_exit(EXIT_PANIC);
+    }
+    pr_emerg("KERNEL PANIC: %s\n", msg);
+    backtrace_here();
+    kernel_exit(EXIT_PANIC);
+}

@@ -1,0 +1,32 @@
+/* What an architecture (kernel/arch/<arch>) provides to the portable core. */
+#ifndef KERN_ARCH_H
+#define KERN_ARCH_H
+
+#include <kern/types.h>
+
+extern const char *const arch_name;
+
+/* Descriptor tables, exception vectors, CPU features; before memory setup. */
+void arch_early_init(void);
+
+/* Final page tables: kernel image with W^X, direct map of all memory. */
+void arch_paging_init(void);
+
+/* Cycle counter, its frequency (0 until calibrated), and time since
+ * kernel entry in nanoseconds (0 until calibrated). */
+uint64_t arch_cycles(void);
+uint64_t arch_cycles_hz(void);
+uint64_t arch_boot_cycles(void);     /* the counter at kernel entry */
+uint64_t arch_time_ns(void);
+void arch_time_init(void);
+
+/* Stop this CPU for good (interrupts off). */
+void arch_halt(void) __noreturn;
+
+/* Print the CPU state that is not in a trap frame (control registers). */
+void arch_dump_cpu_state(void);
+
+/* The caller's frame pointer, for backtrace_here. */
+#define arch_frame_address() ((uintptr_t)__builtin_frame_address(0))
+
+#endif

@@ -1,0 +1,22 @@
+/* The kernel's command-line options (docs/cmdline.md lists them). */
+#ifndef KERN_OPTIONS_H
+#define KERN_OPTIONS_H
+
+#include <kern/cmdline.h>
+
+struct kernel_options {
+    long loglevel;
+    bool quiet;
+    bool help;
+    const char *ktest;          /* NULL: none */
+    long exit_status;           /* exit status when no app runs */
+    struct cmdline_result app;  /* arguments after "--" */
+};
+
+extern struct kernel_options kopt;
+
+/* Parse boot_info.cmdline into kopt; a bad command line ends the kernel
+ * with EXIT_USAGE after printing what is wrong. */
+void options_parse(void);
+
+#endif

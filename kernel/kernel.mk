@@ -1,0 +1,18 @@
+# Portable kernel sources (included by Makefile). Architecture and platform
+# files come from kernel/arch/$(ARCH)/arch.mk and platform/$(PLATFORM)/platform.mk.
+KERNEL_SRCS := \
+	kernel/core/main.c \
+	kernel/core/options.c \
+	kernel/core/cmdline.c \
+	kernel/core/printk.c \
+	kernel/core/panic.c \
+	kernel/core/ksyms.c \
+	kernel/core/backtrace.c \
+	kernel/core/ktest.c \
+	kernel/core/ktest_faults.c \
+	kernel/lib/vsnprintf.c \
+	kernel/lib/string.c \
+	kernel/mm/memmap.c \
+	kernel/mm/page_alloc.c \
+	kernel/mm/kmalloc.c \
+	kernel/acpi/acpi.c

@@ -1,0 +1,14 @@
+/* Interfaces inside platform/kvm; the arch-specific halves implement them. */
+#ifndef PLATFORM_KVM_H
+#define PLATFORM_KVM_H
+
+#include <kern/types.h>
+
+/* The board's console UART (16550 on x86 PCs, PL011 on arm virt). */
+void kvm_console_init(void);
+
+/* Try each way this machine has to power off with a status; returns only
+ * if all failed. */
+void kvm_machine_exit(int status);
+
+#endif

@@ -1,0 +1,151 @@
+#!/bin/sh
+# Tern's test runner (`make check` calls it with the paths below set).
+#
+#   1. host unit tests: each binary prints "PASS: file: name" / "FAIL: ..."
+#   2. tool tests:  tests/tool/*.sh, one check per tool_case line
+#   3. guest tests: tests/guest/*.sh, one boot per guest_case line
+#
+# It ends with "N passed, N failed, N skipped". Logs go to $BUILD_DIR/test-logs.
+# Run a subset: TESTS=<substring> make check
+set -u
+
+: "${KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}" "${UNIT_BINS=}"
+: "${KERNEL_DEBUG:=}"
+: "${TESTS:=}"
+LOG_DIR=$BUILD_DIR/test-logs
+rm -rf "$LOG_DIR"
+mkdir -p "$LOG_DIR"
+
+passed=0 failed=0 skipped=0
+failures=
+
+selected() {
+    [ -z "$TESTS" ] && return 0
+    case "$1" in *"$TESTS"*) return 0 ;; esac
+    return 1
+}
+
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() {
+    failed=$((failed + 1)); failures="$failures $1"
+    echo "FAIL: $1${2:+: $2}"
+}
+skip() { skipped=$((skipped + 1)); echo "SKIP: $1: $2"; }
+
+# --- 1. unit tests ---------------------------------------------------------
+for bin in $UNIT_BINS; do
+    name=$(basename "$bin")
+    selected "$name" || continue
+    out=$LOG_DIR/$name.log
+    "$bin" > "$out" 2>&1
+    rc=$?
+    p=$(grep -c '^PASS: ' "$out")
+    f=$(grep -c '^FAIL: ' "$out")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    grep '^\(PASS\|FAIL\): ' "$out"
+    if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
+        [ "$f" -eq 0 ] && fail "$name" "exited with status $rc (crash?)"
+        failures="$failures $name"
+        sed 's/^/    | /' "$out" | grep -v '| PASS: ' | tail -30
+    fi
+done
+
+# --- helpers for tool and guest cases ----------------------------------------
+
+# tool_case NAME EXPECTED_STATUS REGEX -- COMMAND...
+# Runs COMMAND; passes when it exits with EXPECTED_STATUS and its output
+# (stdout+stderr) matches the extended REGEX.
+tool_case() {
+    name=tool:$1 want=$2 regex=$3
+    shift 3
+    [ "$1" = -- ] && shift
+    selected "$name" || return 0
+    out=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
+    "$@" > "$out" 2>&1
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name" "exit status $rc, expected $want"
+        sed 's/^/    | /' "$out" | tail -10
+    elif ! grep -Eq -- "$regex" "$out"; then
+        fail "$name" "output lacks /$regex/"
+        sed 's/^/    | /' "$out" | tail -10
+    else
+        pass "$name"
+    fi
+}
+
+# guest_case NAME APPEND EXPECTED_STATUS REGEX...
+# Boots the kernel with APPEND as its command line; passes when the guest's
+# exit status is EXPECTED_STATUS, every REGEX (extended) matches a console
+# line, and the console's last line is the tern-exit line.
+# Environment knobs for one case: GUEST_KERNEL=debug (the debug build),
+# GUEST_ARGS (extra `tern run` options), GUEST_ACCEL (kvm|tcg).
+guest_case() {
+    name=guest:$1 append=$2 want=$3
+    shift 3
+    selected "$name" || return 0
+    kernel=$KERNEL
+    if [ "${GUEST_KERNEL:-}" = debug ]; then
+        if [ -z "$KERNEL_DEBUG" ]; then
+            skip "$name" "no debug kernel built"
+            return 0
+        fi
+        kernel=$KERNEL_DEBUG
+    fi
+    accel=${GUEST_ACCEL:-$ACCEL}
+    if [ "$accel" = kvm ] && [ "$KVM_OK" != 1 ]; then
+        skip "$name" "KVM is not usable here ($KVM_WHY)"
+        return 0
+    fi
+    log=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
+    # shellcheck disable=SC2086
+    "$TERN" run --kernel "$kernel" --accel "$accel" --quiet --timeout 60 \
+        --log "$log" --append "$append" ${GUEST_ARGS:-} > "$log.tern" 2>&1
+    rc=$?
+    why=
+    if [ "$rc" -ne "$want" ]; then
+        why="exit status $rc, expected $want"
+    elif [ "$(tail -n 1 "$log" | tr -d '\r')" != "tern-exit: status=$want" ]; then
+        why="the last console line is not 'tern-exit: status=$want'"
+    else
+        for regex in "$@"; do
+            if ! tr -d '\r' < "$log" | grep -Eq -- "$regex"; then
+                why="console lacks /$regex/"
+                break
+            fi
+        done
+    fi
+    if [ -n "$why" ]; then
+        fail "$name" "$why"
+        sed 's/^/    | /' "$log.tern" | tail -3
+        tr -d '\r' < "$log" | sed 's/^/    | /' | tail -15
+    else
+        pass "$name"
+    fi
+}
+
+# --- 2. tool tests ---------------------------------------------------------
+for f in tests/tool/*.sh; do
+    [ -e "$f" ] || continue
+    . "./$f"
+done
+
+# --- 3. guest tests --------------------------------------------------------
+# One probe decides the accelerator for all guest tests (tern run's own
+# rule); cases that need a specific one say so with GUEST_ACCEL.
+ACCEL=$("$TERN" probe --kernel "$KERNEL" 2> "$LOG_DIR/probe.log")
+KVM_WHY=$(sed -n 's/^tern: [a-z]*: //p' "$LOG_DIR/probe.log")
+if [ "$ACCEL" = kvm ]; then KVM_OK=1; else KVM_OK=0; fi
+echo "guest tests run under $ACCEL ($KVM_WHY)"
+for f in tests/guest/*.sh; do
+    [ -e "$f" ] || continue
+    . "./$f"
+done
+
+if [ "$failed" -gt 0 ]; then
+    echo "failed:$failures"
+    echo "logs: $LOG_DIR"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
