@@ -9,3 +9,4 @@ UNIT_cmdline_SRCS    := kernel/core/cmdline.c kernel/lib/vsnprintf.c
 UNIT_page_alloc_SRCS := kernel/mm/page_alloc.c kernel/lib/vsnprintf.c
 UNIT_kmalloc_SRCS    := kernel/mm/kmalloc.c kernel/mm/page_alloc.c kernel/lib/vsnprintf.c
 UNIT_ksyms_SRCS      := kernel/core/ksyms.c kernel/lib/vsnprintf.c
+UNIT_string_CFLAGS := -fno-builtin -U_FORTIFY_SOURCE -Dmemcpy=tern_memcpy -Dmemmove=tern_memmove -Dmemset=tern_memset -Dmemcmp=tern_memcmp -Dmemchr=tern_memchr -Dstrlen=tern_strlen -Dstrnlen=tern_strnlen -Dstrcmp=tern_strcmp -Dstrncmp=tern_strncmp -Dstrchr=tern_strchr -Dstrrchr=tern_strrchr -Dstrlcpy=tern_strlcpy

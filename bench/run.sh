@@ -1,0 +1,4 @@
+#!/bin/sh
+# make bench: every benchmark in bench/, one after the other.
+set -eu
+sh bench/boot-time.sh
