@@ -2,7 +2,7 @@
  * ACPI table lookup: RSDP -> XSDT (or RSDT) -> tables. Every table is
  * checksummed before use; firmware tables are input like any other.
  */
-#include <arch/mm.h>
+#include <kern/arch.h>
 #include <kern/acpi.h>
 #include <kern/boot.h>
 #include <kern/string.h>
@@ -34,8 +34,10 @@ const struct acpi_header *acpi_map_table(uint64_t pa)
 {
     if (pa == 0)
         return NULL;
-    const struct acpi_header *h = phys_to_virt(pa);
-    if (h->length < sizeof(*h) || h->length > ACPI_MAX_TABLE)
+    const struct acpi_header *h = phys_map(pa, sizeof(*h));
+    if (!h || h->length < sizeof(*h) || h->length > ACPI_MAX_TABLE)
+        return NULL;
+    if (!phys_map(pa, h->length))
         return NULL;
     if (!checksum_ok(h, h->length))
         return NULL;
@@ -46,8 +48,8 @@ const struct acpi_header *acpi_find_table(const char *signature)
 {
     if (!boot_info.acpi_rsdp)
         return NULL;
-    const struct rsdp *rsdp = phys_to_virt(boot_info.acpi_rsdp);
-    if (memcmp(rsdp->signature, "RSD PTR ", 8) != 0 || !checksum_ok(rsdp, 20))
+    const struct rsdp *rsdp = phys_map(boot_info.acpi_rsdp, sizeof(struct rsdp));
+    if (!rsdp || memcmp(rsdp->signature, "RSD PTR ", 8) != 0 || !checksum_ok(rsdp, 20))
         return NULL;
 
     bool use_xsdt = rsdp->revision >= 2 && rsdp->xsdt_address &&

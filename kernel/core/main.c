@@ -40,6 +40,8 @@ static void print_ready(void)
 void kernel_main(void)
 {
     platform_early_init();
+    /* Options first: they set the log level for everything below. */
+    options_parse();
     pr_info("Tern %s (%s, %s platform, kernel %s%s, gcc %s)\n", TERN_VERSION,
             arch_name, platform_name, TERN_OPT,
 #ifdef TERN_DEBUG
@@ -49,7 +51,6 @@ void kernel_main(void)
 #endif
             TERN_CC_VERSION);
     arch_early_init();
-    options_parse();
     pr_info("command line: \"%s\"\n", boot_info.cmdline);
     if (kopt.help) {
         options_print_help();

@@ -186,6 +186,11 @@ static void add_run(paddr_t pa, paddr_t end)
     }
 }
 
+bool page_alloc_ready(void)
+{
+    return state != NULL;
+}
+
 uint64_t page_alloc_init(const struct mem_region *free, unsigned n)
 {
     paddr_t lo = ~(paddr_t)0, hi = 0, s, e, meta = 0;

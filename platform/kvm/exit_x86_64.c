@@ -15,8 +15,22 @@
 
 void kvm_machine_exit(int status)
 {
-    outl(DEBUG_EXIT_PORT, (uint32_t)status);
-    acpi_poweroff();
+    /* Each method is tried once: if one faults, the fault handler exits
+     * again and we resume with the next. */
+    static int next_method;
+
+    switch (next_method) {
+    case 0:
+        next_method = 1;
+        outl(DEBUG_EXIT_PORT, (uint32_t)status);
+        /* fall through */
+    case 1:
+        next_method = 2;
+        acpi_poweroff();
+        /* fall through */
+    default:
+        break;
+    }
     /* An empty IDT turns the next exception into a triple fault. */
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) empty = { 0, 0 };
     __asm__ volatile("lidt %0; int3" : : "m"(empty));

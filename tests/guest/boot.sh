@@ -11,7 +11,9 @@ guest_case boot_banner "" 0 \
     '\] ready: [0-9]+\.[0-9]+ ms since kernel entry'
 
 GUEST_ACCEL=tcg guest_case boot_tcg "" 0 'hypervisor: TCGTCGTCGTCG'
-GUEST_ACCEL=kvm guest_case boot_kvm "" 0 'hypervisor: KVMKVMKVM'
+GUEST_ACCEL=kvm guest_case boot_kvm "" 0 'hypervisor: KVMKVMKVM' 'ready: '
+GUEST_ACCEL=kvm guest_case fault_null_kvm "ktest=fault_null" 70 'NULL pointer dereference' \
+    'ktest_fn_fault_null\+0x'
 
 GUEST_ARGS="--smp 2 --memory 512" guest_case boot_smp2_mem512 "" 0 \
     'memory: 52[0-9]{4} KiB RAM'

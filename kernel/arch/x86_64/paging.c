@@ -14,7 +14,10 @@
 #include <kern/boot.h>
 #include <kern/memmap.h>
 #include <kern/panic.h>
+#include <kern/page_alloc.h>
 #include <kern/printk.h>
+#include <kern/spinlock.h>
+#include <kern/string.h>
 #include "x86_64.h"
 
 #define PTE_P     (1ULL << 0)
@@ -49,10 +52,22 @@ bool paging_is_guard(uintptr_t va)
     return false;
 }
 
+/* Page-table pages: from the early allocator until the page allocator runs. */
+static paddr_t alloc_table_page(void)
+{
+    if (!page_alloc_ready())
+        return memmap_alloc_early(PAGE_SIZE, EARLY_LIMIT);
+    paddr_t pa = page_alloc(0);
+    if (!pa)
+        panic("paging: out of memory for a page table");
+    memset(phys_to_virt(pa), 0, PAGE_SIZE);
+    return pa;
+}
+
 static uint64_t *table_at(uint64_t *table, unsigned idx)
 {
     if (!(table[idx] & PTE_P)) {
-        paddr_t pa = memmap_alloc_early(PAGE_SIZE, EARLY_LIMIT);
+        paddr_t pa = alloc_table_page();
         table[idx] = pa | PTE_P | PTE_W;
     }
     BUG_ON(table[idx] & PTE_PS);
@@ -126,4 +141,45 @@ void arch_paging_init(void)
     pr_info("paging: kernel W^X, direct map of %llu MiB (%llu 2M + %llu 4K pages)\n",
             (unsigned long long)mapped_bytes / MiB, (unsigned long long)pages_2m,
             (unsigned long long)pages_4k);
+}
+
+/* Is va mapped in the final tables? (Walks them; large pages count.) */
+static bool is_mapped(uintptr_t va)
+{
+    const uint64_t *t = pml4;
+    for (int shift = 39; shift >= 12; shift -= 9) {
+        uint64_t e = t[(va >> shift) & 511];
+        if (!(e & PTE_P))
+            return false;
+        if (shift == 12 || (e & PTE_PS))
+            return true;
+        t = phys_to_virt(e & PTE_ADDR);
+    }
+    return false;
+}
+
+/*
+ * Make [pa, pa+len) reachable through the direct map, cached (it is for
+ * memory the firmware left for us, like ACPI tables in "reserved" regions,
+ * not for device registers). Before arch_paging_init the boot tables
+ * already map the first 4 GiB.
+ */
+void *phys_map(paddr_t pa, size_t len)
+{
+    static spinlock_t lock = SPINLOCK_INIT;
+
+    if (!pml4)
+        return pa + len <= EARLY_LIMIT ? phys_to_virt(pa) : NULL;
+    if (pa + len < pa)
+        return NULL;
+    unsigned long flags = spin_lock_irqsave(&lock);
+    for (paddr_t p = ALIGN_DOWN(pa, PAGE_SIZE); p < pa + len; p += PAGE_SIZE) {
+        uintptr_t va = DIRECT_MAP_BASE + p;
+        if (!is_mapped(va)) {
+            map_one(va, p, PTE_P | PTE_W | PTE_NX, false);
+            invlpg(va);
+        }
+    }
+    spin_unlock_irqrestore(&lock, flags);
+    return phys_to_virt(pa);
 }

@@ -12,6 +12,10 @@ void arch_early_init(void);
 /* Final page tables: kernel image with W^X, direct map of all memory. */
 void arch_paging_init(void);
 
+/* Map physical memory [pa, pa+len) into the direct map if it is not yet
+ * (firmware tables in "reserved" regions); returns its address or NULL. */
+void *phys_map(paddr_t pa, size_t len);
+
 /* Cycle counter, its frequency (0 until calibrated), and time since
  * kernel entry in nanoseconds (0 until calibrated). */
 uint64_t arch_cycles(void);

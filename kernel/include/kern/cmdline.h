@@ -9,7 +9,7 @@
 #include <kern/types.h>
 
 enum cmdline_type {
-    CMDLINE_FLAG,       /* "name" alone sets a bool; "name=0|1|yes|no" too */
+    CMDLINE_FLAG,       /* "name" alone sets a bool; "name=0|1|yes|no|on|off|true|false" too */
     CMDLINE_INT,        /* decimal or 0x hex, checked against min..max */
     CMDLINE_STRING,     /* stored as a pointer into the parsed buffer */
     CMDLINE_CHOICE,     /* one of choices[], stored as its index */

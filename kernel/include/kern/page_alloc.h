@@ -21,6 +21,9 @@ struct page_stats {
  * carved from the first range large enough. Returns the managed pages. */
 uint64_t page_alloc_init(const struct mem_region *free, unsigned n);
 
+/* True once page_alloc_init has run. */
+bool page_alloc_ready(void);
+
 /* Allocate 2^order contiguous pages; returns 0 when none is available
  * (physical page 0 is never managed). */
 paddr_t page_alloc(unsigned order);
