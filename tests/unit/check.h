@@ -98,6 +98,23 @@ static void check_register(const char *name, check_fn fn)
         } \
     } while (0)
 
+/* Deterministic PRNG (xorshift64*) for stress tests, so that failures
+ * reproduce: seed with check_rng_seed, draw with check_rng. */
+static uint64_t check_rng_state = 0x9e3779b97f4a7c15ULL;
+
+static inline void check_rng_seed(uint64_t seed)
+{
+    check_rng_state = seed ? seed : 1;
+}
+
+static inline uint64_t check_rng(void)
+{
+    check_rng_state ^= check_rng_state >> 12;
+    check_rng_state ^= check_rng_state << 25;
+    check_rng_state ^= check_rng_state >> 27;
+    return check_rng_state * 0x2545f4914f6cdd1dULL;
+}
+
 /* --- kernel services, host versions ------------------------------------ */
 static int check_verbose(void)
 {

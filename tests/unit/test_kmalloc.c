@@ -62,15 +62,7 @@ static struct page_stats pstats(void)
     return st;
 }
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#define rng check_rng
 
 static unsigned char pat(uint64_t key, size_t i)
 {
@@ -231,7 +223,7 @@ TEST(random_stress_no_overlap)
     setup();
     struct kmalloc_stats st0 = kstats();
     memset(ptr, 0, sizeof(ptr));
-    rng_state = 0x123456789abcdefULL;
+    check_rng_seed(0x123456789abcdefULL);
 
     for (int it = 0; it < ITERS; it++) {
         unsigned s = (unsigned)(rng() % SLOTS);

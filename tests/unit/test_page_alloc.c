@@ -69,15 +69,7 @@ static int same_blocks(const struct page_stats *a, const struct page_stats *b)
 }
 
 /* Deterministic PRNG (xorshift64*), so failures reproduce. */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#define rng check_rng
 
 /* The layout for a single unaligned 64 MiB range is worked out by hand in
  * init_single_range_counts_pages. */
@@ -373,7 +365,7 @@ TEST(random_stress_no_overlap)
     CHECK_EQ_INT(n, npages - 4);
     memset(owner, 0, sizeof(owner));
     memset(live, 0, sizeof(live));
-    rng_state = 0x9e3779b97f4a7c15ULL;
+    check_rng_seed(0x9e3779b97f4a7c15ULL);
 
     for (int iter = 0; iter < 30000; iter++) {
         unsigned s = (unsigned)(rng() % ARRAY_SIZE(live));

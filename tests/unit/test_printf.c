@@ -383,16 +383,8 @@ TEST(vsnprintf_through_wrapper)
 
 /* ---- randomized cross-check of integer formats against the host libc ---- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;   /* fixed: reproducible */
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: small, good enough to spread the cases */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
+/* check.h's fixed-seed PRNG: reproducible. */
+#define rng check_rng
 
 /* Values that find edge cases more often than uniform 64-bit numbers do. */
 static uint64_t interesting_value(void)
