@@ -10,9 +10,15 @@ KERNEL_SRCS := \
 	kernel/core/backtrace.c \
 	kernel/core/ktest.c \
 	kernel/core/ktest_faults.c \
+	kernel/core/ktest_torture.c \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \
-	kernel/acpi/acpi.c
+	kernel/mm/kva.c \
+	kernel/acpi/acpi.c \
+	kernel/sched/sched.c \
+	kernel/sched/thread.c \
+	kernel/sched/timer.c \
+	kernel/sched/waitq.c

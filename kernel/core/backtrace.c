@@ -9,6 +9,7 @@
 #include <kern/backtrace.h>
 #include <kern/ksyms.h>
 #include <kern/printk.h>
+#include <kern/thread.h>
 
 #define MAX_STACKS 32
 
@@ -26,6 +27,8 @@ void stack_register(uintptr_t lo, uintptr_t hi)
 
 bool stack_contains(uintptr_t addr, size_t len)
 {
+    if (sched_stack_contains(addr, len))
+        return true;
     for (unsigned i = 0; i < nr_stacks; i++)
         if (addr >= stacks[i].lo && addr + len <= stacks[i].hi && addr + len > addr)
             return true;

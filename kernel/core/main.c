@@ -12,6 +12,8 @@
 #include <kern/panic.h>
 #include <kern/platform.h>
 #include <kern/printk.h>
+#include <kern/thread.h>
+#include <kern/timer.h>
 
 void options_print_help(void);
 
@@ -66,6 +68,9 @@ void kernel_main(void)
     unsigned n = memmap_free_regions(free, ARRAY_SIZE(free));
     page_alloc_init(free, n);
     page_alloc_print_stats();
+    arch_late_init();
+    sched_init();
+    clock_init();
     print_ready();
 
     if (kopt.ktest) {

@@ -11,6 +11,9 @@
 struct kernel_options kopt = {
     .loglevel = LOG_DEFAULT,
     .exit_status = 0,
+    .torture_switches = 100000,
+    .torture_preemptions = 10000,
+    .torture_seconds = 120,
 };
 
 static const struct cmdline_option options[] = {
@@ -24,6 +27,12 @@ static const struct cmdline_option options[] = {
       "run a built-in kernel test once ready (see `help`)" },
     { "exit", CMDLINE_INT, &kopt.exit_status, 0, 255, NULL,
       "exit status when no app is run (default 0)" },
+    { "torture_switches", CMDLINE_INT, &kopt.torture_switches, 0, 1000000000, NULL,
+      "ktest=torture: context switches to reach (default 100000)" },
+    { "torture_preemptions", CMDLINE_INT, &kopt.torture_preemptions, 0, 1000000000, NULL,
+      "ktest=torture: preemptions to reach (default 10000)" },
+    { "torture_seconds", CMDLINE_INT, &kopt.torture_seconds, 1, 3600, NULL,
+      "ktest=torture: give up after this long (default 120)" },
 };
 
 /* The parser works in place; keep the original for messages. */

@@ -9,7 +9,14 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/traps.c \
 	kernel/arch/x86_64/paging.c \
 	kernel/arch/x86_64/tsc.c \
-	kernel/arch/x86_64/acpi_poweroff.c
+	kernel/arch/x86_64/acpi_poweroff.c \
+	kernel/arch/x86_64/fpu.c \
+	kernel/arch/x86_64/apic.c \
+	kernel/arch/x86_64/rtc.c \
+	kernel/arch/x86_64/switch.S \
+	kernel/arch/x86_64/context.c \
+	kernel/arch/x86_64/torture.S \
+	kernel/arch/x86_64/torture_pattern.c
 
 # -mcmodel=kernel: the image lives in the top 2 GiB. No red zone in kernel
 # code. General-regs-only: FP/SIMD state belongs to threads.

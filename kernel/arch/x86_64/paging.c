@@ -22,6 +22,8 @@
 
 #define PTE_P     (1ULL << 0)
 #define PTE_W     (1ULL << 1)
+#define PTE_PWT   (1ULL << 3)
+#define PTE_PCD   (1ULL << 4)
 #define PTE_PS    (1ULL << 7)
 #define PTE_G     (1ULL << 8)
 #define PTE_NX    (1ULL << 63)
@@ -143,19 +145,34 @@ void arch_paging_init(void)
             (unsigned long long)pages_4k);
 }
 
-/* Is va mapped in the final tables? (Walks them; large pages count.) */
-static bool is_mapped(uintptr_t va)
+/* Walk the final tables: the physical address behind va, or ~0 when it is
+ * not mapped. Large pages count. */
+static paddr_t walk(uintptr_t va)
 {
     const uint64_t *t = pml4;
     for (int shift = 39; shift >= 12; shift -= 9) {
         uint64_t e = t[(va >> shift) & 511];
         if (!(e & PTE_P))
-            return false;
-        if (shift == 12 || (e & PTE_PS))
-            return true;
+            return ~(paddr_t)0;
+        if (shift == 12 || (e & PTE_PS)) {
+            uint64_t page_mask = (1ULL << shift) - 1;
+            return (e & PTE_ADDR & ~page_mask) | (va & page_mask);
+        }
         t = phys_to_virt(e & PTE_ADDR);
     }
-    return false;
+    return ~(paddr_t)0;
+}
+
+static bool is_mapped(uintptr_t va)
+{
+    return walk(va) != ~(paddr_t)0;
+}
+
+paddr_t arch_virt_to_phys(uintptr_t va)
+{
+    paddr_t pa = walk(va);
+    BUG_ON(pa == ~(paddr_t)0);
+    return pa;
 }
 
 /*
@@ -182,4 +199,72 @@ void *phys_map(paddr_t pa, size_t len)
     }
     spin_unlock_irqrestore(&lock, flags);
     return phys_to_virt(pa);
+}
+
+static uint64_t pte_flags(unsigned flags)
+{
+    uint64_t f = PTE_P;
+    if (flags & MAP_WRITE)
+        f |= PTE_W;
+    if (!(flags & MAP_EXEC))
+        f |= PTE_NX;
+    if (flags & MAP_UNCACHED)
+        f |= PTE_PCD | PTE_PWT;
+    return f;
+}
+
+static spinlock_t map_lock = SPINLOCK_INIT;
+
+void arch_map(uintptr_t va, paddr_t pa, size_t len, unsigned flags)
+{
+    BUG_ON(!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE));
+    unsigned long irq = spin_lock_irqsave(&map_lock);
+    for (size_t off = 0; off < ALIGN_UP(len, PAGE_SIZE); off += PAGE_SIZE) {
+        map_one(va + off, pa + off, pte_flags(flags), false);
+        invlpg(va + off);
+    }
+    spin_unlock_irqrestore(&map_lock, irq);
+}
+
+void arch_unmap(uintptr_t va, size_t len)
+{
+    unsigned long irq = spin_lock_irqsave(&map_lock);
+    for (uintptr_t v = va; v < va + len; v += PAGE_SIZE) {
+        uint64_t *t = pml4;
+        for (int shift = 39; shift > 12; shift -= 9) {
+            uint64_t e = t[(v >> shift) & 511];
+            BUG_ON(e & PTE_PS);         /* only 4K mappings are unmapped */
+            if (!(e & PTE_P)) {
+                t = NULL;
+                break;
+            }
+            t = phys_to_virt(e & PTE_ADDR);
+        }
+        if (t) {
+            t[(v >> 12) & 511] = 0;
+            invlpg(v);
+        }
+    }
+    spin_unlock_irqrestore(&map_lock, irq);
+}
+
+/* The I/O window: device mappings are handed out upwards from here and
+ * never reused (drivers map their registers once). */
+#define IOREMAP_BASE 0xffffd00000000000UL
+#define IOREMAP_SIZE (64UL << 30)
+
+void *ioremap(paddr_t pa, size_t len)
+{
+    static uintptr_t next = IOREMAP_BASE;
+    paddr_t start = ALIGN_DOWN(pa, PAGE_SIZE);
+    size_t size = ALIGN_UP(pa + len, PAGE_SIZE) - start;
+
+    unsigned long irq = spin_lock_irqsave(&map_lock);
+    uintptr_t va = next;
+    next += size;
+    spin_unlock_irqrestore(&map_lock, irq);
+    if (next > IOREMAP_BASE + IOREMAP_SIZE)
+        panic("ioremap: I/O window exhausted");
+    arch_map(va, start, size, MAP_WRITE | MAP_UNCACHED);
+    return (void *)(va + (pa - start));
 }

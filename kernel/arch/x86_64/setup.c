@@ -9,6 +9,7 @@
 #include <kern/backtrace.h>
 #include <kern/boot.h>
 #include <kern/panic.h>
+#include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/string.h>
 #include "x86_64.h"
@@ -65,14 +66,32 @@ static void mask_legacy_pic(void)
     outb(0xa1, 0xff);
 }
 
+/* GS base -> this CPU's struct cpu, before anything (trap entry included)
+ * reads per-CPU data. */
+static void percpu_init(struct cpu *c, unsigned id)
+{
+    c->self = c;
+    c->id = id;
+    c->trap_stack_lo = c->trap_stack_hi = 0;
+    wrmsr(MSR_GS_BASE, (uint64_t)c);
+}
+
 void arch_early_init(void)
 {
+    percpu_init(&cpus[0], 0);
     gdt_init();
     idt_init();
     mask_legacy_pic();
     identify_cpu();
     if (pvh_error)
         panic("boot: %s", pvh_error);
+    fpu_init();
+}
+
+/* After paging and the page allocator: device-backed CPU parts. */
+void arch_late_init(void)
+{
+    apic_init();
 }
 
 void arch_halt(void)

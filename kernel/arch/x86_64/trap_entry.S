@@ -12,9 +12,12 @@
  * general registers as struct trap_frame (arch/trapframe.h) and calls
  * trap_dispatch(frame).
  *
- * Extended (FP/SIMD) state is not touched: kernel C is general-regs-only.
- * Saving it for threads that may be switched away is the scheduler's work.
+ * trap_common then moves to the current thread's trap stack and saves the
+ * extended (FP/SIMD) state before calling C; see the comments there and
+ * docs/abi-contract.md for the nesting policy.
  */
+#include <arch/percpu.h>
+
     .text
 
 /* Vectors for which the CPU pushes an error code. */
@@ -47,6 +50,11 @@ trap_stubs:
     .set vec, vec + 1
 .endr
 
+/* struct trap_frame offsets (arch/trapframe.h). */
+#define TF_VECTOR   (15 * 8)
+#define TF_RSP      (20 * 8)
+#define TF_SIZE     (22 * 8)
+
 trap_common:
     /* Push order is the reverse of struct trap_frame. */
     pushq %rax
@@ -64,12 +72,70 @@ trap_common:
     pushq %r13
     pushq %r14
     pushq %r15
-    /* The SysV ABI requires DF clear on function entry. The stack is
-     * 16-byte aligned here: the IST top is, and the CPU frame (5 words), the
-     * stub's 2 words and our 15 add up to 22 words. */
-    cld
-    movq %rsp, %rdi
+    cld                         /* the SysV ABI wants DF clear in C */
+
+    /*
+     * Leave the IST stack for the current thread's own trap stack, so the
+     * handler may switch threads (preemption) without leaving this frame on
+     * a stack the next interrupt reuses. If we interrupted a handler that
+     * already runs on that trap stack, continue below its frame (nested).
+     * NMI, #DF and #MC stay on their own IST stacks: they may arrive with
+     * the thread's stacks broken, and they never switch threads.
+     */
+    movq %gs:CPU_TRAP_STACK_HI, %rax
+    testq %rax, %rax
+    jz 2f                       /* no threads yet */
+    movq TF_VECTOR(%rsp), %rcx
+    cmpq $2, %rcx
+    je 2f
+    cmpq $8, %rcx
+    je 2f
+    cmpq $18, %rcx
+    je 2f
+    movq TF_RSP(%rsp), %rcx
+    cmpq %gs:CPU_TRAP_STACK_LO, %rcx
+    jb 1f
+    cmpq %rax, %rcx
+    jae 1f
+    movq %rcx, %rax             /* nested: below the interrupted handler */
+1:  andq $-16, %rax
+    subq $TF_SIZE, %rax
+    movq %rsp, %rsi
+    movq %rax, %rdi
+    movl $(TF_SIZE / 8), %ecx
+    rep movsq
+    movq %rax, %rsp
+
+2:  /*
+     * Save the interrupted context's extended state (XMM/YMM/ZMM, x87,
+     * MXCSR) below the frame before any C runs, and restore it last: the
+     * ABI contract for interrupts and exceptions is "everything".
+     */
+    movq %rsp, %rbx             /* the frame; rbx is callee-saved */
+    movq %gs:CPU_XSAVE_SIZE, %rax
+    testq %rax, %rax
+    jz 3f
+    subq %rax, %rsp
+    andq $-64, %rsp
+    movl $-1, %eax
+    movl $-1, %edx
+    xsave64 (%rsp)
+    jmp 4f
+3:  subq $512, %rsp
+    andq $-64, %rsp
+    fxsave64 (%rsp)
+4:
+    movq %rbx, %rdi
     call trap_dispatch
+
+    cmpq $0, %gs:CPU_XSAVE_SIZE
+    je 5f
+    movl $-1, %eax
+    movl $-1, %edx
+    xrstor64 (%rsp)
+    jmp 6f
+5:  fxrstor64 (%rsp)
+6:  movq %rbx, %rsp
     popq %r15
     popq %r14
     popq %r13

@@ -12,7 +12,10 @@
 #include <kern/ksyms.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
+#include <kern/percpu.h>
 #include <kern/printk.h>
+#include <kern/thread.h>
+#include <kern/timer.h>
 #include "x86_64.h"
 
 static const char *const exception_names[32] = {
@@ -47,8 +50,12 @@ static void describe_page_fault(const struct trap_frame *tf)
         ksym_format(sym, sizeof(sym), *(const uint64_t *)tf->rsp - 1);
         pr_emerg("page fault: jumped to from %s\n", sym);
     }
+    struct thread *owner = sched_guard_owner(cr2);
     if (paging_is_guard(ALIGN_DOWN(cr2, PAGE_SIZE)))
         pr_emerg("page fault: the address is a stack guard page: kernel stack overflow\n");
+    else if (owner)
+        pr_emerg("page fault: the address is a stack guard page: thread '%s' overflowed its stack\n",
+                 owner->name);
     else if (cr2 < PAGE_SIZE)
         pr_emerg("page fault: NULL pointer dereference\n");
 }
@@ -94,13 +101,28 @@ static void fatal_exception(const struct trap_frame *tf)
 void trap_dispatch(struct trap_frame *tf)
 {
     static bool reported[256];
+    struct cpu *c = this_cpu();
 
     if (tf->vector < 32) {
         fatal_exception(tf);
         return;
     }
-    if (!reported[tf->vector]) {
-        reported[tf->vector] = true;
-        pr_warn("unexpected interrupt, vector %lu (ignored)\n", tf->vector);
+    c->nr_interrupts++;
+    switch (tf->vector) {
+    case VEC_TIMER:
+        apic_eoi();
+        timer_interrupt();
+        break;
+    case VEC_SPURIOUS:
+        return;                     /* no EOI for spurious interrupts */
+    default:
+        apic_eoi();
+        if (!reported[tf->vector]) {
+            reported[tf->vector] = true;
+            pr_warn("unexpected interrupt, vector %lu (ignored)\n", tf->vector);
+        }
     }
+    /* Interrupts only arrive where IF was set, so the interrupted code holds
+     * no spinlock: this is a safe place to preempt it. */
+    sched_preempt();
 }

@@ -16,7 +16,19 @@
 #define GDT_KERNEL_DS    0x10
 #define GDT_TSS          0x18
 
+/* Interrupt vectors. */
+#define VEC_TIMER        0x20
+#define VEC_IPI_RESCHED  0xf0
+#define VEC_IPI_TLB      0xf1
+#define VEC_APIC_ERROR   0xfe
+#define VEC_SPURIOUS     0xff
+
+#define FPU_MAX_STATE    4096
+
 extern uint64_t x86_boot_tsc;
+extern bool fpu_has_xsave;
+extern size_t fpu_state_size;
+extern uint8_t fpu_init_state[FPU_MAX_STATE];
 extern char x86_hypervisor[13];
 
 const char *pvh_parse(uint64_t start_info_pa);
@@ -24,5 +36,12 @@ void gdt_init(void);
 void idt_init(void);
 void paging_add_guard(uintptr_t va);
 bool paging_is_guard(uintptr_t va);
+void fpu_init(void);
+void fpu_init_cpu(void);
+void apic_init(void);
+void apic_init_cpu(void);
+void apic_eoi(void);
+uint32_t apic_id(void);
+void apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo);
 
 #endif

@@ -9,8 +9,24 @@ extern const char *const arch_name;
 /* Descriptor tables, exception vectors, CPU features; before memory setup. */
 void arch_early_init(void);
 
+/* CPU parts that need the page allocator (the local APIC). */
+void arch_late_init(void);
+
 /* Final page tables: kernel image with W^X, direct map of all memory. */
 void arch_paging_init(void);
+
+/* Map [va, va+len) to physical pa in the kernel's address space (both
+ * page-aligned). Unmapping flushes this CPU's TLB for the range. */
+#define MAP_WRITE    0x1
+#define MAP_EXEC     0x2
+#define MAP_UNCACHED 0x4
+void arch_map(uintptr_t va, paddr_t pa, size_t len, unsigned flags);
+void arch_unmap(uintptr_t va, size_t len);
+/* The physical address behind a mapped kernel virtual address. */
+paddr_t arch_virt_to_phys(uintptr_t va);
+
+/* Device registers: an uncached mapping of [pa, pa+len) in the I/O window. */
+void *ioremap(paddr_t pa, size_t len);
 
 /* Map physical memory [pa, pa+len) into the direct map if it is not yet
  * (firmware tables in "reserved" regions); returns its address or NULL. */

@@ -10,6 +10,7 @@ struct kernel_options {
     bool help;
     const char *ktest;          /* NULL: none */
     long exit_status;           /* exit status when no app runs */
+    long torture_switches, torture_preemptions, torture_seconds;
     struct cmdline_result app;  /* arguments after "--" */
 };
 

@@ -29,4 +29,19 @@ static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
     arch_irq_restore(flags);
 }
 
+/* For code that already runs with interrupts off (the scheduler holds the
+ * run-queue lock across a context switch and the next thread drops it). */
+static inline void spin_lock_raw(spinlock_t *l)
+{
+    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+            arch_cpu_relax();
+    }
+}
+
+static inline void spin_unlock_raw(spinlock_t *l)
+{
+    __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
 #endif

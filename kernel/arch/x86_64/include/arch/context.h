@@ -1,0 +1,39 @@
+/*
+ * A thread's saved context for the voluntary switch (switch.S). Offsets
+ * are used by the assembly: change both together.
+ */
+#ifndef ARCH_CONTEXT_H
+#define ARCH_CONTEXT_H
+
+#define CTX_RSP      0
+#define CTX_FS_BASE  8
+#define CTX_MXCSR    16
+#define CTX_FCW      20
+#define CTX_FPU      24
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+
+struct arch_context {
+    uint64_t rsp;           /* callee-saved GPRs are pushed on the stack */
+    uint64_t fs_base;
+    uint32_t mxcsr;
+    uint16_t fcw;
+    uint16_t pad;
+    void *fpu_state;        /* 64-byte aligned XSAVE/FXSAVE area */
+};
+
+_Static_assert(__builtin_offsetof(struct arch_context, fpu_state) == CTX_FPU,
+               "arch_context layout");
+
+/* Switch from prev to next; returns (in next's context) the prev that
+ * switched to it. */
+struct arch_context *arch_switch(struct arch_context *prev, struct arch_context *next);
+
+/* Prepare a new context that starts in thread_start(entry, arg) on the
+ * stack ending at stack_top. */
+void arch_context_init(struct arch_context *c, uintptr_t stack_top,
+                       void (*entry)(void *), void *arg, void *fpu_state);
+#endif
+
+#endif

@@ -1,0 +1,45 @@
+/* Per-CPU state. this_cpu() comes from the architecture (GS base on x86_64). */
+#ifndef KERN_PERCPU_H
+#define KERN_PERCPU_H
+
+#include <kern/types.h>
+#include <kern/list.h>
+#include <kern/spinlock.h>
+#include <arch/percpu.h>
+
+#define MAX_CPUS 16
+
+struct thread;
+
+struct runqueue {
+    spinlock_t lock;
+    struct list_head threads;       /* runnable, sorted by vruntime */
+    unsigned nr_running;            /* in the list */
+    uint64_t min_vruntime;
+};
+
+struct cpu {
+    /* Read by assembly (arch/percpu.h offsets): keep first, in order. */
+    struct cpu *self;
+    uintptr_t trap_stack_lo, trap_stack_hi;
+    uint64_t xsave_size;
+
+    unsigned id;
+    uint32_t apic_id;
+    bool online;
+    struct thread *current;
+    struct thread *idle;
+    struct runqueue rq;
+    bool need_resched;
+    /* One-shot timers, sorted by deadline (kernel/sched/timer.c). */
+    spinlock_t timer_lock;
+    struct list_head timers;
+    uint64_t slice_end_ns;          /* when the running thread's slice ends */
+    /* Statistics. */
+    uint64_t nr_switches, nr_preemptions, nr_interrupts, idle_ns;
+};
+
+extern struct cpu cpus[MAX_CPUS];
+extern unsigned nr_cpus;
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * The scheduler: per-CPU run queues ordered by virtual runtime (CPU time
+ * scaled by the thread's weight), so threads share the CPU in proportion to
+ * their weights; nice 0 weighs 1024 and each nice step is a factor 1.25.
+ * The running thread keeps the CPU for a time slice; the timer interrupt
+ * preempts it when the slice is over and another thread is runnable.
+ *
+ * Locking: each run queue has a spinlock, held with interrupts off. It is
+ * held across arch_switch; the thread switched to drops it
+ * (finish_switch), which is why the raw lock calls are used here.
+ */
+#include <arch/irq.h>
+#include <kern/arch.h>
+#include <kern/kmalloc.h>
+#include <kern/panic.h>
+#include <kern/percpu.h>
+#include <kern/printk.h>
+#include <kern/thread.h>
+
+struct cpu cpus[MAX_CPUS];
+unsigned nr_cpus = 1;
+
+#define NICE_0_WEIGHT 1024
+static uint32_t nice_weight[40];
+static uint64_t slice_ns = 4000000;         /* 4 ms */
+
+void thread_free(struct thread *t);         /* thread.c */
+
+uint32_t sched_weight(int nice)
+{
+    if (nice < -20)
+        nice = -20;
+    if (nice > 19)
+        nice = 19;
+    return nice_weight[nice + 20];
+}
+
+static void init_weights(void)
+{
+    /* weight(n) = 1024 / 1.25^n, in integers */
+    nice_weight[20] = NICE_0_WEIGHT;
+    for (int i = 21; i < 40; i++)
+        nice_weight[i] = MAX(nice_weight[i - 1] * 4 / 5, 15u);
+    for (int i = 19; i >= 0; i--)
+        nice_weight[i] = nice_weight[i + 1] * 5 / 4;
+}
+
+void sched_set_slice_ns(uint64_t ns) { slice_ns = ns; }
+uint64_t sched_slice_ns(void)        { return slice_ns; }
+
+struct thread *thread_current(void)
+{
+    return this_cpu()->current;
+}
+
+/* --- run queue ---------------------------------------------------------- */
+
+static void rq_enqueue(struct cpu *c, struct thread *t)
+{
+    struct list_head *pos;
+    /* Sorted by vruntime; equal ones keep arrival order. */
+    list_for_each(pos, &c->rq.threads) {
+        struct thread *o = list_entry(pos, struct thread, rq_link);
+        if (o->vruntime > t->vruntime)
+            break;
+    }
+    list_insert_before(&t->rq_link, pos);
+    c->rq.nr_running++;
+}
+
+static void rq_dequeue(struct cpu *c, struct thread *t)
+{
+    list_del(&t->rq_link);
+    c->rq.nr_running--;
+}
+
+static void update_min_vruntime(struct cpu *c)
+{
+    uint64_t v = c->current != c->idle ? c->current->vruntime : UINT64_MAX;
+    if (!list_empty(&c->rq.threads))
+        v = MIN(v, list_first_entry(&c->rq.threads, struct thread, rq_link)->vruntime);
+    if (v != UINT64_MAX && v > c->rq.min_vruntime)
+        c->rq.min_vruntime = v;
+}
+
+/* Charge the running thread for the time since it last got the CPU. */
+static void update_curr(struct cpu *c, uint64_t now)
+{
+    struct thread *t = c->current;
+    uint64_t delta = now - t->run_start_ns;
+    t->run_start_ns = now;
+    if (t == c->idle) {
+        c->idle_ns += delta;
+        return;
+    }
+    t->sum_exec_ns += delta;
+    t->vruntime += delta * NICE_0_WEIGHT / t->weight;
+    update_min_vruntime(c);
+}
+
+void sched_enqueue_new(struct thread *t)
+{
+    struct cpu *c = this_cpu();
+    unsigned long flags = spin_lock_irqsave(&c->rq.lock);
+    t->cpu = c;
+    t->vruntime = c->rq.min_vruntime;
+    t->state = THREAD_RUNNABLE;
+    rq_enqueue(c, t);
+    spin_unlock_irqrestore(&c->rq.lock, flags);
+}
+
+/* --- switching ------------------------------------------------------------ */
+
+static void set_trap_stack(struct cpu *c, struct thread *t)
+{
+    c->trap_stack_lo = (uintptr_t)t->trap_stack;
+    c->trap_stack_hi = (uintptr_t)t->trap_stack + THREAD_TRAP_STACK_SIZE;
+}
+
+/* Runs on the thread switched to, with the run-queue lock held. */
+void finish_switch(struct arch_context *prev_ctx)
+{
+    struct thread *prev = container_of(prev_ctx, struct thread, ctx);
+    struct cpu *c = this_cpu();
+
+    prev->on_cpu = false;
+    spin_unlock_raw(&c->rq.lock);
+    if (prev->state == THREAD_DEAD && prev->detached)
+        thread_free(prev);
+}
+
+void schedule(void)
+{
+    unsigned long flags = arch_irq_save();
+    struct cpu *c = this_cpu();
+    spin_lock_raw(&c->rq.lock);
+
+    struct thread *prev = c->current;
+    uint64_t now = arch_time_ns();
+    update_curr(c, now);
+    c->need_resched = false;
+    if (prev->state == THREAD_RUNNING) {
+        prev->state = THREAD_RUNNABLE;
+        if (prev != c->idle)
+            rq_enqueue(c, prev);
+    }
+    struct thread *next = c->idle;
+    if (!list_empty(&c->rq.threads)) {
+        next = list_first_entry(&c->rq.threads, struct thread, rq_link);
+        rq_dequeue(c, next);
+    }
+    next->state = THREAD_RUNNING;
+    next->run_start_ns = now;
+    c->slice_end_ns = now + slice_ns;
+    if (next == prev) {
+        spin_unlock_raw(&c->rq.lock);
+        timer_reprogram();
+        arch_irq_restore(flags);
+        return;
+    }
+    c->nr_switches++;
+    c->current = next;
+    next->on_cpu = true;
+    set_trap_stack(c, next);
+    struct arch_context *from = arch_switch(&prev->ctx, &next->ctx);
+    /* Back on prev, switched to by `from`'s thread. */
+    finish_switch(from);
+    timer_reprogram();
+    arch_irq_restore(flags);
+}
+
+void thread_yield(void)
+{
+    thread_current()->nr_voluntary++;
+    schedule();
+}
+
+void sched_wake(struct thread *t)
+{
+    struct cpu *c = t->cpu;
+    unsigned long flags = spin_lock_irqsave(&c->rq.lock);
+    if (t->state == THREAD_BLOCKED) {
+        t->state = THREAD_RUNNABLE;
+        /* A sleeper may not bank more than one slice of credit. */
+        uint64_t floor = c->rq.min_vruntime > slice_ns ? c->rq.min_vruntime - slice_ns : 0;
+        if (t->vruntime < floor)
+            t->vruntime = floor;
+        rq_enqueue(c, t);
+        if (c->current == c->idle)
+            c->need_resched = true;
+    }
+    spin_unlock_irqrestore(&c->rq.lock, flags);
+}
+
+void sched_tick(void)
+{
+    struct cpu *c = this_cpu();
+    spin_lock_raw(&c->rq.lock);
+    uint64_t now = arch_time_ns();
+    update_curr(c, now);
+    if (c->rq.nr_running && (c->current == c->idle || now >= c->slice_end_ns))
+        c->need_resched = true;
+    spin_unlock_raw(&c->rq.lock);
+}
+
+void sched_preempt(void)
+{
+    struct cpu *c = this_cpu();
+    if (!c->need_resched)
+        return;
+    if (c->current != c->idle && c->current->state == THREAD_RUNNING) {
+        c->current->nr_preempted++;
+        c->nr_preemptions++;
+    }
+    schedule();
+}
+
+/* --- idle and start-up ---------------------------------------------------- */
+
+static void idle_loop(void *arg)
+{
+    struct cpu *c = this_cpu();
+    for (;;) {
+        arch_irq_disable();
+        if (c->need_resched || c->rq.nr_running) {
+            arch_irq_enable();
+            schedule();
+            continue;
+        }
+        /* sti; hlt: the interrupt that ends the wait cannot slip in
+         * between the check above and the halt. */
+        __asm__ volatile("sti; hlt" : : : "memory");
+    }
+}
+
+struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
+                            bool adopt_current_stack);   /* thread.c */
+
+void sched_init(void)
+{
+    init_weights();
+    struct cpu *c = this_cpu();
+    list_init(&c->rq.threads);
+    list_init(&c->timers);
+    /* The boot context becomes the "main" thread. */
+    struct thread *main = thread_alloc("main", NULL, NULL, 0, true);
+    if (!main)
+        panic("sched: cannot allocate the main thread");
+    main->cpu = c;
+    main->state = THREAD_RUNNING;
+    main->on_cpu = true;
+    main->run_start_ns = arch_time_ns();
+    c->current = main;
+    set_trap_stack(c, main);
+
+    c->idle = thread_alloc("idle", idle_loop, NULL, 19, false);
+    if (!c->idle)
+        panic("sched: cannot allocate the idle thread");
+    c->idle->cpu = c;
+    c->idle->state = THREAD_RUNNABLE;
+    c->online = true;
+    arch_irq_enable();
+    pr_info("sched: running, time slice %llu us\n", (unsigned long long)slice_ns / 1000);
+}
+
+void sched_print_stats(void)
+{
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        struct cpu *c = &cpus[i];
+        pr_info("cpu%u: %llu switches, %llu preemptions, %llu interrupts, idle %llu ms\n",
+                i, (unsigned long long)c->nr_switches,
+                (unsigned long long)c->nr_preemptions,
+                (unsigned long long)c->nr_interrupts,
+                (unsigned long long)c->idle_ns / 1000000);
+    }
+}

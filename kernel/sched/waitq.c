@@ -1,0 +1,215 @@
+/*
+ * Wait queues, and the mutexes, condition variables, semaphores and futex
+ * words built on them.
+ *
+ * A waiter puts itself on the queue and marks itself blocked while holding
+ * the queue's lock with interrupts off, then schedules; a waker takes the
+ * same lock, so no wakeup is lost between the check and the sleep.
+ */
+#include <arch/irq.h>
+#include <kern/arch.h>
+#include <kern/panic.h>
+#include <kern/thread.h>
+#include <kern/waitq.h>
+
+void waitq_init(struct waitq *wq)
+{
+    wq->lock = (spinlock_t)SPINLOCK_INIT;
+    list_init(&wq->waiters);
+}
+
+static void wake_locked(struct thread *t)
+{
+    list_del(&t->wait_link);
+    t->waiting_on = NULL;
+    sched_wake(t);
+}
+
+static int wake_n_locked(struct waitq *wq, int n)
+{
+    int woken = 0;
+    while ((n < 0 || woken < n) && !list_empty(&wq->waiters)) {
+        wake_locked(list_first_entry(&wq->waiters, struct thread, wait_link));
+        woken++;
+    }
+    return woken;
+}
+
+static void wait_timed_out(struct timer *tm)
+{
+    struct thread *t = container_of(tm, struct thread, sleep_timer);
+    struct waitq *wq = t->waiting_on;
+    if (!wq)
+        return;
+    spin_lock_raw(&wq->lock);
+    if (t->waiting_on == wq) {      /* not woken meanwhile */
+        t->timed_out = true;
+        wake_locked(t);
+    }
+    spin_unlock_raw(&wq->lock);
+}
+
+bool waitq_sleep_locked(struct waitq *wq, unsigned long *flags, uint64_t timeout_ns)
+{
+    struct thread *t = thread_current();
+    (void)flags;                    /* interrupts stay off throughout */
+    list_add_tail(&t->wait_link, &wq->waiters);
+    t->waiting_on = wq;
+    t->timed_out = false;
+    t->state = THREAD_BLOCKED;
+    t->nr_voluntary++;
+    if (timeout_ns)
+        timer_add(&t->sleep_timer, arch_time_ns() + timeout_ns, wait_timed_out);
+    spin_unlock_raw(&wq->lock);
+    schedule();
+    spin_lock_raw(&wq->lock);
+    if (timeout_ns)
+        timer_cancel(&t->sleep_timer);
+    return !t->timed_out;
+}
+
+int waitq_wake(struct waitq *wq, int n)
+{
+    unsigned long flags = spin_lock_irqsave(&wq->lock);
+    int woken = wake_n_locked(wq, n);
+    spin_unlock_irqrestore(&wq->lock, flags);
+    return woken;
+}
+
+/* --- mutex ------------------------------------------------------------- */
+
+void mutex_init(struct mutex *m)
+{
+    waitq_init(&m->wq);
+    m->owner = NULL;
+}
+
+void mutex_lock(struct mutex *m)
+{
+    unsigned long flags = spin_lock_irqsave(&m->wq.lock);
+    BUG_ON(m->owner == thread_current());
+    while (m->owner)
+        waitq_sleep_locked(&m->wq, &flags, 0);
+    m->owner = thread_current();
+    spin_unlock_irqrestore(&m->wq.lock, flags);
+}
+
+bool mutex_trylock(struct mutex *m)
+{
+    unsigned long flags = spin_lock_irqsave(&m->wq.lock);
+    bool got = m->owner == NULL;
+    if (got)
+        m->owner = thread_current();
+    spin_unlock_irqrestore(&m->wq.lock, flags);
+    return got;
+}
+
+void mutex_unlock(struct mutex *m)
+{
+    unsigned long flags = spin_lock_irqsave(&m->wq.lock);
+    if (m->owner != thread_current())
+        panic("mutex_unlock: %p is not held by this thread", (void *)m);
+    m->owner = NULL;
+    wake_n_locked(&m->wq, 1);
+    spin_unlock_irqrestore(&m->wq.lock, flags);
+}
+
+/* --- condition variable ------------------------------------------------- */
+
+void cond_init(struct condvar *c)
+{
+    waitq_init(&c->wq);
+}
+
+bool cond_timedwait(struct condvar *c, struct mutex *m, uint64_t timeout_ns)
+{
+    unsigned long flags = spin_lock_irqsave(&c->wq.lock);
+    mutex_unlock(m);                /* a signaller now waits for wq.lock */
+    bool woken = waitq_sleep_locked(&c->wq, &flags, timeout_ns);
+    spin_unlock_irqrestore(&c->wq.lock, flags);
+    mutex_lock(m);
+    return woken;
+}
+
+void cond_wait(struct condvar *c, struct mutex *m)
+{
+    cond_timedwait(c, m, 0);
+}
+
+void cond_signal(struct condvar *c)    { waitq_wake(&c->wq, 1); }
+void cond_broadcast(struct condvar *c) { waitq_wake(&c->wq, -1); }
+
+/* --- semaphore ---------------------------------------------------------- */
+
+void sem_init(struct semaphore *s, long count)
+{
+    waitq_init(&s->wq);
+    s->count = count;
+}
+
+void sem_down(struct semaphore *s)
+{
+    unsigned long flags = spin_lock_irqsave(&s->wq.lock);
+    while (s->count <= 0)
+        waitq_sleep_locked(&s->wq, &flags, 0);
+    s->count--;
+    spin_unlock_irqrestore(&s->wq.lock, flags);
+}
+
+void sem_up(struct semaphore *s)
+{
+    unsigned long flags = spin_lock_irqsave(&s->wq.lock);
+    s->count++;
+    wake_n_locked(&s->wq, 1);
+    spin_unlock_irqrestore(&s->wq.lock, flags);
+}
+
+/* --- futex words -------------------------------------------------------- */
+
+#define FUTEX_BUCKETS 64
+static struct waitq futex_buckets[FUTEX_BUCKETS];
+static bool futex_ready;
+
+static struct waitq *bucket(const volatile uint32_t *addr)
+{
+    if (!futex_ready) {             /* first use, before any contention */
+        for (int i = 0; i < FUTEX_BUCKETS; i++)
+            waitq_init(&futex_buckets[i]);
+        futex_ready = true;
+    }
+    uintptr_t a = (uintptr_t)addr >> 2;
+    return &futex_buckets[(a ^ (a >> 6) ^ (a >> 12)) % FUTEX_BUCKETS];
+}
+
+int kfutex_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+{
+    struct waitq *wq = bucket(addr);
+    unsigned long flags = spin_lock_irqsave(&wq->lock);
+    if (*addr != expected) {
+        spin_unlock_irqrestore(&wq->lock, flags);
+        return KFUTEX_CHANGED;
+    }
+    thread_current()->futex_addr = addr;
+    bool woken = waitq_sleep_locked(wq, &flags, timeout_ns);
+    thread_current()->futex_addr = NULL;
+    spin_unlock_irqrestore(&wq->lock, flags);
+    return woken ? KFUTEX_WOKEN : KFUTEX_TIMEDOUT;
+}
+
+int kfutex_wake(const volatile uint32_t *addr, int n)
+{
+    struct waitq *wq = bucket(addr);
+    int woken = 0;
+    unsigned long flags = spin_lock_irqsave(&wq->lock);
+    struct list_head *pos, *tmp;
+    list_for_each_safe(pos, tmp, &wq->waiters) {
+        struct thread *t = list_entry(pos, struct thread, wait_link);
+        if (t->futex_addr != addr)
+            continue;
+        wake_locked(t);
+        if (++woken == n)
+            break;
+    }
+    spin_unlock_irqrestore(&wq->lock, flags);
+    return woken;
+}
