@@ -26,6 +26,10 @@ struct rofs_meta {
 struct rofs_builder *rofs_builder_new(void);
 void rofs_builder_free(struct rofs_builder *b);
 
+/* The owner, mode and mtime of implied parent directories (and of "/" until
+ * it is added explicitly). Default: mode 0755, uid 0, gid 0, mtime 0. */
+void rofs_builder_set_defaults(struct rofs_builder *b, const struct rofs_meta *m);
+
 /* guest_path is absolute ("/etc/hosts"), normalized, no "." or ".." parts. */
 int rofs_add_dir(struct rofs_builder *b, const char *guest_path,
                  const struct rofs_meta *m, char *err, size_t errlen);

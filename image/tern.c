@@ -16,6 +16,10 @@ static void usage(FILE *f)
           "commands:\n"
           "  run      boot a kernel under QEMU and exit with the guest's status\n"
           "  probe    say which accelerator `run` would pick (KVM or TCG) and why\n"
+          "  ls       list files in a ROFS image: tern ls -l IMAGE [PATH]\n"
+          "  cat      print files from a ROFS image: tern cat IMAGE PATH...\n"
+          "  check    validate a ROFS image (fsck): tern check IMAGE\n"
+          "  mkrofs   pack a host directory into a ROFS image: tern mkrofs IMAGE DIR\n"
           "  help     show help for a command: tern help run\n"
           "\n"
           "options:\n"
@@ -49,11 +53,27 @@ int main(int argc, char **argv)
         char *hargv[] = { argv[2], "--help", NULL };
         if (!strcmp(argv[2], "run") || !strcmp(argv[2], "probe"))
             return cmd_run(2, hargv, false);
+        if (!strcmp(argv[2], "ls"))
+            return cmd_ls(2, hargv);
+        if (!strcmp(argv[2], "cat"))
+            return cmd_cat(2, hargv);
+        if (!strcmp(argv[2], "check"))
+            return cmd_check(2, hargv);
+        if (!strcmp(argv[2], "mkrofs"))
+            return cmd_mkrofs(2, hargv);
         die("help: unknown command '%s' (see tern --help)", argv[2]);
     }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1, false);
     if (!strcmp(cmd, "probe"))
         return cmd_run(argc - 1, argv + 1, true);
+    if (!strcmp(cmd, "ls"))
+        return cmd_ls(argc - 1, argv + 1);
+    if (!strcmp(cmd, "cat"))
+        return cmd_cat(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "mkrofs"))
+        return cmd_mkrofs(argc - 1, argv + 1);
     die("unknown command '%s' (see tern --help)", cmd);
 }

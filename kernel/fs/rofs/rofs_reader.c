@@ -735,6 +735,11 @@ static void check_inodes(struct checker *c, unsigned flags)
         /* Reserved bytes are zero in 1.0; a later minor version may use them. */
         if (fs->version_minor == 0 && !all_zero(raw + 48, 16))
             problemf(c, ROFS_EINODE, ino, "inode %u: reserved bytes are not zero", ino);
+        if (!is_type(&st, ROFS_S_IFREG) &&
+            !all_zero(raw + ROFS_INO_SHA256, SHA256_DIGEST_SIZE))
+            problemf(c, ROFS_EINODE, ino,
+                     "inode %u: digest field of a %s is not zero", ino,
+                     is_type(&st, ROFS_S_IFDIR) ? "directory" : "symlink");
         if (is_type(&st, ROFS_S_IFDIR)) {
             c->stats->dirs++;
             continue;       /* link count and parent: checked with the tree */
@@ -747,9 +752,6 @@ static void check_inodes(struct checker *c, unsigned flags)
                      ino, st.parent);
         if (is_type(&st, ROFS_S_IFLNK)) {
             c->stats->symlinks++;
-            if (!all_zero(raw + ROFS_INO_SHA256, SHA256_DIGEST_SIZE))
-                problemf(c, ROFS_EINODE, ino,
-                         "inode %u: digest field of a symlink is not zero", ino);
             continue;
         }
 
