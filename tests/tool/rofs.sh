@@ -99,6 +99,17 @@ printf 'short' > "$R/short.img"
 tool_case rofs_ls_too_small 1 'short\.img: image is 5 bytes, smaller than the 128-byte superblock' -- \
     "$TERN" ls "$R/short.img"
 
+# The worked example of docs/rofs.md, byte for byte: a change to the format
+# or to the writer's layout must update the document (and this hash).
+rofs_doc_example() {
+    mkdir -p "$R/we" && chmod 755 "$R/we" && printf 'hi\n' > "$R/we/hello" &&
+    chmod 644 "$R/we/hello" &&
+    "$TERN" mkrofs --mtime 0 "$R/we.img" "$R/we" > /dev/null &&
+    sha256sum < "$R/we.img"
+}
+tool_case rofs_doc_example 0 '^ae371dc162c7dfc1574164e2c4f3197f8e83bfd1f5d67880b55ecdf1468ac0ff ' -- \
+    rofs_doc_example
+
 # The big round trip: 1000 files in nested directories, a 64 MiB + 1 byte
 # file, symlinks; every file read back through tern cat matches the host.
 rofs_big_roundtrip() {
