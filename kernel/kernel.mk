@@ -11,6 +11,7 @@ KERNEL_SRCS := \
 	kernel/core/ktest.c \
 	kernel/core/ktest_faults.c \
 	kernel/core/ktest_torture.c \
+	kernel/core/ktest_sched.c \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
 	kernel/mm/memmap.c \

@@ -10,7 +10,7 @@
 set -u
 
 : "${KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}" "${UNIT_BINS=}"
-: "${KERNEL_DEBUG:=}"
+: "${KERNEL_DEBUG:=}" "${KERNEL_PREFIX:=}"
 : "${TESTS:=}"
 LOG_DIR=$BUILD_DIR/test-logs
 rm -rf "$LOG_DIR"
@@ -79,19 +79,24 @@ tool_case() {
 # Boots the kernel with APPEND as its command line; passes when the guest's
 # exit status is EXPECTED_STATUS, every REGEX (extended) matches a console
 # line, and the console's last line is the tern-exit line.
-# Environment knobs for one case: GUEST_KERNEL=debug (the debug build),
-# GUEST_ARGS (extra `tern run` options), GUEST_ACCEL (kvm|tcg).
+# Environment knobs for one case: GUEST_KERNEL=debug (the debug variant of
+# this configuration) or GUEST_KERNEL=-O1[-broken-r13...] (the kernel built
+# for that configuration suffix), GUEST_ARGS (extra `tern run` options),
+# GUEST_ACCEL (kvm|tcg), GUEST_TIMEOUT (seconds, default 60).
 guest_case() {
     name=guest:$1 append=$2 want=$3
     shift 3
     selected "$name" || return 0
     kernel=$KERNEL
-    if [ "${GUEST_KERNEL:-}" = debug ]; then
-        if [ -z "$KERNEL_DEBUG" ]; then
-            skip "$name" "no debug kernel built"
-            return 0
-        fi
-        kernel=$KERNEL_DEBUG
+    case "${GUEST_KERNEL:-}" in
+    '') ;;
+    debug) kernel=$KERNEL_DEBUG ;;
+    -*) kernel=$KERNEL_PREFIX$GUEST_KERNEL/kernel.elf ;;
+    *) fail "$name" "bad GUEST_KERNEL '$GUEST_KERNEL'"; return 0 ;;
+    esac
+    if [ ! -f "$kernel" ]; then
+        fail "$name" "kernel $kernel was not built"
+        return 0
     fi
     accel=${GUEST_ACCEL:-$ACCEL}
     if [ "$accel" = kvm ] && [ "$KVM_OK" != 1 ]; then
@@ -100,7 +105,7 @@ guest_case() {
     fi
     log=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
     # shellcheck disable=SC2086
-    "$TERN" run --kernel "$kernel" --accel "$accel" --quiet --timeout 60 \
+    "$TERN" run --kernel "$kernel" --accel "$accel" --quiet --timeout "${GUEST_TIMEOUT:-60}" \
         --log "$log" --append "$append" ${GUEST_ARGS:-} > "$log.tern" 2>&1
     rc=$?
     why=
@@ -135,13 +140,16 @@ done
 # One probe decides the accelerator for all guest tests (tern run's own
 # rule); cases that need a specific one say so with GUEST_ACCEL.
 ACCEL=$("$TERN" probe --kernel "$KERNEL" 2> "$LOG_DIR/probe.log")
-echo "guest tests run under $ACCEL ($(sed -n 's/^tern: [a-z]*: //p' "$LOG_DIR/probe.log"))"
-# Cases that insist on KVM run whenever /dev/kvm can be opened, even when
+PROBE_WHY=$(sed -n 's/^tern: [a-z]*: //p' "$LOG_DIR/probe.log")
+echo "guest tests run under $ACCEL ($PROBE_WHY)"
+# Cases that insist on KVM run whenever KVM can boot the kernel, even when
 # the probe found it too slow to be the default.
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    KVM_OK=0 KVM_WHY="/dev/kvm is missing or not accessible"
+elif [ "$ACCEL" = kvm ] || echo "$PROBE_WHY" | grep -q 'slower than TCG'; then
     KVM_OK=1
 else
-    KVM_OK=0 KVM_WHY="/dev/kvm is missing or not accessible"
+    KVM_OK=0 KVM_WHY=$PROBE_WHY
 fi
 for f in tests/guest/*.sh; do
     [ -e "$f" ] || continue

@@ -85,12 +85,16 @@ void arch_early_init(void)
     identify_cpu();
     if (pvh_error)
         panic("boot: %s", pvh_error);
-    fpu_init();
 }
 
 /* After paging and the page allocator: device-backed CPU parts. */
 void arch_late_init(void)
 {
+    /* After paging_init: the first SSE/x87 memory accesses must not hit
+     * the 2 MiB boot mapping that also holds the boot page tables; a
+     * nested shadow-paging KVM emulates such accesses and cannot emulate
+     * ldmxcsr/xsave ("KVM internal error"). */
+    fpu_init();
     apic_init();
 }
 

@@ -1,0 +1,28 @@
+# Threads, scheduler, timers and the ABI contract (docs/abi-contract.md).
+
+# The torture test on kernels built at every optimization level: at least
+# 100000 context switches including 10000 preemptions, 0 mismatches.
+for opt in -O0 -O1 -O2 -Os; do
+    GUEST_KERNEL=$opt GUEST_TIMEOUT=180 guest_case "torture$opt" "ktest=torture" 0 \
+        'torture: rounds: yield [1-9][0-9]*, mutex [1-9][0-9]*, condvar [1-9][0-9]*, sleep [1-9][0-9]*, preempt-spin [1-9][0-9]*' \
+        'torture: context switches [0-9]{6,} \(preemptions [0-9]{5,}\)' \
+        'torture: mismatches 0$' 'ktest torture: passed'
+done
+
+# Negative controls: a switch that loses r13 (at -O0, where no compiled
+# caller saves it by luck) or the extended state must be caught.
+GUEST_KERNEL=-O0-broken-r13 guest_case torture_control_r13 \
+    "ktest=torture torture_switches=20000 torture_preemptions=1000" 1 \
+    'torture: MISMATCH in worker [0-9]+ after [a-z-]+: r13$' 'torture: mismatches [1-9]'
+GUEST_KERNEL=-O2-broken-xsave guest_case torture_control_xsave \
+    "ktest=torture torture_switches=20000 torture_preemptions=1000" 1 \
+    'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.* xmm[0-9]+' 'torture: mismatches [1-9]'
+
+guest_case sched_fair "ktest=sched_fair" 0 \
+    'sched_fair: equal   thread 3: [0-9]+ ms' 'sched_fair: weighted nice 0' 'ktest sched_fair: passed'
+guest_case timer_accuracy "ktest=timer_accuracy" 0 \
+    'timer_accuracy: sleep  1000 us x25: overshoot min [0-9]+ us, median [0-9]+ us' \
+    'ktest timer_accuracy: passed'
+guest_case threads "ktest=threads" 0 'threads: 500 threads joined, producer/consumer done'
+guest_case boot_scheduler "" 0 'apic: local APIC id 0' 'sched: running, time slice' \
+    'fpu: (XSAVE|FXSAVE)' 'clock: wall clock [0-9]+ s since the epoch'
