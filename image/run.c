@@ -1,5 +1,10 @@
 /*
- * tern run / tern probe: launch a Tern kernel under QEMU.
+ * tern run / tern probe: launch a Tern kernel or image under QEMU, or an
+ * image through libvirt (--via virsh, libvirt.c).
+ *
+ * An image is a directory made by tern build (build.h); a manifest is built
+ * into one first. Its QEMU command line comes from the directory's
+ * qemu.args, with the accelerator chosen here.
  *
  * The guest console (serial) is streamed to the terminal and optionally to a
  * log file. The guest's exit status comes from its last console line,
@@ -20,10 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "tern.h"
+#include "probe_cache.h"
 #include "util.h"
 
 #define EXIT_TIMEOUT     124
@@ -34,6 +42,7 @@
  * paging support can take seconds for the same boot and is slower than TCG
  * at everything the guest does, so it counts as unusable. */
 #define PROBE_BUDGET_MS  2000
+#define PROBE_TIMEOUT_MS 30000
 
 struct run_opts {
     const char *kernel;
@@ -47,6 +56,8 @@ struct run_opts {
     long timeout_s;
     bool quiet;                 /* do not stream the console */
     bool no_debug_exit;         /* leave out isa-debug-exit (tests the fallback) */
+    const char *image_dir;      /* booting an image directory */
+    struct argv_buf image_args; /* its qemu.args */
 };
 
 struct boot_result {
@@ -65,22 +76,27 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-static void build_qemu_argv(const struct run_opts *o, const char *accel,
-                            struct argv_buf *a)
+/* Under KVM the host's CPU model, less ARCH_CAPABILITIES: some nested KVMs
+ * refuse to set that MSR and QEMU aborts (docs/boot.md). */
+static const char *cpu_for(const char *accel)
 {
-    argv_add(a, o->qemu);
+    return strcmp(accel, "kvm") == 0 ? "host,-arch-capabilities" : "max";
+}
+
+void qemu_base_argv(struct argv_buf *a, const char *qemu, const char *accel,
+                    long memory_mb, long smp, bool debug_exit)
+{
+    argv_add(a, qemu);
     argv_add(a, "-M");
     argv_add(a, "q35");
     argv_add(a, "-accel");
     argv_add(a, accel);
-    /* Under KVM the host's CPU model, less ARCH_CAPABILITIES: some nested
-     * KVMs refuse to set that MSR and QEMU aborts (docs/boot.md). */
     argv_add(a, "-cpu");
-    argv_add(a, strcmp(accel, "kvm") == 0 ? "host,-arch-capabilities" : "max");
+    argv_add(a, cpu_for(accel));
     argv_add(a, "-m");
-    argv_addf(a, "%ld", o->memory_mb);
+    argv_addf(a, "%ld", memory_mb);
     argv_add(a, "-smp");
-    argv_addf(a, "%ld", o->smp);
+    argv_addf(a, "%ld", smp);
     argv_add(a, "-nodefaults");
     argv_add(a, "-no-user-config");
     argv_add(a, "-display");
@@ -88,10 +104,44 @@ static void build_qemu_argv(const struct run_opts *o, const char *accel,
     argv_add(a, "-serial");
     argv_add(a, "stdio");
     argv_add(a, "-no-reboot");
-    if (!o->no_debug_exit) {
+    if (debug_exit) {
         argv_add(a, "-device");
         argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=0x04");
     }
+}
+
+/* An image's qemu.args with this run's accelerator, CPU model and QEMU. */
+static void image_qemu_argv(const struct run_opts *o, const char *accel, struct argv_buf *a)
+{
+    const struct argv_buf *in = &o->image_args;
+    argv_add(a, o->qemu);
+    for (size_t i = 1; i < in->n; i++) {
+        const char *arg = in->v[i], *next = i + 1 < in->n ? in->v[i + 1] : NULL;
+        if (next && !strcmp(arg, "-accel")) {
+            argv_add(a, arg);
+            argv_add(a, accel);
+            i++;
+        } else if (next && !strcmp(arg, "-cpu")) {
+            argv_add(a, arg);
+            argv_add(a, cpu_for(accel));
+            i++;
+        } else if (next && o->no_debug_exit && !strcmp(arg, "-device") &&
+                   !strncmp(next, "isa-debug-exit", 14)) {
+            i++;
+        } else {
+            argv_add(a, arg);
+        }
+    }
+}
+
+static void build_qemu_argv(const struct run_opts *o, const char *accel,
+                            struct argv_buf *a)
+{
+    if (o->image_dir) {
+        image_qemu_argv(o, accel, a);
+        return;
+    }
+    qemu_base_argv(a, o->qemu, accel, o->memory_mb, o->smp, !o->no_debug_exit);
     argv_add(a, "-kernel");
     argv_add(a, o->kernel);
     if (o->initrd) {
@@ -126,6 +176,56 @@ static void console_line(const char *line, uint64_t t0, struct boot_result *r)
     }
 }
 
+/* The console as it streams in: copied to the terminal and the log, split
+ * into lines for console_line(). */
+struct console {
+    char buf[8192];
+    size_t len;
+    uint64_t t0;
+    bool stream;
+    FILE *log;
+    struct boot_result *r;
+};
+
+/* Returns true once the exit line has been seen. */
+static bool console_feed(struct console *c, const char *data, size_t n)
+{
+    if (c->stream)
+        fwrite(data, 1, n, stdout), fflush(stdout);
+    if (c->log)
+        fwrite(data, 1, n, c->log);
+    while (n) {
+        size_t k = sizeof(c->buf) - 1 - c->len;
+        if (k > n)
+            k = n;
+        memcpy(c->buf + c->len, data, k);
+        c->len += k;
+        data += k;
+        n -= k;
+        c->buf[c->len] = 0;
+        char *start = c->buf, *nl;
+        while ((nl = memchr(start, '\n', c->len - (size_t)(start - c->buf)))) {
+            *nl = 0;
+            console_line(start, c->t0, c->r);
+            start = nl + 1;
+        }
+        c->len -= (size_t)(start - c->buf);
+        memmove(c->buf, start, c->len);
+        if (c->len == sizeof(c->buf) - 1)
+            c->len = 0;                 /* an absurdly long line: drop it */
+    }
+    return c->r->status >= 0;
+}
+
+static void console_end(struct console *c)
+{
+    if (c->len) {                       /* a last line without newline */
+        c->buf[c->len] = 0;
+        console_line(c->buf, c->t0, c->r);
+        c->len = 0;
+    }
+}
+
 /*
  * Boot once: spawn QEMU, stream its console, wait for it to end. stream
  * decides whether the console goes to our stdout.
@@ -149,6 +249,11 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     if (pid == 0) {
         /* Own process group: Ctrl-C reaches tern, which stops QEMU cleanly. */
         setpgid(0, 0);
+        /* qemu.args names the image's files relative to its directory. */
+        if (o->image_dir && chdir(o->image_dir) != 0) {
+            fprintf(stderr, "cannot enter %s: %s\n", o->image_dir, strerror(errno));
+            _exit(127);
+        }
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
         dup2(out[1], 1);
@@ -163,8 +268,9 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     close(err[1]);
     argv_free(&a);
 
-    char obuf[8192], ebuf[2048];
-    size_t olen = 0, elen = 0;
+    char ebuf[2048];
+    size_t elen = 0;
+    struct console con = { .t0 = t0, .stream = stream, .log = log, .r = r };
     bool out_open = true, err_open = true;
     uint64_t deadline = t0 + timeout_ms * 1000000u;
     uint64_t exit_seen_at = 0;
@@ -192,55 +298,45 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
         if (rc <= 0)
             continue;
         if (pfd[0].revents) {
-            ssize_t n = read(out[0], obuf + olen, sizeof(obuf) - 1 - olen);
-            if (n <= 0) {
+            char obuf[4096];
+            ssize_t n = read(out[0], obuf, sizeof(obuf));
+            if (n <= 0)
                 out_open = false;
-            } else {
-                if (stream)
-                    fwrite(obuf + olen, 1, (size_t)n, stdout), fflush(stdout);
-                if (log)
-                    fwrite(obuf + olen, 1, (size_t)n, log);
-                olen += (size_t)n;
-                obuf[olen] = 0;
-                char *start = obuf, *nl;
-                while ((nl = memchr(start, '\n', olen - (size_t)(start - obuf)))) {
-                    *nl = 0;
-                    console_line(start, t0, r);
-                    if (r->status >= 0 && !exit_seen_at)
-                        exit_seen_at = now_ns();
-                    start = nl + 1;
-                }
-                olen -= (size_t)(start - obuf);
-                memmove(obuf, start, olen);
-                if (olen == sizeof(obuf) - 1)
-                    olen = 0;           /* an absurdly long line: drop it */
-            }
+            else if (console_feed(&con, obuf, (size_t)n) && !exit_seen_at)
+                exit_seen_at = now_ns();
         }
         if (pfd[1].revents) {
             ssize_t n = read(err[0], ebuf + elen, sizeof(ebuf) - 1 - elen);
             if (n <= 0) {
                 err_open = false;
             } else {
-                fwrite(ebuf + elen, 1, (size_t)n, stderr);
+                if (stream)             /* a probe keeps QEMU quiet */
+                    fwrite(ebuf + elen, 1, (size_t)n, stderr);
                 elen += (size_t)n;
                 ebuf[elen] = 0;
                 /* Keep the last complete line for the error message. */
                 char *last = NULL, *p = ebuf;
+                bool kvm_failed = false;
                 for (char *nl; (nl = strchr(p, '\n')); p = nl + 1) {
                     *nl = 0;
                     last = p;
+                    /* QEMU pauses the VM after this instead of exiting. */
+                    if (strstr(p, "KVM internal error"))
+                        kvm_failed = true;
                 }
-                if (last)
+                if (kvm_failed)
+                    snprintf(r->last_error, sizeof(r->last_error),
+                             "KVM internal error (the hypervisor could not run a guest instruction)");
+                else if (last && !strstr(r->last_error, "KVM internal error"))
                     snprintf(r->last_error, sizeof(r->last_error), "%.*s", (int)sizeof(r->last_error) - 1, last);
                 elen = strlen(p);
                 memmove(ebuf, p, elen + 1);
+                if (kvm_failed)
+                    break;
             }
         }
     }
-    if (olen) {                         /* a last line without newline */
-        obuf[olen] = 0;
-        console_line(obuf, t0, r);
-    }
+    console_end(&con);
     if (out_open || err_open) {
         kill(pid, SIGTERM);
         for (int i = 0; i < 50 && waitpid(pid, &r->qemu_status, WNOHANG) == 0; i++)
@@ -252,9 +348,16 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     close(err[0]);
 }
 
-/* Decide the accelerator: a quiet probe boot under KVM. */
+/*
+ * Decide the accelerator: a quiet probe boot of this very kernel under KVM,
+ * run to completion. Three outcomes: KVM boots it within the budget (use
+ * KVM); KVM boots it but slower (a nested KVM without hardware paging: TCG
+ * is faster); KVM cannot boot it at all (TCG). The verdict is cached.
+ */
 static const char *choose_accel(const struct run_opts *o, char *why, size_t whylen)
 {
+    static char cached[8];
+
     if (strcmp(o->accel, "auto") != 0) {
         snprintf(why, whylen, "requested");
         return o->accel;
@@ -263,58 +366,103 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
         snprintf(why, whylen, "/dev/kvm not usable: %s", strerror(errno));
         return "tcg";
     }
+    if (probe_cache_get(o->kernel, o->qemu, cached, sizeof(cached), why, whylen))
+        return cached;
     struct run_opts probe = *o;
     struct boot_result r;
     probe.append = "loglevel=3";
     probe.smp = 1;
     probe.initrd = NULL;
+    probe.image_dir = NULL;
     uint64_t t0 = now_ns();
-    boot(&probe, "kvm", false, PROBE_BUDGET_MS, NULL, &r);
+    boot(&probe, "kvm", false, PROBE_TIMEOUT_MS, NULL, &r);
     uint64_t ms = (now_ns() - t0) / 1000000;
     if (r.interrupted)
         exit(EXIT_INTERRUPTED);
+    const char *accel = "tcg";
     if (r.status == 0 && ms <= PROBE_BUDGET_MS) {
-        snprintf(why, whylen, "a KVM probe boot succeeded in %llu ms",
-                 (unsigned long long)ms);
-        return "kvm";
-    }
-    if (r.status == 0 || r.timed_out)
-        snprintf(why, whylen, "a KVM probe boot did not finish within %d ms: KVM "
-                 "works here but is slower than TCG (nested KVM?)", PROBE_BUDGET_MS);
-    else
-        snprintf(why, whylen, "a KVM probe boot failed (%s)",
+        snprintf(why, whylen, "a KVM probe boot succeeded in %llu ms", (unsigned long long)ms);
+        accel = "kvm";
+    } else if (r.status == 0) {
+        snprintf(why, whylen, "KVM boots the kernel but took %llu ms, over the %d ms "
+                 "budget: slower than TCG here (nested KVM?)", (unsigned long long)ms,
+                 PROBE_BUDGET_MS);
+    } else {
+        snprintf(why, whylen, "KVM cannot boot the kernel: %s",
+                 r.timed_out ? "the probe boot timed out" :
                  r.last_error[0] ? r.last_error : "no exit status from the guest");
-    return "tcg";
+    }
+    probe_cache_put(o->kernel, o->qemu, accel, why);
+    return accel;
 }
 
 static void run_usage(FILE *f)
 {
-    fputs("usage: tern run --kernel FILE [options]\n"
+    fputs("usage: tern run MANIFEST|DIR [options]\n"
+          "       tern run --kernel FILE [options]\n"
           "       tern probe --kernel FILE\n"
           "\n"
-          "Boot a Tern kernel under QEMU, stream its console, and exit with the\n"
-          "guest's exit status. (Manifests and image directories come with\n"
-          "`tern build`.)\n"
+          "Boot a Tern image, stream its console, and exit with the guest's exit\n"
+          "status. A MANIFEST is built first (like tern build, into build/NAME or\n"
+          "-o DIR); a DIR made by tern build is booted as it is. With --kernel, a\n"
+          "bare kernel is booted.\n"
           "\n"
           "options:\n"
-          "  --kernel FILE       the kernel ELF (PVH) to boot\n"
-          "  --initrd FILE       a boot module (the ROFS image)\n"
-          "  --append STRING     kernel command line (docs/cmdline.md)\n"
+          "  --via qemu|virsh    launch QEMU directly (default), or through libvirt:\n"
+          "                      virsh create of DIR/domain.xml on qemu:///system,\n"
+          "                      starting virtlogd and libvirtd when needed (root)\n"
+          "  -o, --out DIR       where a MANIFEST is built (default build/NAME)\n"
+          "  --kernel FILE       the kernel ELF (PVH) to boot; with a MANIFEST, the\n"
+          "                      kernel to build it with\n"
           "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe\n"
           "                      boot works under it, else TCG)\n"
-          "  --smp N             vCPUs (default 1)\n"
-          "  --memory MIB        guest memory in MiB (default 128)\n"
           "  --timeout SECONDS   stop the guest after this long (default 300)\n"
           "  --log FILE          also write the console to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
           "  --no-debug-exit     leave out QEMU's isa-debug-exit device\n"
           "  --qemu PROGRAM      QEMU binary (default qemu-system-x86_64)\n"
           "\n"
+          "with --kernel only (an image has these in its manifest):\n"
+          "  --initrd FILE       a boot module (a ROFS image)\n"
+          "  --append STRING     kernel command line (docs/cmdline.md)\n"
+          "  --smp N             vCPUs (default 1)\n"
+          "  --memory MIB        guest memory in MiB (default 128)\n"
+          "\n"
           "`tern probe` prints the accelerator `auto` would choose, and why.\n"
           "\n"
           "examples:\n"
+          "  tern run manifests/hello.yaml\n"
+          "  tern run build/hello --via virsh\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
           "  tern run --kernel kernel.elf --accel tcg --append 'loglevel=7 exit=3'\n", f);
+}
+
+/* Read DIR/qemu.args: one argument per line. */
+static void load_image_args(struct run_opts *o)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/qemu.args", o->image_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("image '%s': %s: %s (is it a directory made by tern build?)", o->image_dir,
+            path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            line[--n] = 0;
+        argv_add(&o->image_args, line);
+    }
+    free(line);
+    fclose(f);
+    if (o->image_args.n < 2)
+        die("image '%s': %s is empty", o->image_dir, path);
+}
+
+static bool virsh_output(const char *data, size_t n, void *arg)
+{
+    return console_feed(arg, data, n);
 }
 
 int cmd_run(int argc, char **argv, bool probe_only)
@@ -331,6 +479,8 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "quiet", no_argument, NULL, 'q' },
         { "no-debug-exit", no_argument, NULL, 'D' },
         { "qemu", required_argument, NULL, 'Q' },
+        { "via", required_argument, NULL, 'V' },
+        { "out", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -338,15 +488,18 @@ int cmd_run(int argc, char **argv, bool probe_only)
         .accel = "auto", .qemu = "qemu-system-x86_64", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
     };
+    const char *via = "qemu", *out_dir = NULL;
+    const char *kernel_only = NULL;     /* an option that needs --kernel mode */
     int c;
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    /* Options may come before or after the image (GNU getopt permutes). */
+    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
-        case 'i': o.initrd = optarg; break;
-        case 'a': o.append = optarg; break;
+        case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
+        case 'a': o.append = optarg; kernel_only = "--append"; break;
         case 'A':
             if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
                 die("--accel %s: choose auto, kvm or tcg", optarg);
@@ -355,10 +508,12 @@ int cmd_run(int argc, char **argv, bool probe_only)
         case 's':
             if (!parse_long(optarg, 1, 255, &o.smp))
                 die("--smp %s: expected a number of vCPUs in 1..255", optarg);
+            kernel_only = "--smp";
             break;
         case 'm':
             if (!parse_long(optarg, 2, 1 << 20, &o.memory_mb))
                 die("--memory %s: expected MiB in 2..1048576", optarg);
+            kernel_only = "--memory";
             break;
         case 't':
             if (!parse_long(optarg, 1, 86400, &o.timeout_s))
@@ -368,6 +523,12 @@ int cmd_run(int argc, char **argv, bool probe_only)
         case 'q': o.quiet = true; break;
         case 'D': o.no_debug_exit = true; break;
         case 'Q': o.qemu = optarg; break;
+        case 'V':
+            if (strcmp(optarg, "qemu") && strcmp(optarg, "virsh"))
+                die("--via %s: choose qemu or virsh", optarg);
+            via = optarg;
+            break;
+        case 'o': out_dir = optarg; break;
         case 'h': run_usage(stdout); return 0;
         default:
             if (optopt)
@@ -377,11 +538,48 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 probe_only ? "probe" : "run", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        die("%s: unexpected argument '%s' (manifests come with `tern build`; "
-            "use --kernel FILE)", probe_only ? "probe" : "run", argv[optind]);
+    const char *image = optind < argc ? argv[optind] : NULL;
+    if (image && optind + 1 < argc)
+        die("run: unexpected argument '%s' (one image at a time)", argv[optind + 1]);
+    if (image && probe_only)
+        die("probe: unexpected argument '%s' (use --kernel FILE)", image);
+    char *built_dir = NULL;
+    char image_kernel[4096];
+    if (image) {
+        struct stat st;
+        if (stat(image, &st) != 0)
+            die("'%s': %s (expected a manifest or an image directory)", image,
+                strerror(errno));
+        if (kernel_only)
+            die("%s: not with an image; an image's kernel command line, memory and "
+                "vCPUs come from its manifest", kernel_only);
+        if (S_ISDIR(st.st_mode)) {
+            if (o.kernel)
+                die("--kernel: not with an image directory (it holds its kernel); "
+                    "rebuild it with tern build --kernel");
+            if (out_dir)
+                die("-o: only for a manifest (a directory is run as it is)");
+            o.image_dir = image;
+        } else {
+            struct build_opts bo = {
+                .manifest = image, .out_dir = out_dir, .kernel = o.kernel,
+                .accel = strcmp(o.accel, "tcg") ? "kvm" : "tcg",
+            };
+            int rc = build_image(&bo, &built_dir);
+            if (rc)
+                return rc;
+            o.image_dir = built_dir;
+        }
+        snprintf(image_kernel, sizeof(image_kernel), "%s/kernel.elf", o.image_dir);
+        o.kernel = image_kernel;
+        load_image_args(&o);
+    } else if (!strcmp(via, "virsh")) {
+        die("run: --via virsh boots an image: name a MANIFEST or DIR");
+    } else if (out_dir) {
+        die("-o: only with a manifest");
+    }
     if (!o.kernel)
-        die("%s: --kernel FILE is required (see tern run --help)",
+        die("%s: --kernel FILE or an image (MANIFEST or DIR) is required (see tern run --help)",
             probe_only ? "probe" : "run");
     if (access(o.kernel, R_OK) != 0)
         die("kernel '%s': %s", o.kernel, strerror(errno));
@@ -400,15 +598,46 @@ int cmd_run(int argc, char **argv, bool probe_only)
         msg("%s: %s", accel, why);
         return 0;
     }
-    msg("booting %s with %s (%s)", o.kernel, accel, why);
+    msg("booting %s%s with %s (%s)%s", o.image_dir ? "image " : "",
+        o.image_dir ? o.image_dir : o.kernel, accel, why,
+        strcmp(via, "virsh") ? "" : " through libvirt");
 
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "w")))
         die("--log %s: %s", o.log_path, strerror(errno));
     struct boot_result r;
-    boot(&o, accel, !o.quiet, (uint64_t)o.timeout_s * 1000, log, &r);
+    if (!strcmp(via, "virsh")) {
+        memset(&r, 0, sizeof(r));
+        r.status = -1;
+        struct console con = { .t0 = now_ns(), .stream = !o.quiet, .log = log, .r = &r };
+        struct virsh_boot vb = {
+            .dir = o.image_dir, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
+            .stop = &got_signal, .output = virsh_output, .arg = &con,
+        };
+        char err[1024] = "";
+        enum virsh_end end = virsh_boot(&vb, err, sizeof(err));
+        console_end(&con);
+        if (end == VIRSH_FAILED) {
+            if (log)
+                fclose(log);
+            msg("error: %s", err);
+            free(built_dir);
+            argv_free(&o.image_args);
+            return EXIT_NO_STATUS;
+        }
+        r.interrupted = end == VIRSH_INTERRUPTED;
+        r.timed_out = end == VIRSH_TIMEOUT;
+        if (err[0])
+            snprintf(r.last_error, sizeof(r.last_error), "%s", err);
+        /* The boot time includes libvirt's own start-up: not comparable. */
+        r.ready_ns = 0;
+    } else {
+        boot(&o, accel, !o.quiet, (uint64_t)o.timeout_s * 1000, log, &r);
+    }
     if (log)
         fclose(log);
+    free(built_dir);
+    argv_free(&o.image_args);
 
     if (r.ready_ns)
         msg("boot time: %.1f ms from QEMU start to kernel ready (accel %s; kernel: %s)",
@@ -422,6 +651,11 @@ int cmd_run(int argc, char **argv, bool probe_only)
         return EXIT_TIMEOUT;
     }
     if (r.status < 0) {
+        if (!strcmp(via, "virsh")) {
+            msg("the guest ended without reporting an exit status%s%s",
+                r.last_error[0] ? ": " : "", r.last_error);
+            return EXIT_NO_STATUS;
+        }
         int code = WIFEXITED(r.qemu_status) ? WEXITSTATUS(r.qemu_status) : -1;
         msg("the guest ended without reporting an exit status (QEMU %s %d%s%s)",
             WIFEXITED(r.qemu_status) ? "exit code" : "killed by signal",

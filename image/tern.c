@@ -14,7 +14,8 @@ static void usage(FILE *f)
           "Build and run Tern unikernel images.\n"
           "\n"
           "commands:\n"
-          "  run      boot a kernel under QEMU and exit with the guest's status\n"
+          "  build    build an image directory from a manifest: tern build hello.yaml\n"
+          "  run      boot an image or a kernel and exit with the guest's status\n"
           "  probe    say which accelerator `run` would pick (KVM or TCG) and why\n"
           "  ls       list files in a ROFS image: tern ls -l IMAGE [PATH]\n"
           "  cat      print files from a ROFS image: tern cat IMAGE PATH...\n"
@@ -26,7 +27,9 @@ static void usage(FILE *f)
           "  -h, --help     this help\n"
           "  --version      print the version\n"
           "\n"
-          "example:\n"
+          "examples:\n"
+          "  tern build manifests/hello.yaml\n"
+          "  tern run manifests/hello.yaml\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n", f);
 }
 
@@ -53,6 +56,8 @@ int main(int argc, char **argv)
         char *hargv[] = { argv[2], "--help", NULL };
         if (!strcmp(argv[2], "run") || !strcmp(argv[2], "probe"))
             return cmd_run(2, hargv, false);
+        if (!strcmp(argv[2], "build"))
+            return cmd_build(2, hargv);
         if (!strcmp(argv[2], "ls"))
             return cmd_ls(2, hargv);
         if (!strcmp(argv[2], "cat"))
@@ -63,6 +68,8 @@ int main(int argc, char **argv)
             return cmd_mkrofs(2, hargv);
         die("help: unknown command '%s' (see tern --help)", argv[2]);
     }
+    if (!strcmp(cmd, "build"))
+        return cmd_build(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1, false);
     if (!strcmp(cmd, "probe"))

@@ -3,7 +3,7 @@
 
 tool_case tern_version 0 '^tern [0-9]+\.[0-9]+\.[0-9]+$' -- "$TERN" --version
 tool_case tern_help 0 'usage: tern COMMAND' -- "$TERN" --help
-tool_case tern_run_help 0 'usage: tern run --kernel FILE' -- "$TERN" help run
+tool_case tern_run_help 0 'usage: tern run MANIFEST\|DIR' -- "$TERN" help run
 tool_case tern_unknown_command 2 "tern: error: unknown command 'frobnicate'" -- "$TERN" frobnicate
 tool_case tern_no_command 2 'usage: tern COMMAND' -- "$TERN"
 tool_case tern_run_bad_smp 2 'error: --smp zero: expected a number of vCPUs' -- \

@@ -1,0 +1,511 @@
+/*
+ * libvirt: the domain XML tern build writes, and booting an image through
+ * virsh against qemu:///system (tern run --via virsh).
+ *
+ * The virsh CLI is used rather than the C API so the tool needs no
+ * libvirt-dev and every step can be repeated by hand.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "util.h"
+
+#define VIRSH_URI "qemu:///system"
+
+/* ----------------------------------------------------------- domain.xml --- */
+
+static void xml_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/*
+ * Direct kernel boot of the PVH kernel with the ROFS image as the initrd
+ * (the PVH module) or a virtio disk. No <cpu>: libvirt's default model
+ * works under both KVM and TCG. No isa-debug-exit either (it would need
+ * <qemu:commandline> and taint the domain): the kernel powers off through
+ * ACPI S5, which libvirt sees as a shutdown, and the status is read from the
+ * console log.
+ */
+char *domain_xml(const struct manifest *m, const char *abs_dir, const char *domain_type)
+{
+    char *s;
+    size_t len;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        die("out of memory");
+    fprintf(f, "<domain type='%s'>\n", domain_type);
+    fputs("  <name>", f);
+    xml_escaped(f, m->name);
+    fputs("</name>\n", f);
+    fputs("  <description>Tern image built by tern build</description>\n", f);
+    fprintf(f, "  <memory unit='MiB'>%ld</memory>\n", m->memory_mib);
+    fprintf(f, "  <vcpu>%ld</vcpu>\n", m->cpus);
+    fputs("  <os>\n", f);
+    fprintf(f, "    <type arch='%s' machine='q35'>hvm</type>\n", m->arch);
+    fputs("    <kernel>", f);
+    xml_escaped(f, abs_dir);
+    fputs("/kernel.elf</kernel>\n", f);
+    if (m->disk == DISK_INITRD) {
+        fputs("    <initrd>", f);
+        xml_escaped(f, abs_dir);
+        fputs("/rofs.img</initrd>\n", f);
+    }
+    char *cl = manifest_kernel_cmdline(m);
+    if (*cl) {
+        fputs("    <cmdline>", f);
+        xml_escaped(f, cl);
+        fputs("</cmdline>\n", f);
+    }
+    free(cl);
+    fputs("  </os>\n", f);
+    fputs("  <features>\n    <acpi/>\n  </features>\n", f);
+    fputs("  <clock offset='utc'/>\n", f);
+    /* A reboot is the kernel's last-resort exit (triple fault): end there. */
+    fputs("  <on_poweroff>destroy</on_poweroff>\n", f);
+    fputs("  <on_reboot>destroy</on_reboot>\n", f);
+    fputs("  <on_crash>destroy</on_crash>\n", f);
+    fputs("  <devices>\n", f);
+    if (m->disk == DISK_VIRTIO_BLK) {
+        fputs("    <disk type='file' device='disk'>\n"
+              "      <driver name='qemu' type='raw'/>\n"
+              "      <source file='", f);
+        xml_escaped(f, abs_dir);
+        fputs("/rofs.img'/>\n"
+              "      <target dev='vda' bus='virtio'/>\n"
+              "      <readonly/>\n"
+              "    </disk>\n", f);
+    }
+    if (m->net.mode != NET_NONE) {
+        char mac[18];
+        format_mac(m->net.mac, mac);
+        static const char *const types[] = { "", "user", "ethernet", "bridge" };
+        fprintf(f, "    <interface type='%s'>\n", types[m->net.mode]);
+        fprintf(f, "      <mac address='%s'/>\n", mac);
+        if (m->net.mode == NET_TAP) {
+            fputs("      <target dev='", f);
+            xml_escaped(f, m->net.ifname);
+            fputs("' managed='no'/>\n", f);
+        } else if (m->net.mode == NET_BRIDGE) {
+            fputs("      <source bridge='", f);
+            xml_escaped(f, m->net.ifname);
+            fputs("'/>\n", f);
+        }
+        fputs("      <model type='virtio'/>\n", f);
+        fputs("    </interface>\n", f);
+    }
+    /* A pty serial port with a log: everything is logged from the first
+     * byte, and `virsh console` still works. */
+    fputs("    <serial type='pty'>\n      <log file='", f);
+    xml_escaped(f, abs_dir);
+    fputs("/console.log' append='off'/>\n"
+          "      <target port='0'/>\n"
+          "    </serial>\n"
+          "    <console type='pty'>\n"
+          "      <target type='serial' port='0'/>\n"
+          "    </console>\n"
+          "    <memballoon model='none'/>\n"
+          "  </devices>\n"
+          "</domain>\n", f);
+    fclose(f);
+    return s;
+}
+
+/* ---------------------------------------------------------------- virsh --- */
+
+/* Run a command, capturing its stdout and stderr (each up to outlen-1
+ * bytes). Returns the exit status, or -1 if it could not run. */
+static int run_capture(char *const argv[], char *out, size_t outlen, char *errbuf,
+                       size_t errlen)
+{
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+        die("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Its own process group: Ctrl-C is for tern, which cleans up. */
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    size_t ol = 0, el = 0;
+    bool oo = true, eo = true;
+    char junk[4096];
+    while (oo || eo) {
+        struct pollfd pfd[2] = { { oo ? po[0] : -1, POLLIN, 0 }, { eo ? pe[0] : -1, POLLIN, 0 } };
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[0].revents) {
+            char *dst = out && ol + 1 < outlen ? out + ol : junk;
+            size_t room = out && ol + 1 < outlen ? outlen - 1 - ol : sizeof(junk);
+            ssize_t n = read(po[0], dst, room);
+            if (n <= 0)
+                oo = false;
+            else if (dst != junk)
+                ol += (size_t)n;
+        }
+        if (pfd[1].revents) {
+            char *dst = errbuf && el + 1 < errlen ? errbuf + el : junk;
+            size_t room = errbuf && el + 1 < errlen ? errlen - 1 - el : sizeof(junk);
+            ssize_t n = read(pe[0], dst, room);
+            if (n <= 0)
+                eo = false;
+            else if (dst != junk)
+                el += (size_t)n;
+        }
+    }
+    if (out && outlen)
+        out[ol] = 0;
+    if (errbuf && errlen)
+        errbuf[el] = 0;
+    close(po[0]);
+    close(pe[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The first meaningful line of virsh's complaint, without "error: ". */
+static void first_error(const char *text, char *out, size_t outlen)
+{
+    const char *best = NULL;
+    for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+        size_t n = strcspn(p, "\n");
+        if (!n)
+            continue;
+        /* virsh prints a generic line, then the reason: keep the reason. */
+        best = p;
+        if (strncmp(p, "error: Failed to", 16) && strncmp(p, "error: failed to connect", 24))
+            break;
+    }
+    if (!best) {
+        snprintf(out, outlen, "no message");
+        return;
+    }
+    if (!strncmp(best, "error: ", 7))
+        best += 7;
+    snprintf(out, outlen, "%.*s", (int)strcspn(best, "\n"), best);
+}
+
+static bool virsh_ok(void)
+{
+    char *argv[] = { "virsh", "-c", VIRSH_URI, "version", NULL };
+    return run_capture(argv, NULL, 0, NULL, 0) == 0;
+}
+
+static bool running(const char *prog)
+{
+    char *argv[] = { "pgrep", "-x", (char *)prog, NULL };
+    return run_capture(argv, NULL, 0, NULL, 0) == 0;
+}
+
+/*
+ * libvirtd for qemu:///system. Without systemd (containers, CI) nobody
+ * starts it, so tern does when it is root: virtlogd first (QEMU's console
+ * and log go through it), then the monolithic libvirtd of Debian 12.
+ */
+static bool ensure_libvirtd(char *err, size_t errlen)
+{
+    if (virsh_ok())
+        return true;
+    if (geteuid() != 0) {
+        snprintf(err, errlen, "cannot reach libvirt at %s, and only root can start "
+                 "libvirtd here (virtlogd -d; libvirtd -d); or use --via qemu", VIRSH_URI);
+        return false;
+    }
+    static const char *const daemons[] = { "virtlogd", "libvirtd" };
+    for (int i = 0; i < 2; i++) {
+        if (running(daemons[i]))
+            continue;
+        msg("starting %s -d (libvirt is not running)", daemons[i]);
+        char *argv[] = { (char *)daemons[i], "-d", NULL };
+        char e[512];
+        if (run_capture(argv, NULL, 0, e, sizeof(e)) != 0) {
+            char why[256];
+            first_error(e, why, sizeof(why));
+            snprintf(err, errlen, "cannot start %s: %s", daemons[i], why);
+            return false;
+        }
+    }
+    for (int i = 0; i < 200; i++) {
+        if (virsh_ok())
+            return true;
+        usleep(100000);
+    }
+    snprintf(err, errlen, "libvirtd started but %s does not answer after 20 s", VIRSH_URI);
+    return false;
+}
+
+/*
+ * libvirt runs QEMU as libvirt-qemu, which reaches /dev/kvm through group
+ * kvm. Debian's udev rules make it root:kvm 0660; without udev it stays
+ * root:root 0600, and then libvirt not only cannot use KVM but decides on
+ * every domain start that its cached QEMU capabilities are stale ("KVM was
+ * enabled when probing, but it is not available now") and re-probes every
+ * QEMU binary, which takes a minute. As root, do what udev would.
+ */
+static void fix_kvm_permissions(void)
+{
+    struct stat st;
+    struct group *g = getgrnam("kvm");
+    if (geteuid() != 0 || !g || stat("/dev/kvm", &st) != 0)
+        return;
+    if (st.st_gid == g->gr_gid && (st.st_mode & 0660) == 0660)
+        return;
+    if (chown("/dev/kvm", (uid_t)-1, g->gr_gid) == 0 &&
+        chmod("/dev/kvm", (st.st_mode & 07777) | 0660) == 0)
+        msg("/dev/kvm is now group kvm, mode 0660, as Debian's udev rules make it "
+            "(there is no udev here), so libvirt's QEMU can open it");
+}
+
+/* Find `open` ... `close` in s; return a malloc'd copy of what lies between. */
+static char *between(const char *s, const char *open, const char *close,
+                     const char **start, const char **end)
+{
+    const char *a = strstr(s, open);
+    if (!a)
+        return NULL;
+    a += strlen(open);
+    const char *b = strstr(a, close);
+    if (!b)
+        return NULL;
+    if (start)
+        *start = a;
+    if (end)
+        *end = b;
+    return strndup(a, (size_t)(b - a));
+}
+
+static char *xml_unescape(char *s)
+{
+    static const struct { const char *ent; char c; } ents[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&apos;", '\'' }, { "&quot;", '"' },
+    };
+    char *o = s;
+    for (char *p = s; *p;) {
+        size_t i;
+        for (i = 0; i < 5 && strncmp(p, ents[i].ent, strlen(ents[i].ent)); i++)
+            ;
+        if (i < 5) {
+            *o++ = ents[i].c;
+            p += strlen(ents[i].ent);
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = 0;
+    return s;
+}
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *s = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            s = realloc(s, cap);
+            if (!s)
+                die("out of memory");
+        }
+        size_t n = fread(s + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    s[len] = 0;
+    return s;
+}
+
+static bool domain_exists(const char *name)
+{
+    char *argv[] = { "virsh", "-c", VIRSH_URI, "domid", (char *)name, NULL };
+    return run_capture(argv, NULL, 0, NULL, 0) == 0;
+}
+
+static void destroy(const char *name)
+{
+    char *argv[] = { "virsh", "-c", VIRSH_URI, "destroy", (char *)name, NULL };
+    run_capture(argv, NULL, 0, NULL, 0);
+}
+
+/* Read what the console log has gained since last time. */
+static void drain_log(const struct virsh_boot *vb, int fd, bool *exit_seen)
+{
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (vb->output(buf, (size_t)n, vb->arg))
+            *exit_seen = true;
+}
+
+enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
+{
+    enum virsh_end end = VIRSH_FAILED;
+    char path[4096], e[2048];
+    char *xml = NULL, *name = NULL, *log = NULL, *newxml = NULL;
+    char tmpxml[] = "/tmp/tern-domain-XXXXXX.xml";
+    int xfd = -1, lfd = -1;
+    bool have_tmpxml = false;
+
+    snprintf(path, sizeof(path), "%s/domain.xml", vb->dir);
+    if (!(xml = read_file(path, err, errlen)))
+        goto out;
+    /* domain.xml is tern build's output; adjust the few things that make a
+     * run distinct: a unique name (the image may be running already), the
+     * domain type for the accelerator. */
+    const char *ns, *ne;
+    if (!(name = between(xml, "<name>", "</name>", &ns, &ne))) {
+        snprintf(err, errlen, "%s: no <name> element", path);
+        goto out;
+    }
+    if (!(log = between(xml, "<log file='", "'", NULL, NULL))) {
+        snprintf(err, errlen, "%s: no <log file='...'/> on the serial port (tern reads the "
+                 "console from it)", path);
+        goto out;
+    }
+    xml_unescape(log);
+    const char *type = strcmp(vb->accel, "kvm") ? "qemu" : "kvm";
+    const char *dt = strstr(xml, "<domain type='");
+    if (!dt || dt > ns) {
+        snprintf(err, errlen, "%s: no <domain type='...'> element", path);
+        goto out;
+    }
+    const char *dt_end = strchr(dt + 14, '\'');
+    char unique[256];
+    snprintf(unique, sizeof(unique), "%.*s-tern%ld", (int)(ne - ns), ns, (long)getpid());
+    if (!dt_end || dt_end > ns) {
+        snprintf(err, errlen, "%s: a bad <domain type='...'> element", path);
+        goto out;
+    }
+    if (asprintf(&newxml, "%.*s<domain type='%s%.*s%s%s", (int)(dt - xml), xml, type,
+                 (int)(ns - dt_end), dt_end, unique, ne) < 0)
+        die("out of memory");
+    free(name);
+    name = xstrdup(unique);
+
+    if (!ensure_libvirtd(err, errlen))
+        goto out;
+    fix_kvm_permissions();
+
+    if ((xfd = mkstemps(tmpxml, 4)) < 0) {
+        snprintf(err, errlen, "%s: %s", tmpxml, strerror(errno));
+        goto out;
+    }
+    have_tmpxml = true;
+    if (write(xfd, newxml, strlen(newxml)) != (ssize_t)strlen(newxml)) {
+        snprintf(err, errlen, "%s: %s", tmpxml, strerror(errno));
+        goto out;
+    }
+    close(xfd);
+    xfd = -1;
+
+    /* A fresh log, so everything read from it is this boot's. */
+    if (unlink(log) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", log, strerror(errno));
+        goto out;
+    }
+    msg("virsh -c %s create %s/domain.xml (as domain %s)", VIRSH_URI, vb->dir, name);
+    char *create[] = { "virsh", "-c", VIRSH_URI, "create", tmpxml, NULL };
+    if (run_capture(create, NULL, 0, e, sizeof(e)) != 0) {
+        char why[1024];
+        first_error(e, why, sizeof(why));
+        snprintf(err, errlen, "virsh create failed: %s", why);
+        goto out;
+    }
+
+    uint64_t t0 = now_ns(), deadline = t0 + vb->timeout_ms * 1000000u;
+    uint64_t next_check = 0, exit_at = 0;
+    bool exit_seen = false;
+    for (;;) {
+        if (lfd < 0)
+            lfd = open(log, O_RDONLY | O_CLOEXEC);
+        if (lfd >= 0)
+            drain_log(vb, lfd, &exit_seen);
+        if (exit_seen && !exit_at)
+            exit_at = now_ns();
+        if (*vb->stop) {
+            destroy(name);
+            end = VIRSH_INTERRUPTED;
+            break;
+        }
+        uint64_t now = now_ns();
+        if (now > deadline) {
+            destroy(name);
+            end = VIRSH_TIMEOUT;
+            break;
+        }
+        /* After the exit line the domain should be gone in a moment; a
+         * guest whose power-off failed is stopped. */
+        if (exit_at && now - exit_at > 5000000000u) {
+            destroy(name);
+            end = VIRSH_GONE;
+            break;
+        }
+        if (now >= next_check) {
+            next_check = now + 200000000u;
+            if (!domain_exists(name)) {
+                if (lfd < 0)
+                    lfd = open(log, O_RDONLY | O_CLOEXEC);
+                if (lfd >= 0)
+                    drain_log(vb, lfd, &exit_seen);
+                end = VIRSH_GONE;
+                break;
+            }
+        }
+        usleep(50000);
+    }
+    if (lfd < 0 && end == VIRSH_GONE)
+        snprintf(err, errlen, "the domain ended without writing %s", log);
+out:
+    if (xfd >= 0)
+        close(xfd);
+    if (have_tmpxml)
+        unlink(tmpxml);
+    if (lfd >= 0)
+        close(lfd);
+    free(xml);
+    free(newxml);
+    free(name);
+    free(log);
+    return end;
+}
