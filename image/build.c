@@ -484,7 +484,9 @@ struct progress {
 static void on_progress(uint64_t done, uint64_t total, void *arg)
 {
     struct progress *p = arg;
-    /* Small images are written in a blink; say nothing. */
+    /* Small images are written in a blink; say nothing. (The writer's
+     * total counts its work, reading files twice, not the image size, so
+     * only the percentage is shown.) */
     if (total < (16u << 20))
         return;
     if (p->tty) {
@@ -492,9 +494,7 @@ static void on_progress(uint64_t done, uint64_t total, void *arg)
         if (done < total && now - p->last_ns < 100000000u)
             return;
         p->last_ns = now;
-        fprintf(stderr, "\rtern: writing rofs.img: %3d%% (%llu of %llu MiB)",
-                (int)(done * 100 / total), (unsigned long long)(done >> 20),
-                (unsigned long long)(total >> 20));
+        fprintf(stderr, "\rtern: writing rofs.img: %3d%%", (int)(done * 100 / total));
         if (done >= total)
             fputc('\n', stderr);
         p->shown = true;
@@ -502,8 +502,7 @@ static void on_progress(uint64_t done, uint64_t total, void *arg)
         int q = (int)(done * 4 / total);
         if (q > p->last_quarter) {
             p->last_quarter = q;
-            fprintf(stderr, "tern: writing rofs.img: %d%% (%llu of %llu MiB)\n", q * 25,
-                    (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+            fprintf(stderr, "tern: writing rofs.img: %d%%\n", q * 25);
         }
     }
 }

@@ -99,7 +99,8 @@ elif ! virsh -c qemu:///system version > /dev/null 2>&1; then
 fi
 
 if [ -n "$virsh_why" ]; then
-    for c in virsh_hello virsh_exit_status virsh_plain_create; do
+    for c in virsh_hello virsh_exit_status virsh_timeout_cleans_up virsh_interrupt_cleans_up \
+            virsh_plain_create; do
         selected "guest:$c" && skip "guest:$c" "$virsh_why"
     done
 else
@@ -107,6 +108,49 @@ else
         manifests/hello.yaml -o "$IMG/virsh-hello" --kernel "$KERNEL" --via virsh --accel "$ACCEL"
     image_case virsh_exit_status 7 -- \
         "$IMG/exit7.yaml" -o "$IMG/virsh-exit7" --kernel "$KERNEL" --via virsh --accel "$ACCEL"
+
+    # A guest that never ends is destroyed at the time-out (status 124), and
+    # on Ctrl-C (130); either way no domain is left behind.
+    cat > "$IMG/hang.yaml" <<'EOF'
+name: hang
+memory: 48M
+kernel_options: ktest=hang
+EOF
+    if selected guest:virsh_timeout_cleans_up; then
+        "$TERN" run "$IMG/hang.yaml" -o "$IMG/hang" --kernel "$KERNEL" --via virsh \
+            --accel "$ACCEL" --quiet --timeout 5 > "$LOG_DIR/virsh_timeout.log" 2>&1
+        rc=$?
+        if [ "$rc" -ne 124 ]; then
+            fail guest:virsh_timeout_cleans_up "exit status $rc, expected 124"
+        elif virsh -c qemu:///system list --name | grep -q '^hang-tern'; then
+            fail guest:virsh_timeout_cleans_up "a hang-tern* domain is still defined"
+        else
+            pass guest:virsh_timeout_cleans_up
+        fi
+    fi
+    if selected guest:virsh_interrupt_cleans_up; then
+        # The last run's log must not be mistaken for this one's.
+        rm -f "$IMG/hang/console.log"
+        "$TERN" run "$IMG/hang" --via virsh --accel "$ACCEL" --quiet --timeout 60 \
+            > "$LOG_DIR/virsh_interrupt.log" 2>&1 &
+        pid=$!
+        # Interrupt once the guest is up (its console reached "ready").
+        i=0
+        while ! grep -q 'ready: ' "$IMG/hang/console.log" 2>/dev/null && [ "$i" -lt 300 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -INT "$pid"
+        wait "$pid"
+        rc=$?
+        if [ "$rc" -ne 130 ]; then
+            fail guest:virsh_interrupt_cleans_up "exit status $rc, expected 130"
+        elif virsh -c qemu:///system list --name | grep -q '^hang-tern'; then
+            fail guest:virsh_interrupt_cleans_up "a hang-tern* domain is still defined"
+        else
+            pass guest:virsh_interrupt_cleans_up
+        fi
+    fi
 
     # Plain `virsh create DIR/domain.xml`, as the README shows: the domain
     # boots, powers off (and so disappears), and its console log ends with

@@ -185,3 +185,11 @@ tool_case run_missing_image 2 "error: '/nonexistent': No such file or directory"
     "$TERN" run /nonexistent
 tool_case run_bad_manifest 2 "tests/manifests/bad/bad_cpus\\.yaml:2:7: error: cpus: '0'" -- \
     "$TERN" run tests/manifests/bad/bad_cpus.yaml -o "$MB/bad"
+
+# Long steps show progress: a 20 MiB file makes rofs.img big enough.
+mkdir -p "$MB/big"
+truncate -s 20M "$MB/big/blob"
+printf 'name: big\nfiles:\n  /blob: blob\n' > "$MB/big/big.yaml"
+tool_case build_progress 0 '^tern: writing rofs\.img: 25%$' -- \
+    "$TERN" build "$MB/big/big.yaml" --kernel "$KERNEL" -o "$MB/big/out"
+rm -f "$MB/big/blob"
