@@ -11,7 +11,7 @@
 #include <kern/printk.h>
 #include <kern/thread.h>
 
-#define MAX_STACKS 32
+#define MAX_STACKS 96
 
 static struct { uintptr_t lo, hi; } stacks[MAX_STACKS];
 static unsigned nr_stacks;

@@ -34,11 +34,11 @@ static void run_hogs(int n, const int *nice, uint64_t *exec_ns)
     hogs_go = true;
     thread_yield();
     for (int i = 0; i < n; i++)
-        base[i] = t[i]->sum_exec_ns;
+        base[i] = thread_cpu_time_ns(t[i]);
     /* The main thread sleeps meanwhile, so it takes no share. */
     thread_sleep_ns(FAIR_RUN_NS);
     for (int i = 0; i < n; i++)
-        exec_ns[i] = t[i]->sum_exec_ns - base[i];
+        exec_ns[i] = thread_cpu_time_ns(t[i]) - base[i];
     hogs_stop = true;
     for (int i = 0; i < n; i++)
         thread_join(t[i]);
@@ -67,7 +67,13 @@ KTEST(sched_fair, "CPU-bound threads share the CPU by weight (within 10%)")
         fails += !ok;
     }
 
-    /* nice 0 vs nice 5: shares in the ratio of their weights. */
+    /* nice 0 vs nice 5: shares in the ratio of their weights. Weights
+     * divide one CPU; with more CPUs each hog would have its own. */
+    if (nr_cpus > 1) {
+        pr_info("sched_fair: weighted shares are checked on 1 CPU (this run has %u)\n",
+                nr_cpus);
+        return fails ? 1 : 0;
+    }
     static const int mixed[2] = { 0, 5 };
     run_hogs(2, mixed, ns);
     extern uint32_t sched_weight(int nice);

@@ -164,8 +164,15 @@ KTEST(torture, "ABI contract: registers survive yield, block, sleep and preempti
             break;
     }
     stop = true;
-    uint64_t rounds[K_COUNT] = { 0 }, bad = 0, timeouts = 0;
+    uint64_t rounds[K_COUNT] = { 0 }, bad = 0, timeouts = 0, migrations = 0;
     for (unsigned i = 0; i < nworkers; i++) {
+        /* A worker spinning alone on its CPU waits for a preemption that
+         * may never come now: move its counter to end the spin. */
+        while (w[i].thread->state != THREAD_DEAD) {
+            __atomic_fetch_add(&w[i].thread->nr_preempted, 1, __ATOMIC_RELAXED);
+            thread_sleep_ns(1000000);
+        }
+        migrations += w[i].thread->nr_migrations;
         thread_join(w[i].thread);
         for (int k = 0; k < K_COUNT; k++)
             rounds[k] += w[i].rounds[k];
@@ -181,12 +188,17 @@ KTEST(torture, "ABI contract: registers survive yield, block, sleep and preempti
             (unsigned long long)rounds[K_YIELD], (unsigned long long)rounds[K_MUTEX],
             (unsigned long long)rounds[K_COND], (unsigned long long)rounds[K_SLEEP],
             (unsigned long long)rounds[K_SPIN]);
-    pr_info("torture: context switches %llu (preemptions %llu), spins never preempted %llu\n",
-            (unsigned long long)switches, (unsigned long long)preempts,
+    pr_info("torture: context switches %llu (preemptions %llu), migrations %llu, "
+            "spins never preempted %llu\n", (unsigned long long)switches,
+            (unsigned long long)preempts, (unsigned long long)migrations,
             (unsigned long long)timeouts);
     pr_info("torture: mismatches %llu\n", (unsigned long long)bad);
     if (bad)
         return 1;
+    if (nr_cpus > 1 && migrations == 0) {
+        pr_err("torture: no thread migrated between CPUs\n");
+        return 1;
+    }
     if (switches < want_switches || preempts < want_preempts) {
         pr_err("torture: too few switches or preemptions (wanted %llu and %llu)\n",
                (unsigned long long)want_switches, (unsigned long long)want_preempts);

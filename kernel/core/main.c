@@ -70,6 +70,7 @@ void kernel_main(void)
     page_alloc_print_stats();
     arch_late_init();
     sched_init();
+    arch_smp_init();
     clock_init();
     print_ready();
 

@@ -14,6 +14,7 @@
 #include <kern/kmalloc.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
+#include <kern/printf.h>
 #include <kern/printk.h>
 #include <kern/thread.h>
 
@@ -47,6 +48,19 @@ static void init_weights(void)
 
 void sched_set_slice_ns(uint64_t ns) { slice_ns = ns; }
 uint64_t sched_slice_ns(void)        { return slice_ns; }
+
+uint64_t thread_cpu_time_ns(const struct thread *t)
+{
+    uint64_t sum = __atomic_load_n(&t->sum_exec_ns, __ATOMIC_RELAXED);
+    /* A thread alone on a tickless CPU is charged only when it stops. */
+    if (t->state == THREAD_RUNNING) {
+        uint64_t start = __atomic_load_n(&t->run_start_ns, __ATOMIC_RELAXED);
+        uint64_t now = arch_time_ns();
+        if (now > start)
+            sum += now - start;
+    }
+    return sum;
+}
 
 struct thread *thread_current(void)
 {
@@ -98,15 +112,59 @@ static void update_curr(struct cpu *c, uint64_t now)
     update_min_vruntime(c);
 }
 
+static unsigned load_of(const struct cpu *c)
+{
+    return c->rq.nr_running + (c->current != c->idle);
+}
+
+/* New threads go to the least loaded online CPU. */
 void sched_enqueue_new(struct thread *t)
 {
     struct cpu *c = this_cpu();
+    for (unsigned i = 0; i < nr_cpus; i++)
+        if (cpus[i].online && load_of(&cpus[i]) < load_of(c))
+            c = &cpus[i];
     unsigned long flags = spin_lock_irqsave(&c->rq.lock);
     t->cpu = c;
     t->vruntime = c->rq.min_vruntime;
     t->state = THREAD_RUNNABLE;
     rq_enqueue(c, t);
+    bool kick = c != this_cpu() && c->current == c->idle;
     spin_unlock_irqrestore(&c->rq.lock, flags);
+    if (kick)
+        arch_send_resched(c);
+}
+
+/*
+ * Load balancing by stealing: a CPU about to go idle takes a runnable
+ * thread from the busiest other run queue. Called with our run-queue lock
+ * held; the other lock is only tried, never waited for, so two CPUs
+ * stealing from each other cannot deadlock.
+ */
+static struct thread *steal(struct cpu *self)
+{
+    struct cpu *busiest = NULL;
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        struct cpu *c = &cpus[i];
+        if (c != self && c->online && c->rq.nr_running &&
+            (!busiest || c->rq.nr_running > busiest->rq.nr_running))
+            busiest = c;
+    }
+    if (!busiest || !spin_trylock_raw(&busiest->rq.lock))
+        return NULL;
+    struct thread *t = NULL;
+    if (!list_empty(&busiest->rq.threads)) {
+        /* The one that would wait longest there: the largest vruntime. */
+        t = list_entry(busiest->rq.threads.prev, struct thread, rq_link);
+        rq_dequeue(busiest, t);
+        /* Keep its place relative to the queue it joins. */
+        t->vruntime = t->vruntime - MIN(t->vruntime, busiest->rq.min_vruntime) +
+                      self->rq.min_vruntime;
+        t->cpu = self;
+        t->nr_migrations++;
+    }
+    spin_unlock_raw(&busiest->rq.lock);
+    return t;
 }
 
 /* --- switching ------------------------------------------------------------ */
@@ -148,6 +206,10 @@ void schedule(void)
     if (!list_empty(&c->rq.threads)) {
         next = list_first_entry(&c->rq.threads, struct thread, rq_link);
         rq_dequeue(c, next);
+    } else {
+        struct thread *stolen = steal(c);
+        if (stolen)
+            next = stolen;
     }
     next->state = THREAD_RUNNING;
     next->run_start_ns = now;
@@ -160,6 +222,10 @@ void schedule(void)
     }
     c->nr_switches++;
     c->current = next;
+    /* A thread woken while still switching out elsewhere: wait until its
+     * context is saved. */
+    while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+        arch_cpu_relax();
     next->on_cpu = true;
     set_trap_stack(c, next);
     struct arch_context *from = arch_switch(&prev->ctx, &next->ctx);
@@ -189,7 +255,10 @@ void sched_wake(struct thread *t)
         if (c->current == c->idle)
             c->need_resched = true;
     }
+    bool kick = c != this_cpu() && c->need_resched;
     spin_unlock_irqrestore(&c->rq.lock, flags);
+    if (kick)
+        arch_send_resched(c);
 }
 
 void sched_tick(void)
@@ -200,7 +269,17 @@ void sched_tick(void)
     update_curr(c, now);
     if (c->rq.nr_running && (c->current == c->idle || now >= c->slice_end_ns))
         c->need_resched = true;
+    bool waiting = c->rq.nr_running > 0;
     spin_unlock_raw(&c->rq.lock);
+    /* Threads wait here while another CPU idles: wake it to steal one. */
+    if (waiting)
+        for (unsigned i = 0; i < nr_cpus; i++) {
+            struct cpu *o = &cpus[i];
+            if (o != c && o->online && o->current == o->idle && !o->rq.nr_running) {
+                arch_send_resched(o);
+                break;
+            }
+        }
 }
 
 void sched_preempt(void)
@@ -234,7 +313,8 @@ static void idle_loop(void *arg)
 }
 
 struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
-                            bool adopt_current_stack);   /* thread.c */
+                            void *adopt_stack, size_t adopt_size);   /* thread.c */
+extern char boot_stack_bottom[], boot_stack_top[];
 
 void sched_init(void)
 {
@@ -243,7 +323,8 @@ void sched_init(void)
     list_init(&c->rq.threads);
     list_init(&c->timers);
     /* The boot context becomes the "main" thread. */
-    struct thread *main = thread_alloc("main", NULL, NULL, 0, true);
+    struct thread *main = thread_alloc("main", NULL, NULL, 0, boot_stack_bottom,
+                                       (size_t)(boot_stack_top - boot_stack_bottom));
     if (!main)
         panic("sched: cannot allocate the main thread");
     main->cpu = c;
@@ -253,7 +334,7 @@ void sched_init(void)
     c->current = main;
     set_trap_stack(c, main);
 
-    c->idle = thread_alloc("idle", idle_loop, NULL, 19, false);
+    c->idle = thread_alloc("idle0", idle_loop, NULL, 19, NULL, 0);
     if (!c->idle)
         panic("sched: cannot allocate the idle thread");
     c->idle->cpu = c;
@@ -261,6 +342,30 @@ void sched_init(void)
     c->online = true;
     arch_irq_enable();
     pr_info("sched: running, time slice %llu us\n", (unsigned long long)slice_ns / 1000);
+}
+
+/* An application processor's boot context becomes its idle thread. */
+void sched_init_ap(void *stack, size_t size) __noreturn;
+void sched_init_ap(void *stack, size_t size)
+{
+    struct cpu *c = this_cpu();
+    char name[THREAD_NAME_MAX];
+    list_init(&c->rq.threads);
+    list_init(&c->timers);
+    snprintf(name, sizeof(name), "idle%u", c->id);
+    struct thread *idle = thread_alloc(name, NULL, NULL, 19, stack, size);
+    if (!idle)
+        panic("sched: cannot allocate the idle thread of cpu%u", c->id);
+    idle->cpu = c;
+    idle->state = THREAD_RUNNING;
+    idle->on_cpu = true;
+    idle->run_start_ns = arch_time_ns();
+    c->idle = c->current = idle;
+    set_trap_stack(c, idle);
+    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+    arch_irq_enable();
+    idle_loop(NULL);
+    panic("idle loop returned");
 }
 
 void sched_print_stats(void)

@@ -24,11 +24,12 @@ static spinlock_t all_lock = SPINLOCK_INIT;
 static struct list_head all_threads = LIST_HEAD_INIT(all_threads);
 static int next_id;
 
-/* Allocate a thread. The boot context adopts the boot stack as its run
- * stack; every thread gets its own trap stack. */
+/* Allocate a thread. A CPU's boot context adopts the stack it runs on
+ * (adopt_stack); every thread gets its own trap stack. */
 struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
-                            bool adopt_current_stack)
+                            void *adopt_stack, size_t adopt_size)
 {
+    bool adopt_current_stack = adopt_stack != NULL;
     struct thread *t = kzalloc(sizeof(*t));
     if (!t)
         return NULL;
@@ -40,10 +41,8 @@ struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
     waitq_init(&t->joiners);
     t->fpu_alloc = kmalloc(fpu_state_size + 64);
     t->trap_stack = kva_alloc_guarded(THREAD_TRAP_STACK_SIZE);
-    if (adopt_current_stack)
-        t->stack = boot_stack_bottom;
-    else
-        t->stack = kva_alloc_guarded(THREAD_STACK_SIZE);
+    t->stack_size = adopt_current_stack ? adopt_size : THREAD_STACK_SIZE;
+    t->stack = adopt_current_stack ? adopt_stack : kva_alloc_guarded(THREAD_STACK_SIZE);
     if (!t->fpu_alloc || !t->trap_stack || !t->stack) {
         if (t->trap_stack)
             kva_free_guarded(t->trap_stack, THREAD_TRAP_STACK_SIZE);
@@ -72,7 +71,7 @@ void thread_free(struct thread *t)
     list_del(&t->all_link);
     spin_unlock_irqrestore(&all_lock, flags);
     kva_free_guarded(t->trap_stack, THREAD_TRAP_STACK_SIZE);
-    if (t->stack != (void *)boot_stack_bottom)
+    if (t->stack_size == THREAD_STACK_SIZE && t->stack != (void *)boot_stack_bottom)
         kva_free_guarded(t->stack, THREAD_STACK_SIZE);
     kfree(t->fpu_alloc);
     kfree(t);
@@ -80,7 +79,7 @@ void thread_free(struct thread *t)
 
 struct thread *thread_create(const char *name, thread_fn fn, void *arg, int nice)
 {
-    struct thread *t = thread_alloc(name, fn, arg, nice, false);
+    struct thread *t = thread_alloc(name, fn, arg, nice, NULL, 0);
     if (t)
         sched_enqueue_new(t);
     return t;
@@ -168,8 +167,7 @@ bool sched_stack_contains(uintptr_t addr, size_t len)
     if (!t || addr + len < addr)
         return false;
     uintptr_t s = (uintptr_t)t->stack;
-    size_t ssize = t->stack == (void *)boot_stack_bottom ?
-                   (size_t)(boot_stack_top - boot_stack_bottom) : THREAD_STACK_SIZE;
+    size_t ssize = t->stack_size;
     uintptr_t ts = (uintptr_t)t->trap_stack;
     return (addr >= s && addr + len <= s + ssize) ||
            (addr >= ts && addr + len <= ts + THREAD_TRAP_STACK_SIZE);

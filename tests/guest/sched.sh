@@ -1,12 +1,16 @@
 # Threads, scheduler, timers and the ABI contract (docs/abi-contract.md).
 
-# The torture test on kernels built at every optimization level: at least
-# 100000 context switches including 10000 preemptions, 0 mismatches.
+# The torture test on kernels built at every optimization level, on 1, 2
+# and 4 vCPUs: at least 100000 context switches including 10000
+# preemptions (and, with several CPUs, migrations), 0 mismatches.
 for opt in -O0 -O1 -O2 -Os; do
-    GUEST_KERNEL=$opt GUEST_TIMEOUT=180 guest_case "torture$opt" "ktest=torture" 0 \
-        'torture: rounds: yield [1-9][0-9]*, mutex [1-9][0-9]*, condvar [1-9][0-9]*, sleep [1-9][0-9]*, preempt-spin [1-9][0-9]*' \
-        'torture: context switches [0-9]{6,} \(preemptions [0-9]{5,}\)' \
-        'torture: mismatches 0$' 'ktest torture: passed'
+    for smp in 1 2 4; do
+        GUEST_KERNEL=$opt GUEST_TIMEOUT=400 GUEST_ARGS="--smp $smp" \
+        guest_case "torture$opt-smp$smp" "ktest=torture" 0 \
+            'torture: rounds: yield [1-9][0-9]*, mutex [1-9][0-9]*, condvar [1-9][0-9]*, sleep [1-9][0-9]*, preempt-spin [1-9][0-9]*' \
+            'torture: context switches [0-9]{6,} \(preemptions [0-9]{5,}\)' \
+            'torture: mismatches 0$' 'ktest torture: passed'
+    done
 done
 
 # Negative controls: a switch that loses r13 (at -O0, where no compiled
@@ -26,3 +30,7 @@ guest_case timer_accuracy "ktest=timer_accuracy" 0 \
 guest_case threads "ktest=threads" 0 'threads: 500 threads joined, producer/consumer done'
 guest_case boot_scheduler "" 0 'apic: local APIC id 0' 'sched: running, time slice' \
     'fpu: (XSAVE|FXSAVE)' 'clock: wall clock [0-9]+ s since the epoch'
+
+GUEST_ARGS="--smp 4" guest_case boot_smp4 "" 0 'smp: 4 of 4 CPUs online'
+GUEST_ARGS="--smp 2" guest_case sched_fair_smp2 "ktest=sched_fair" 0 'ktest sched_fair: passed'
+GUEST_ARGS="--smp 2" guest_case threads_smp2 "ktest=threads" 0 'threads: 500 threads joined'

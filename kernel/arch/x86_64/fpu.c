@@ -68,6 +68,10 @@ void fpu_init(void)
         fpu_state_size = 512;
     if (fpu_state_size > FPU_MAX_STATE)
         panic("fpu: state of %zu bytes exceeds %d", fpu_state_size, FPU_MAX_STATE);
+    /* fpu_init_cpu ran before the size was known: every CPU must trap with
+     * the same save format, or a thread preempted on one CPU and resumed
+     * on another would restore a foreign image. */
+    this_cpu()->xsave_size = fpu_has_xsave ? fpu_state_size : 0;
 
     memset(fpu_init_state, 0, sizeof(fpu_init_state));
     if (fpu_has_xsave)

@@ -39,6 +39,12 @@ void idt_init(void)
                   v == 18 ? IST_MACHINE_CHK : IST_DEFAULT;
         set_gate(v, trap_stubs[v], ist);
     }
+    idt_load();
+}
+
+/* Every CPU uses the same IDT. */
+void idt_load(void)
+{
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) ptr = {
         sizeof(idt) - 1, (uint64_t)idt,
     };

@@ -246,6 +246,7 @@ void arch_unmap(uintptr_t va, size_t len)
         }
     }
     spin_unlock_irqrestore(&map_lock, irq);
+    arch_tlb_shootdown();
 }
 
 /* The I/O window: device mappings are handed out upwards from here and

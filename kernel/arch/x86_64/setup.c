@@ -68,7 +68,7 @@ static void mask_legacy_pic(void)
 
 /* GS base -> this CPU's struct cpu, before anything (trap entry included)
  * reads per-CPU data. */
-static void percpu_init(struct cpu *c, unsigned id)
+void percpu_init(struct cpu *c, unsigned id)
 {
     c->self = c;
     c->id = id;

@@ -28,7 +28,7 @@
 #define F_FCW0    72
 #define F_SIZE    88        /* keeps rsp 16-byte aligned for the call */
 
-#define SPIN_BOUND 400000000
+#define SPIN_BOUND 100000000
 
 .macro CHECK_GPR reg, idx
     cmpq (TP_GPR + \idx * 8)(%rax), \reg

@@ -113,6 +113,14 @@ void trap_dispatch(struct trap_frame *tf)
         apic_eoi();
         timer_interrupt();
         break;
+    case VEC_IPI_RESCHED:
+        apic_eoi();
+        c->need_resched = true;
+        break;
+    case VEC_IPI_TLB:
+        apic_eoi();
+        tlb_ipi();
+        break;
     case VEC_SPURIOUS:
         return;                     /* no EOI for spurious interrupts */
     default:

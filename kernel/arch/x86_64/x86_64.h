@@ -4,6 +4,8 @@
 
 #include <kern/types.h>
 
+struct cpu;
+
 /* IST slots in the TSS: faults that must not run on a possibly broken stack
  * get their own. See docs/abi-contract.md. */
 #define IST_DOUBLE_FAULT 1
@@ -34,6 +36,10 @@ extern char x86_hypervisor[13];
 const char *pvh_parse(uint64_t start_info_pa);
 void gdt_init(void);
 void idt_init(void);
+void idt_load(void);
+void gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[4]);
+void percpu_init(struct cpu *c, unsigned id);
+void tlb_ipi(void);
 void paging_add_guard(uintptr_t va);
 bool paging_is_guard(uintptr_t va);
 void fpu_init(void);

@@ -12,6 +12,14 @@ void arch_early_init(void);
 /* CPU parts that need the page allocator (the local APIC). */
 void arch_late_init(void);
 
+/* Start the other CPUs (after sched_init); each ends in its idle thread. */
+void arch_smp_init(void);
+/* Ask another CPU to reschedule (an IPI). */
+struct cpu;
+void arch_send_resched(struct cpu *c);
+/* Flush the other CPUs' TLBs after an unmap. */
+void arch_tlb_shootdown(void);
+
 /* Final page tables: kernel image with W^X, direct map of all memory. */
 void arch_paging_init(void);
 

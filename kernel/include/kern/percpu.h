@@ -26,7 +26,7 @@ struct cpu {
 
     unsigned id;
     uint32_t apic_id;
-    bool online;
+    volatile bool online;
     struct thread *current;
     struct thread *idle;
     struct runqueue rq;
@@ -35,6 +35,10 @@ struct cpu {
     spinlock_t timer_lock;
     struct list_head timers;
     uint64_t slice_end_ns;          /* when the running thread's slice ends */
+    /* Bring-up and IPIs (arch). */
+    uintptr_t arch_boot_stack;
+    uintptr_t arch_ist_tops[4];
+    volatile uint32_t tlb_flush_req;
     /* Statistics. */
     uint64_t nr_switches, nr_preemptions, nr_interrupts, idle_ns;
 };

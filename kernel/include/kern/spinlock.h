@@ -39,6 +39,11 @@ static inline void spin_lock_raw(spinlock_t *l)
     }
 }
 
+static inline bool spin_trylock_raw(spinlock_t *l)
+{
+    return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
+
 static inline void spin_unlock_raw(spinlock_t *l)
 {
     __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);

@@ -47,6 +47,7 @@ struct thread {
     struct timer sleep_timer;
     bool timed_out;             /* a timed wait ended by its timer */
     void *stack, *trap_stack;   /* lowest addresses */
+    size_t stack_size;
     void *fpu_alloc;            /* what fpu_state was carved from */
     /* exit and join */
     int exit_status;
@@ -70,6 +71,8 @@ struct thread *thread_current(void);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 void thread_set_nice(struct thread *t, int nice);
+/* CPU time used so far, including the slice it may be running now. */
+uint64_t thread_cpu_time_ns(const struct thread *t);
 
 /* Scheduler. */
 void sched_init(void);                 /* the boot context becomes a thread */
