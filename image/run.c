@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -190,8 +191,11 @@ struct console {
 /* Returns true once the exit line has been seen. */
 static bool console_feed(struct console *c, const char *data, size_t n)
 {
-    if (c->stream)
-        fwrite(data, 1, n, stdout), fflush(stdout);
+    /* Nobody reads our output any more (tern run | head): stop the guest
+     * as Ctrl-C would. */
+    if (c->stream &&
+        (fwrite(data, 1, n, stdout) != n || fflush(stdout) != 0) && errno == EPIPE)
+        got_signal = SIGPIPE;
     if (c->log)
         fwrite(data, 1, n, c->log);
     while (n) {
@@ -249,6 +253,11 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     if (pid == 0) {
         /* Own process group: Ctrl-C reaches tern, which stops QEMU cleanly. */
         setpgid(0, 0);
+        /* If tern dies (killed, or SIGPIPE from a closed pipe), QEMU must
+         * not live on as an orphan. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(127);
         /* qemu.args names the image's files relative to its directory. */
         if (o->image_dir && chdir(o->image_dir) != 0) {
             fprintf(stderr, "cannot enter %s: %s\n", o->image_dir, strerror(errno));
@@ -590,6 +599,9 @@ int cmd_run(int argc, char **argv, bool probe_only)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A reader that goes away (tern run | head) must not kill tern before
+     * it has stopped the guest: writes then fail with EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
 
     char why[600];
     const char *accel = choose_accel(&o, why, sizeof(why));

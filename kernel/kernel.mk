@@ -12,6 +12,7 @@ KERNEL_SRCS := \
 	kernel/core/ktest_faults.c \
 	kernel/core/ktest_torture.c \
 	kernel/core/ktest_sched.c \
+	kernel/core/ktest_bench.c \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
 	kernel/mm/memmap.c \

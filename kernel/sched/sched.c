@@ -121,9 +121,12 @@ static unsigned load_of(const struct cpu *c)
 void sched_enqueue_new(struct thread *t)
 {
     struct cpu *c = this_cpu();
-    for (unsigned i = 0; i < nr_cpus; i++)
-        if (cpus[i].online && load_of(&cpus[i]) < load_of(c))
-            c = &cpus[i];
+    if (t->pinned_cpu >= 0 && (unsigned)t->pinned_cpu < nr_cpus && cpus[t->pinned_cpu].online)
+        c = &cpus[t->pinned_cpu];
+    else
+        for (unsigned i = 0; i < nr_cpus; i++)
+            if (cpus[i].online && load_of(&cpus[i]) < load_of(c))
+                c = &cpus[i];
     unsigned long flags = spin_lock_irqsave(&c->rq.lock);
     t->cpu = c;
     t->vruntime = c->rq.min_vruntime;
@@ -153,9 +156,17 @@ static struct thread *steal(struct cpu *self)
     if (!busiest || !spin_trylock_raw(&busiest->rq.lock))
         return NULL;
     struct thread *t = NULL;
-    if (!list_empty(&busiest->rq.threads)) {
-        /* The one that would wait longest there: the largest vruntime. */
-        t = list_entry(busiest->rq.threads.prev, struct thread, rq_link);
+    struct list_head *pos;
+    /* The one that would wait longest there (the largest vruntime) and is
+     * free to move. */
+    for (pos = busiest->rq.threads.prev; pos != &busiest->rq.threads; pos = pos->prev) {
+        struct thread *c = list_entry(pos, struct thread, rq_link);
+        if (c->pinned_cpu < 0) {
+            t = c;
+            break;
+        }
+    }
+    if (t) {
         rq_dequeue(busiest, t);
         /* Keep its place relative to the queue it joins. */
         t->vruntime = t->vruntime - MIN(t->vruntime, busiest->rq.min_vruntime) +

@@ -36,6 +36,7 @@ struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
     strlcpy(t->name, name, sizeof(t->name));
     t->nice = nice;
     t->weight = sched_weight(nice);
+    t->pinned_cpu = -1;
     list_init(&t->rq_link);
     list_init(&t->wait_link);
     waitq_init(&t->joiners);
@@ -82,6 +83,17 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg, int nice
     struct thread *t = thread_alloc(name, fn, arg, nice, NULL, 0);
     if (t)
         sched_enqueue_new(t);
+    return t;
+}
+
+struct thread *thread_create_on(unsigned cpu, const char *name, thread_fn fn, void *arg,
+                                int nice)
+{
+    struct thread *t = thread_alloc(name, fn, arg, nice, NULL, 0);
+    if (t) {
+        t->pinned_cpu = (int)cpu;
+        sched_enqueue_new(t);
+    }
     return t;
 }
 

@@ -123,6 +123,8 @@ void trap_dispatch(struct trap_frame *tf)
         break;
     case VEC_SPURIOUS:
         return;                     /* no EOI for spurious interrupts */
+    case VEC_BENCH:
+        return;                     /* software interrupt: nothing to ack */
     default:
         apic_eoi();
         if (!reported[tf->vector]) {
@@ -133,4 +135,10 @@ void trap_dispatch(struct trap_frame *tf)
     /* Interrupts only arrive where IF was set, so the interrupted code holds
      * no spinlock: this is a safe place to preempt it. */
     sched_preempt();
+}
+
+/* One software interrupt through the whole trap path (ktest=bench_sched). */
+void arch_bench_trap(void)
+{
+    __asm__ volatile("int %0" : : "i"(VEC_BENCH) : "memory");
 }

@@ -22,6 +22,7 @@ struct cpu;
 #define VEC_TIMER        0x20
 #define VEC_IPI_RESCHED  0xf0
 #define VEC_IPI_TLB      0xf1
+#define VEC_BENCH        0xf2     /* a no-op, for measuring the trap path */
 #define VEC_APIC_ERROR   0xfe
 #define VEC_SPURIOUS     0xff
 

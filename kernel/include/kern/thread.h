@@ -38,6 +38,7 @@ struct thread {
     uint64_t run_start_ns;      /* when it last got the CPU */
     uint64_t sum_exec_ns;       /* total CPU time */
     struct cpu *cpu;            /* whose run queue it belongs to */
+    int pinned_cpu;             /* -1: any CPU; else never migrated off it */
     volatile bool on_cpu;       /* its context is live on a CPU */
     struct list_head rq_link;   /* run queue */
     struct list_head wait_link; /* a wait queue */
@@ -61,6 +62,9 @@ typedef void (*thread_fn)(void *arg);
 
 /* Create a runnable thread on this CPU. NULL when memory is short. */
 struct thread *thread_create(const char *name, thread_fn fn, void *arg, int nice);
+/* The same, pinned to one CPU (cpu < nr_cpus, online). */
+struct thread *thread_create_on(unsigned cpu, const char *name, thread_fn fn, void *arg,
+                                int nice);
 /* Wait for t to exit, free it and return its status. */
 int thread_join(struct thread *t);
 /* Let t be freed when it exits; it cannot be joined then. */
