@@ -132,8 +132,12 @@ void arch_timer_disarm(void)
 
 void apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo)
 {
+    /* Two register writes make one IPI: an interrupt in between whose
+     * handler sends its own IPI would redirect ours. */
+    unsigned long flags = arch_irq_save();
     apic_write(APIC_ICR_HI, dest_apic_id << 24);
     apic_write(APIC_ICR_LO, icr_lo);
     while (apic_read(APIC_ICR_LO) & (1u << 12))     /* delivery pending */
         arch_cpu_relax();
+    arch_irq_restore(flags);
 }
