@@ -15,6 +15,10 @@ KERNEL_SRCS := \
 	kernel/core/ktest_bench.c \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
+	kernel/lib/sha256.c \
+	kernel/fs/vfs.c \
+	kernel/fs/rofs/rofs_reader.c \
+	kernel/core/ktest_fs.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \

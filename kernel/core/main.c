@@ -14,6 +14,8 @@
 #include <kern/printk.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
+#include <kern/errno.h>
+#include <kern/vfs.h>
 
 void options_print_help(void);
 
@@ -72,6 +74,9 @@ void kernel_main(void)
     sched_init();
     arch_smp_init();
     clock_init();
+    int fs = vfs_mount_root();
+    if (fs == -EIO)
+        kernel_exit(EXIT_PANIC);
     print_ready();
 
     if (kopt.ktest) {
