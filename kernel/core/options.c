@@ -13,7 +13,7 @@ struct kernel_options kopt = {
     .exit_status = 0,
     .torture_switches = 100000,
     .torture_preemptions = 10000,
-    .torture_seconds = 120,
+    .torture_seconds = 300,
 };
 
 static const struct cmdline_option options[] = {
@@ -32,7 +32,7 @@ static const struct cmdline_option options[] = {
     { "torture_preemptions", CMDLINE_INT, &kopt.torture_preemptions, 0, 1000000000, NULL,
       "ktest=torture: preemptions to reach (default 10000)" },
     { "torture_seconds", CMDLINE_INT, &kopt.torture_seconds, 1, 3600, NULL,
-      "ktest=torture: give up after this long (default 120)" },
+      "ktest=torture: give up after this long (default 300)" },
 };
 
 /* The parser works in place; keep the original for messages. */
