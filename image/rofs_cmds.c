@@ -33,9 +33,7 @@ static int __attribute__((format(printf, 1, 2))) fail1(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tern: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    verror(fmt, ap);
     va_end(ap);
     return 1;
 }

@@ -17,13 +17,18 @@ void msg(const char *fmt, ...)
     va_end(ap);
 }
 
+void verror(const char *fmt, va_list ap)
+{
+    fputs("tern: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tern: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    verror(fmt, ap);
     va_end(ap);
     exit(2);
 }

@@ -2,12 +2,15 @@
 #ifndef TERN_UTIL_H
 #define TERN_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Print "tern: <message>" to stderr. */
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "tern: error: <message>". */
+void verror(const char *fmt, va_list ap);
 /* Print "tern: error: <message>" and exit(2) (usage and input errors). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
