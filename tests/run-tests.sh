@@ -75,6 +75,35 @@ tool_case() {
     fi
 }
 
+# judge_boot NAME WANT RC LOG REGEX...
+# The verdict on one boot that tern run logged to LOG and ended with RC:
+# passes when RC is WANT, the console's last line is "tern-exit:
+# status=WANT" and every REGEX (extended) matches a console line.
+judge_boot() {
+    name=$1 want=$2 rc=$3 log=$4
+    shift 4
+    why=
+    if [ "$rc" -ne "$want" ]; then
+        why="exit status $rc, expected $want"
+    elif [ "$(tail -n 1 "$log" | tr -d '\r')" != "tern-exit: status=$want" ]; then
+        why="the last console line is not 'tern-exit: status=$want'"
+    else
+        for regex in "$@"; do
+            if ! tr -d '\r' < "$log" | grep -Eq -- "$regex"; then
+                why="console lacks /$regex/"
+                break
+            fi
+        done
+    fi
+    if [ -n "$why" ]; then
+        fail "$name" "$why"
+        sed 's/^/    | /' "$log.tern" | tail -5
+        tr -d '\r' < "$log" | sed 's/^/    | /' | tail -15
+    else
+        pass "$name"
+    fi
+}
+
 # guest_case NAME APPEND EXPECTED_STATUS REGEX...
 # Boots the kernel with APPEND as its command line; passes when the guest's
 # exit status is EXPECTED_STATUS, every REGEX (extended) matches a console
@@ -107,27 +136,7 @@ guest_case() {
     # shellcheck disable=SC2086
     "$TERN" run --kernel "$kernel" --accel "$accel" --quiet --timeout "${GUEST_TIMEOUT:-60}" \
         --log "$log" --append "$append" ${GUEST_ARGS:-} > "$log.tern" 2>&1
-    rc=$?
-    why=
-    if [ "$rc" -ne "$want" ]; then
-        why="exit status $rc, expected $want"
-    elif [ "$(tail -n 1 "$log" | tr -d '\r')" != "tern-exit: status=$want" ]; then
-        why="the last console line is not 'tern-exit: status=$want'"
-    else
-        for regex in "$@"; do
-            if ! tr -d '\r' < "$log" | grep -Eq -- "$regex"; then
-                why="console lacks /$regex/"
-                break
-            fi
-        done
-    fi
-    if [ -n "$why" ]; then
-        fail "$name" "$why"
-        sed 's/^/    | /' "$log.tern" | tail -3
-        tr -d '\r' < "$log" | sed 's/^/    | /' | tail -15
-    else
-        pass "$name"
-    fi
+    judge_boot "$name" "$want" $? "$log" "$@"
 }
 
 # --- 2. tool tests ---------------------------------------------------------

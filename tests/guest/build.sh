@@ -23,29 +23,13 @@ image_case() {
     log=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
     "$TERN" run "$@" --quiet --timeout 120 --log "$log" > "$log.tern" 2>&1
     rc=$?
-    why=
-    if [ "$rc" -ne "$want" ]; then
-        why="exit status $rc, expected $want"
-    elif [ "$(tail -n 1 "$log" | tr -d '\r')" != "tern-exit: status=$want" ]; then
-        why="the last console line is not 'tern-exit: status=$want'"
-    else
-        i=1
-        while [ "$i" -le "$n_re" ]; do
-            eval "regex=\$re_$i"
-            if ! tr -d '\r' < "$log" | grep -Eq -- "$regex"; then
-                why="console lacks /$regex/"
-                break
-            fi
-            i=$((i + 1))
-        done
-    fi
-    if [ -n "$why" ]; then
-        fail "$name" "$why"
-        sed 's/^/    | /' "$log.tern" | tail -5
-        tr -d '\r' < "$log" | sed 's/^/    | /' | tail -10
-    else
-        pass "$name"
-    fi
+    set --
+    i=1
+    while [ "$i" -le "$n_re" ]; do
+        eval "set -- \"\$@\" \"\$re_$i\""
+        i=$((i + 1))
+    done
+    judge_boot "$name" "$want" "$rc" "$log" "$@"
 }
 
 # --- QEMU directly ---------------------------------------------------------
