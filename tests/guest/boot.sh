@@ -11,7 +11,7 @@ guest_case boot_banner "" 0 \
     '\] ready: [0-9]+\.[0-9]+ ms since kernel entry'
 
 GUEST_ACCEL=tcg guest_case boot_tcg "" 0 'hypervisor: TCGTCGTCGTCG'
-GUEST_ACCEL=kvm guest_case boot_kvm "" 0 'hypervisor: KVMKVMKVM' 'ready: '
+GUEST_ACCEL=kvm guest_case boot_kvm "" 0 'hypervisor: KVMKVMKVM' 'tsc: [0-9.]+ MHz \(from kvmclock\)' 'ready: '
 GUEST_ACCEL=kvm guest_case fault_null_kvm "ktest=fault_null" 70 'NULL pointer dereference' \
     'ktest_fn_fault_null\+0x'
 

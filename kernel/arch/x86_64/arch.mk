@@ -9,6 +9,7 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/traps.c \
 	kernel/arch/x86_64/paging.c \
 	kernel/arch/x86_64/tsc.c \
+	kernel/arch/x86_64/kvmclock.c \
 	kernel/arch/x86_64/acpi_poweroff.c \
 	kernel/arch/x86_64/fpu.c \
 	kernel/arch/x86_64/apic.c \

@@ -1,7 +1,8 @@
 /*
- * Time from the TSC, calibrated against the PIT (channel 2, which needs no
- * interrupt). The TSC-deadline timer and kvmclock come with the scheduler;
- * this is what timestamps the log and measures boot time.
+ * Time from the TSC. Its frequency comes from kvmclock when KVM offers it
+ * (kvmclock.c), otherwise from timing PIT channel 2 (which needs no
+ * interrupt). This timestamps the log, measures boot time and drives the
+ * timers (apic.c).
  */
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -45,8 +46,18 @@ static uint64_t measure_tsc_hz(void)
     return (t1 - t0) * 1000 / CALIBRATE_MS;
 }
 
+uint64_t kvmclock_tsc_hz(void);
+
 void arch_time_init(void)
 {
+    uint64_t kvm_hz = kvmclock_tsc_hz();
+    if (kvm_hz) {
+        tsc_hz = kvm_hz;
+        pr_info("tsc: %llu.%03llu MHz (from kvmclock)\n",
+                (unsigned long long)tsc_hz / 1000000,
+                (unsigned long long)tsc_hz / 1000 % 1000);
+        return;
+    }
     /* Take the lower of two: a vCPU preempted by the host during one
      * measurement reads long. */
     uint64_t best = 0;
