@@ -27,5 +27,4 @@ KERNEL_SRCS := \
 	kernel/sched/sched.c \
 	kernel/sched/thread.c \
 	kernel/sched/timer.c \
-	kernel/sched/waitq.c \
-	kernel/linux/syscall.c
+	kernel/sched/waitq.c
