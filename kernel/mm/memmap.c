@@ -118,14 +118,6 @@ unsigned memmap_free_regions(struct mem_region *out, unsigned max)
     return n;
 }
 
-paddr_t memmap_top(void)
-{
-    paddr_t top = 0;
-    for (unsigned i = 0; i < boot_info.nr_regions; i++)
-        top = MAX(top, boot_info.regions[i].end);
-    return top;
-}
-
 void memmap_print(void)
 {
     uint64_t ram = 0;

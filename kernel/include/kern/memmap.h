@@ -16,9 +16,6 @@ paddr_t memmap_alloc_early(size_t bytes, paddr_t limit);
 /* The free RAM left over, for page_alloc_init. */
 unsigned memmap_free_regions(struct mem_region *out, unsigned max);
 
-/* The highest address of any region (the direct map covers up to it). */
-paddr_t memmap_top(void);
-
 void memmap_print(void);
 
 #endif
