@@ -27,4 +27,5 @@ KERNEL_SRCS := \
 	kernel/sched/sched.c \
 	kernel/sched/thread.c \
 	kernel/sched/timer.c \
-	kernel/sched/waitq.c
+	kernel/sched/waitq.c \
+	kernel/linux/syscall.c

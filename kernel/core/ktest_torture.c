@@ -17,12 +17,13 @@
 #include <kern/printf.h>
 #include <kern/printk.h>
 #include <kern/string.h>
+#include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
 
-enum kind { K_YIELD, K_MUTEX, K_COND, K_SLEEP, K_SPIN, K_COUNT };
+enum kind { K_YIELD, K_MUTEX, K_COND, K_SLEEP, K_SPIN, K_SYSCALL, K_SYSARGS, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
-    "yield", "mutex", "condvar", "sleep", "preempt-spin",
+    "yield", "mutex", "condvar", "sleep", "preempt-spin", "syscall", "syscall-args",
 };
 
 struct worker {
@@ -31,6 +32,7 @@ struct worker {
     uint64_t rounds[K_COUNT];
     uint64_t bad_rounds, spin_timeouts;
     uint64_t bad_bits;
+    uint64_t bad_kernel_args;
 };
 
 static struct mutex lock = MUTEX_INIT(lock);
@@ -101,6 +103,31 @@ static void worker_main(void *arg)
         case K_MUTEX: bad = torture_round(pat, op_mutex, NULL, flags); break;
         case K_COND:  bad = torture_round(pat, op_cond, NULL, flags); break;
         case K_SLEEP: bad = torture_round(pat, op_sleep, (void *)(uintptr_t)seed, flags); break;
+        case K_SYSCALL:
+            bad = torture_round(pat, NULL, (void *)(uintptr_t)SYS_sched_yield,
+                                flags | TORTURE_SYSCALL);
+            break;
+        case K_SYSARGS: {
+            /* The six argument registers in syscall order: rdi rsi rdx
+             * r10 r8 r9 (pattern indices, arch/torture.h). */
+            uint64_t expect[6] = { pat->gpr[9], pat->gpr[8], pat->gpr[7],
+                                   pat->gpr[12], pat->gpr[10], pat->gpr[11] };
+            struct thread *self = thread_current();
+            uint64_t before = self->syscall_test_bad;
+            self->syscall_test_expect = expect;
+            self->syscall_test_action = (int)(round / K_COUNT % 3);
+            bad = torture_round(pat, NULL, (void *)(uintptr_t)SYS_tern_test_args,
+                                flags | TORTURE_SYSCALL);
+            self->syscall_test_expect = NULL;
+            if (self->syscall_test_bad != before) {
+                w->bad_kernel_args += self->syscall_test_bad - before;
+                if (__atomic_fetch_add(&reports, 1, __ATOMIC_RELAXED) < 8)
+                    pr_err("torture: MISMATCH in worker %d: syscall arguments changed "
+                           "inside the kernel\n", w->index);
+                w->bad_rounds++;
+            }
+            break;
+        }
         default:
             bad = torture_round(pat, NULL, &thread_current()->nr_preempted,
                                 flags | TORTURE_SPIN);
@@ -184,10 +211,12 @@ KTEST(torture, "ABI contract: registers survive yield, block, sleep and preempti
 
     pr_info("torture: %u workers on %u cpu(s), %llu ms\n", nworkers, nr_cpus,
             (unsigned long long)elapsed / 1000000);
-    pr_info("torture: rounds: yield %llu, mutex %llu, condvar %llu, sleep %llu, preempt-spin %llu\n",
+    pr_info("torture: rounds: yield %llu, mutex %llu, condvar %llu, sleep %llu, preempt-spin %llu, "
+            "syscall %llu, syscall-args %llu\n",
             (unsigned long long)rounds[K_YIELD], (unsigned long long)rounds[K_MUTEX],
             (unsigned long long)rounds[K_COND], (unsigned long long)rounds[K_SLEEP],
-            (unsigned long long)rounds[K_SPIN]);
+            (unsigned long long)rounds[K_SPIN], (unsigned long long)rounds[K_SYSCALL],
+            (unsigned long long)rounds[K_SYSARGS]);
     pr_info("torture: context switches %llu (preemptions %llu), migrations %llu, "
             "spins never preempted %llu\n", (unsigned long long)switches,
             (unsigned long long)preempts, (unsigned long long)migrations,

@@ -184,6 +184,7 @@ static void set_trap_stack(struct cpu *c, struct thread *t)
 {
     c->trap_stack_lo = (uintptr_t)t->trap_stack;
     c->trap_stack_hi = (uintptr_t)t->trap_stack + THREAD_TRAP_STACK_SIZE;
+    c->syscall_stack_hi = (uintptr_t)t->syscall_stack + THREAD_SYSCALL_STACK_SIZE;
 }
 
 /* Runs on the thread switched to, with the run-queue lock held. */

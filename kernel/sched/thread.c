@@ -42,11 +42,14 @@ struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
     waitq_init(&t->joiners);
     t->fpu_alloc = kmalloc(fpu_state_size + 64);
     t->trap_stack = kva_alloc_guarded(THREAD_TRAP_STACK_SIZE);
+    t->syscall_stack = kva_alloc_guarded(THREAD_SYSCALL_STACK_SIZE);
     t->stack_size = adopt_current_stack ? adopt_size : THREAD_STACK_SIZE;
     t->stack = adopt_current_stack ? adopt_stack : kva_alloc_guarded(THREAD_STACK_SIZE);
-    if (!t->fpu_alloc || !t->trap_stack || !t->stack) {
+    if (!t->fpu_alloc || !t->trap_stack || !t->syscall_stack || !t->stack) {
         if (t->trap_stack)
             kva_free_guarded(t->trap_stack, THREAD_TRAP_STACK_SIZE);
+        if (t->syscall_stack)
+            kva_free_guarded(t->syscall_stack, THREAD_SYSCALL_STACK_SIZE);
         if (t->stack && !adopt_current_stack)
             kva_free_guarded(t->stack, THREAD_STACK_SIZE);
         kfree(t->fpu_alloc);
@@ -72,6 +75,7 @@ void thread_free(struct thread *t)
     list_del(&t->all_link);
     spin_unlock_irqrestore(&all_lock, flags);
     kva_free_guarded(t->trap_stack, THREAD_TRAP_STACK_SIZE);
+    kva_free_guarded(t->syscall_stack, THREAD_SYSCALL_STACK_SIZE);
     if (t->stack_size == THREAD_STACK_SIZE && t->stack != (void *)boot_stack_bottom)
         kva_free_guarded(t->stack, THREAD_STACK_SIZE);
     kfree(t->fpu_alloc);
@@ -180,9 +184,10 @@ bool sched_stack_contains(uintptr_t addr, size_t len)
         return false;
     uintptr_t s = (uintptr_t)t->stack;
     size_t ssize = t->stack_size;
-    uintptr_t ts = (uintptr_t)t->trap_stack;
+    uintptr_t ts = (uintptr_t)t->trap_stack, ss = (uintptr_t)t->syscall_stack;
     return (addr >= s && addr + len <= s + ssize) ||
-           (addr >= ts && addr + len <= ts + THREAD_TRAP_STACK_SIZE);
+           (addr >= ts && addr + len <= ts + THREAD_TRAP_STACK_SIZE) ||
+           (addr >= ss && addr + len <= ss + THREAD_SYSCALL_STACK_SIZE);
 }
 
 struct thread *sched_guard_owner(uintptr_t addr)
@@ -191,7 +196,9 @@ struct thread *sched_guard_owner(uintptr_t addr)
     list_for_each(pos, &all_threads) {
         struct thread *t = list_entry(pos, struct thread, all_link);
         uintptr_t s = (uintptr_t)t->stack, ts = (uintptr_t)t->trap_stack;
-        if ((addr < s && addr >= s - 4096) || (addr < ts && addr >= ts - 4096))
+        uintptr_t ss = (uintptr_t)t->syscall_stack;
+        if ((addr < s && addr >= s - 4096) || (addr < ts && addr >= ts - 4096) ||
+            (addr < ss && addr >= ss - 4096))
             return t;
     }
     return NULL;

@@ -19,7 +19,9 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/torture.S \
 	kernel/arch/x86_64/torture_pattern.c \
 	kernel/arch/x86_64/ap_boot.S \
-	kernel/arch/x86_64/smp.c
+	kernel/arch/x86_64/smp.c \
+	kernel/arch/x86_64/syscall.c \
+	kernel/arch/x86_64/syscall_entry.S
 
 # -mcmodel=kernel: the image lives in the top 2 GiB. No red zone in kernel
 # code. General-regs-only: FP/SIMD state belongs to threads.

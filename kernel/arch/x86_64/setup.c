@@ -12,6 +12,7 @@
 #include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/string.h>
+#include <arch/syscall.h>
 #include "x86_64.h"
 
 const char *const arch_name = "x86_64";
@@ -95,6 +96,7 @@ void arch_late_init(void)
      * nested shadow-paging KVM emulates such accesses and cannot emulate
      * ldmxcsr/xsave ("KVM internal error"). */
     fpu_init();
+    syscall_init_cpu();
     apic_init();
 }
 

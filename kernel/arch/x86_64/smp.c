@@ -16,6 +16,7 @@
 #include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/thread.h>
+#include <arch/syscall.h>
 #include "x86_64.h"
 
 #define AP_BASE          0x8000
@@ -51,6 +52,7 @@ static void ap_main(struct cpu *c)
     idt_load();
     write_cr4(read_cr4() | CR4_PGE);
     fpu_init_cpu();
+    syscall_init_cpu();
     apic_init_cpu();
     c->apic_id = apic_id();
     sched_init_ap((void *)c->arch_boot_stack, THREAD_STACK_SIZE);   /* never returns */

@@ -81,10 +81,32 @@ torture_round:
     movq (TP_GPR + 4 * 8)(%rdi), %r14
     movq (TP_GPR + 5 * 8)(%rdi), %r15
 
+    testq $TORTURE_SYSCALL, %rcx
+    jnz 10f
     testq $TORTURE_SPIN, %rcx
     jnz 5f
     movq F_ARG(%rsp), %rdi
     call *F_OP(%rsp)
+    jmp 7f
+
+10: /* A system call: the syscall ABI keeps every GPR but rax, rcx and r11,
+     * so the argument registers carry patterns too (the kernel checks
+     * them against the pattern as well: SYS_tern_test_args). */
+    movq F_ARG(%rsp), %rax
+    movq (TP_GPR + 7 * 8)(%rdi), %rdx
+    movq (TP_GPR + 8 * 8)(%rdi), %rsi
+    movq (TP_GPR + 10 * 8)(%rdi), %r8
+    movq (TP_GPR + 11 * 8)(%rdi), %r9
+    movq (TP_GPR + 12 * 8)(%rdi), %r10
+    movq (TP_GPR + 9 * 8)(%rdi), %rdi       /* last: it held p */
+    syscall
+    movq F_P(%rsp), %rax
+    CHECK_GPR %rdx, 7
+    CHECK_GPR %rsi, 8
+    CHECK_GPR %rdi, 9
+    CHECK_GPR %r8, 10
+    CHECK_GPR %r9, 11
+    CHECK_GPR %r10, 12
     jmp 7f
 
 5:  /* Spin until the counter at arg moves (we were preempted), with every

@@ -23,6 +23,8 @@ struct cpu {
     struct cpu *self;
     uintptr_t trap_stack_lo, trap_stack_hi;
     uint64_t xsave_size;
+    uint64_t syscall_rsp;
+    uintptr_t syscall_stack_hi;
 
     unsigned id;
     uint32_t apic_id;

@@ -23,6 +23,7 @@ enum thread_state {
 
 #define THREAD_STACK_SIZE      (32 * 1024)
 #define THREAD_TRAP_STACK_SIZE (16 * 1024)
+#define THREAD_SYSCALL_STACK_SIZE (16 * 1024)
 #define THREAD_NAME_MAX        24
 
 struct cpu;
@@ -48,12 +49,17 @@ struct thread {
     struct timer sleep_timer;
     bool timed_out;             /* a timed wait ended by its timer */
     void *stack, *trap_stack;   /* lowest addresses */
+    void *syscall_stack;        /* the kernel stack of system calls */
     size_t stack_size;
     void *fpu_alloc;            /* what fpu_state was carved from */
     /* exit and join */
     int exit_status;
     bool detached;
     struct waitq joiners;
+    /* SYS_tern_test_args (kern/syscall.h) */
+    const uint64_t *syscall_test_expect;
+    int syscall_test_action;
+    uint64_t syscall_test_bad;
     /* statistics */
     uint64_t nr_voluntary, nr_preempted, nr_migrations;
 };

@@ -11,6 +11,8 @@
 #define CPU_TRAP_STACK_LO   8    /* current thread's trap stack [lo, hi) */
 #define CPU_TRAP_STACK_HI   16
 #define CPU_XSAVE_SIZE      24   /* bytes of extended state (0: FXSAVE) */
+#define CPU_SYSCALL_RSP     32   /* the app's rsp while entering a syscall */
+#define CPU_SYSCALL_STACK   40   /* current thread's syscall stack top */
 
 #ifndef __ASSEMBLY__
 struct cpu;

@@ -11,6 +11,7 @@
 #define TORTURE_VEC     0x1     /* load and check XMM registers */
 #define TORTURE_AVX     0x2     /* ... as full YMM registers */
 #define TORTURE_SPIN    0x4     /* spin until *(u64 *)arg changes, instead of calling */
+#define TORTURE_SYSCALL 0x8     /* `syscall` with rax = (uintptr_t)arg, instead of calling */
 
 /* Result bits. */
 #define TORTURE_BAD_GPR(i)   (1ULL << (i))          /* index into TP_GPR order */
