@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  cat      print files from a ROFS image: tern cat IMAGE PATH...\n"
           "  check    validate a ROFS image (fsck): tern check IMAGE\n"
           "  mkrofs   pack a host directory into a ROFS image: tern mkrofs IMAGE DIR\n"
+          "  cc       compile a static program for Tern: tern cc -o hello hello.c\n"
           "  help     show help for a command: tern help run\n"
           "\n"
           "options:\n"
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
             return cmd_check(2, hargv);
         if (!strcmp(argv[2], "mkrofs"))
             return cmd_mkrofs(2, hargv);
+        if (!strcmp(argv[2], "cc"))
+            return cmd_cc(2, hargv);
         die("help: unknown command '%s' (see tern --help)", argv[2]);
     }
     if (!strcmp(cmd, "build"))
@@ -82,5 +85,7 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "mkrofs"))
         return cmd_mkrofs(argc - 1, argv + 1);
+    if (!strcmp(cmd, "cc"))
+        return cmd_cc(argc - 1, argv + 1);
     die("unknown command '%s' (see tern --help)", cmd);
 }

@@ -21,4 +21,7 @@ int cmd_cat(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_mkrofs(int argc, char **argv);
 
+/* Static Linux programs for Tern: gcc with musl or glibc (cc.c) */
+int cmd_cc(int argc, char **argv);
+
 #endif

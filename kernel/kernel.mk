@@ -28,4 +28,7 @@ KERNEL_SRCS := \
 	kernel/sched/thread.c \
 	kernel/sched/timer.c \
 	kernel/sched/waitq.c \
-	kernel/linux/syscall.c
+	kernel/lib/random.c \
+	kernel/mm/vm.c
+include kernel/linux/linux.mk
+KERNEL_SRCS += $(LINUX_SRCS)

@@ -2,6 +2,7 @@
  * kernel_main: the portable boot sequence, entered from the architecture's
  * boot code with boot_info filled in and a kernel stack.
  */
+#include <kern/app.h>
 #include <kern/arch.h>
 #include <kern/boot.h>
 #include <kern/kmalloc.h>
@@ -12,6 +13,7 @@
 #include <kern/panic.h>
 #include <kern/platform.h>
 #include <kern/printk.h>
+#include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
 #include <kern/errno.h>
@@ -74,6 +76,7 @@ void kernel_main(void)
     sched_init();
     arch_smp_init();
     clock_init();
+    syscall_init();
     int fs = vfs_mount_root();
     if (fs == -EIO)
         kernel_exit(EXIT_PANIC);
@@ -88,5 +91,9 @@ void kernel_main(void)
         }
         kernel_exit(status);
     }
+    /* The app's exit ends the VM; this thread has nothing left to do. */
+    app_run();
+    if (kopt.app.argc)
+        thread_exit(0);
     kernel_exit((int)kopt.exit_status);
 }

@@ -13,6 +13,9 @@
 static struct console *consoles;
 static int log_level = LOG_DEFAULT;
 static spinlock_t console_lock = SPINLOCK_INIT;
+/* False while app output has left a line unfinished: the kernel's next
+ * line (and the final tern-exit line) then starts on a new one. */
+static bool at_line_start = true;
 
 void console_register(struct console *con)
 {
@@ -54,7 +57,29 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
         line[len - 1] = '\n';
     }
     unsigned long flags = spin_lock_irqsave(&console_lock);
+    if (!at_line_start)
+        console_write("\n", 1);
+    at_line_start = true;
     console_write(line, len);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_output(const char *buf, size_t len)
+{
+    if (!len)
+        return;
+    unsigned long flags = spin_lock_irqsave(&console_lock);
+    console_write(buf, len);
+    at_line_start = buf[len - 1] == '\n';
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_end_line(void)
+{
+    unsigned long flags = spin_lock_irqsave(&console_lock);
+    if (!at_line_start)
+        console_write("\n", 1);
+    at_line_start = true;
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
@@ -76,6 +101,9 @@ void console_printf(const char *fmt, ...)
     if (n >= (int)sizeof(buf))
         n = sizeof(buf) - 1;
     unsigned long flags = spin_lock_irqsave(&console_lock);
+    if (!at_line_start)
+        console_write("\n", 1);
     console_write(buf, (size_t)n);
+    at_line_start = n > 0 && buf[n - 1] == '\n';
     spin_unlock_irqrestore(&console_lock, flags);
 }

@@ -197,6 +197,13 @@ void finish_switch(struct arch_context *prev_ctx)
     spin_unlock_raw(&c->rq.lock);
     if (prev->state == THREAD_DEAD && prev->detached)
         thread_free(prev);
+    /* A thread moving to another CPU (sched_set_cpu): now that its context
+     * is saved, queue it there. No run-queue lock is held here, so taking
+     * the other CPU's cannot deadlock. */
+    if (prev->migrate_pending) {
+        prev->migrate_pending = false;
+        sched_enqueue_new(prev);
+    }
 }
 
 void schedule(void)
@@ -211,7 +218,7 @@ void schedule(void)
     c->need_resched = false;
     if (prev->state == THREAD_RUNNING) {
         prev->state = THREAD_RUNNABLE;
-        if (prev != c->idle)
+        if (prev != c->idle && !prev->migrate_pending)
             rq_enqueue(c, prev);
     }
     struct thread *next = c->idle;
@@ -244,6 +251,18 @@ void schedule(void)
     /* Back on prev, switched to by `from`'s thread. */
     finish_switch(from);
     timer_reprogram();
+    arch_irq_restore(flags);
+}
+
+void sched_set_cpu(int cpu)
+{
+    struct thread *t = thread_current();
+    unsigned long flags = arch_irq_save();
+    t->pinned_cpu = cpu;
+    if (cpu >= 0 && (unsigned)cpu != this_cpu()->id) {
+        t->migrate_pending = true;
+        schedule();                     /* finish_switch queues us there */
+    }
     arch_irq_restore(flags);
 }
 

@@ -90,6 +90,16 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg, int nice
     return t;
 }
 
+struct thread *thread_prepare(const char *name, thread_fn fn, void *arg, int nice)
+{
+    return thread_alloc(name, fn, arg, nice, NULL, 0);
+}
+
+void thread_launch(struct thread *t)
+{
+    sched_enqueue_new(t);
+}
+
 struct thread *thread_create_on(unsigned cpu, const char *name, thread_fn fn, void *arg,
                                 int nice)
 {

@@ -181,35 +181,127 @@ static struct waitq *bucket(const volatile uint32_t *addr)
     return &futex_buckets[(a ^ (a >> 6) ^ (a >> 12)) % FUTEX_BUCKETS];
 }
 
-int kfutex_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+int kfutex_wait_bitset(const volatile uint32_t *addr, uint32_t expected,
+                       uint64_t timeout_ns, uint32_t bitset)
 {
     struct waitq *wq = bucket(addr);
+    struct thread *self = thread_current();
     unsigned long flags = spin_lock_irqsave(&wq->lock);
     if (*addr != expected) {
         spin_unlock_irqrestore(&wq->lock, flags);
         return KFUTEX_CHANGED;
     }
-    thread_current()->futex_addr = addr;
+    self->futex_addr = addr;
+    self->futex_bitset = bitset;
+    /* A requeue may move us to another bucket's list while we sleep; we
+     * still re-take this bucket's lock on the way out, which is harmless:
+     * we are on no list by then. */
     bool woken = waitq_sleep_locked(wq, &flags, timeout_ns);
-    thread_current()->futex_addr = NULL;
+    self->futex_addr = NULL;
     spin_unlock_irqrestore(&wq->lock, flags);
     return woken ? KFUTEX_WOKEN : KFUTEX_TIMEDOUT;
 }
 
-int kfutex_wake(const volatile uint32_t *addr, int n)
+int kfutex_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 {
-    struct waitq *wq = bucket(addr);
+    return kfutex_wait_bitset(addr, expected, timeout_ns, KFUTEX_BITSET_ANY);
+}
+
+static int wake_matching_locked(struct waitq *wq, const volatile uint32_t *addr, int n,
+                                uint32_t bitset)
+{
     int woken = 0;
-    unsigned long flags = spin_lock_irqsave(&wq->lock);
     struct list_head *pos, *tmp;
     list_for_each_safe(pos, tmp, &wq->waiters) {
+        if (woken == n)
+            break;
+        struct thread *t = list_entry(pos, struct thread, wait_link);
+        if (t->futex_addr != addr || !(t->futex_bitset & bitset))
+            continue;
+        wake_locked(t);
+        woken++;
+    }
+    return woken;
+}
+
+int kfutex_wake_bitset(const volatile uint32_t *addr, int n, uint32_t bitset)
+{
+    struct waitq *wq = bucket(addr);
+    unsigned long flags = spin_lock_irqsave(&wq->lock);
+    int woken = wake_matching_locked(wq, addr, n, bitset);
+    spin_unlock_irqrestore(&wq->lock, flags);
+    return woken;
+}
+
+int kfutex_wake(const volatile uint32_t *addr, int n)
+{
+    return kfutex_wake_bitset(addr, n, KFUTEX_BITSET_ANY);
+}
+
+/* Both buckets locked, in address order (one lock when they are the same). */
+static unsigned long lock_two(struct waitq *a, struct waitq *b)
+{
+    unsigned long flags = arch_irq_save();
+    if (a == b) {
+        spin_lock_raw(&a->lock);
+    } else if (a < b) {
+        spin_lock_raw(&a->lock);
+        spin_lock_raw(&b->lock);
+    } else {
+        spin_lock_raw(&b->lock);
+        spin_lock_raw(&a->lock);
+    }
+    return flags;
+}
+
+static void unlock_two(struct waitq *a, struct waitq *b, unsigned long flags)
+{
+    spin_unlock_raw(&a->lock);
+    if (a != b)
+        spin_unlock_raw(&b->lock);
+    arch_irq_restore(flags);
+}
+
+int kfutex_requeue(const volatile uint32_t *addr, int n_wake, const volatile uint32_t *addr2,
+                   int n_requeue, bool compare, uint32_t expected)
+{
+    struct waitq *wq = bucket(addr), *wq2 = bucket(addr2);
+    unsigned long flags = lock_two(wq, wq2);
+    if (compare && *addr != expected) {
+        unlock_two(wq, wq2, flags);
+        return -1;
+    }
+    int done = wake_matching_locked(wq, addr, n_wake, KFUTEX_BITSET_ANY);
+    int moved = 0;
+    struct list_head *pos, *tmp;
+    list_for_each_safe(pos, tmp, &wq->waiters) {
+        if (moved == n_requeue)
+            break;
         struct thread *t = list_entry(pos, struct thread, wait_link);
         if (t->futex_addr != addr)
             continue;
-        wake_locked(t);
-        if (++woken == n)
-            break;
+        /* Still asleep, now on addr2: the waiter re-locks the bucket it
+         * went to sleep on, so keep that lock order by moving the list
+         * entry and waiting_on together under both locks. */
+        list_del(&t->wait_link);
+        list_add_tail(&t->wait_link, &wq2->waiters);
+        t->waiting_on = wq2;
+        t->futex_addr = addr2;
+        moved++;
     }
-    spin_unlock_irqrestore(&wq->lock, flags);
+    unlock_two(wq, wq2, flags);
+    return done + moved;
+}
+
+int kfutex_wake_op(const volatile uint32_t *addr, int n, volatile uint32_t *addr2, int n2,
+                   bool (*op)(volatile uint32_t *addr2, void *arg), void *arg)
+{
+    struct waitq *wq = bucket(addr), *wq2 = bucket(addr2);
+    unsigned long flags = lock_two(wq, wq2);
+    bool wake2 = op(addr2, arg);
+    int woken = wake_matching_locked(wq, addr, n, KFUTEX_BITSET_ANY);
+    if (wake2)
+        woken += wake_matching_locked(wq2, addr2, n2, KFUTEX_BITSET_ANY);
+    unlock_two(wq, wq2, flags);
     return woken;
 }

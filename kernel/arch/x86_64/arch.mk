@@ -21,7 +21,8 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/ap_boot.S \
 	kernel/arch/x86_64/smp.c \
 	kernel/arch/x86_64/syscall.c \
-	kernel/arch/x86_64/syscall_entry.S
+	kernel/arch/x86_64/syscall_entry.S \
+	kernel/arch/x86_64/entropy.c
 
 # -mcmodel=kernel: the image lives in the top 2 GiB. No red zone in kernel
 # code. General-regs-only: FP/SIMD state belongs to threads.
@@ -30,3 +31,6 @@ KERNEL_LDS  := kernel/arch/x86_64/kernel.ld
 KLDFLAGS    := -nostdlib -static -no-pie -Wl,-T,$(KERNEL_LDS) \
 	-Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,--no-warn-rwx-segments
+
+# Linux system call numbers for this architecture (scripts/gen-syscalls.sh).
+ARCH_UNISTD := /usr/include/x86_64-linux-gnu/asm/unistd_64.h

@@ -215,6 +215,21 @@ static uint64_t pte_flags(unsigned flags)
 
 static spinlock_t map_lock = SPINLOCK_INIT;
 
+/* The leaf entry for va (4 KiB pages only), or NULL when a level above is
+ * missing. Callers hold map_lock. */
+static uint64_t *leaf_entry(uintptr_t va)
+{
+    uint64_t *t = pml4;
+    for (int shift = 39; shift > 12; shift -= 9) {
+        uint64_t e = t[(va >> shift) & 511];
+        if (!(e & PTE_P) || (e & PTE_PS))
+            return NULL;
+        t = phys_to_virt(e & PTE_ADDR);
+    }
+    return &t[(va >> 12) & 511];
+}
+
+
 void arch_map(uintptr_t va, paddr_t pa, size_t len, unsigned flags)
 {
     BUG_ON(!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE));
@@ -230,18 +245,38 @@ void arch_unmap(uintptr_t va, size_t len)
 {
     unsigned long irq = spin_lock_irqsave(&map_lock);
     for (uintptr_t v = va; v < va + len; v += PAGE_SIZE) {
-        uint64_t *t = pml4;
-        for (int shift = 39; shift > 12; shift -= 9) {
-            uint64_t e = t[(v >> shift) & 511];
-            BUG_ON(e & PTE_PS);         /* only 4K mappings are unmapped */
-            if (!(e & PTE_P)) {
-                t = NULL;
-                break;
-            }
-            t = phys_to_virt(e & PTE_ADDR);
+        uint64_t *pte = leaf_entry(v);      /* only 4K mappings are unmapped */
+        if (pte && (*pte & PTE_P)) {
+            *pte = 0;
+            invlpg(v);
         }
-        if (t) {
-            t[(v >> 12) & 511] = 0;
+    }
+    spin_unlock_irqrestore(&map_lock, irq);
+    arch_tlb_shootdown();
+}
+
+bool arch_lookup(uintptr_t va, paddr_t *pa, unsigned *flags)
+{
+    unsigned long irq = spin_lock_irqsave(&map_lock);
+    uint64_t *pte = leaf_entry(va);
+    uint64_t e = pte ? *pte : 0;
+    spin_unlock_irqrestore(&map_lock, irq);
+    if (!(e & PTE_P))
+        return false;
+    if (pa)
+        *pa = e & PTE_ADDR;
+    if (flags)
+        *flags = ((e & PTE_W) ? MAP_WRITE : 0) | ((e & PTE_NX) ? 0 : MAP_EXEC);
+    return true;
+}
+
+void arch_protect(uintptr_t va, size_t len, unsigned flags)
+{
+    unsigned long irq = spin_lock_irqsave(&map_lock);
+    for (uintptr_t v = va; v < va + len; v += PAGE_SIZE) {
+        uint64_t *pte = leaf_entry(v);
+        if (pte && (*pte & PTE_P)) {
+            *pte = (*pte & PTE_ADDR) | pte_flags(flags);
             invlpg(v);
         }
     }

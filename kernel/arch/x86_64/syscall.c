@@ -1,6 +1,9 @@
 /* Enabling the `syscall` instruction on a CPU (entry in syscall_entry.S). */
 #include <arch/cpu.h>
 #include <arch/syscall.h>
+#include <kern/errno.h>
+#include <kern/syscall.h>
+#include <kern/uaccess.h>
 #include "x86_64.h"
 
 #define MSR_STAR   0xc0000081
@@ -22,4 +25,61 @@ void syscall_init_cpu(void)
     /* Entered with interrupts masked until the stack is switched, and with
      * DF, TF and AC clear, as the C code expects. */
     wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
+}
+
+/* ---- the Linux x86_64 specifics -------------------------------------------- */
+
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE_ 0xc0000101
+
+uintptr_t arch_tls_get(void)
+{
+    return rdmsr(MSR_FS_BASE);
+}
+
+/* The FS base is the thread's: switch.S saves and restores it. */
+void arch_tls_set(uintptr_t base)
+{
+    wrmsr(MSR_FS_BASE, base);
+}
+
+/* AT_HWCAP on x86_64 is CPUID.1:EDX, as Linux reports it. */
+uint64_t arch_elf_hwcap(void)
+{
+    return cpuid(1, 0).edx;
+}
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+#define ARCH_GET_CPUID 0x1011
+#define ARCH_SET_CPUID 0x1012
+
+/* GS belongs to the kernel (per-CPU data): ARCH_SET_GS is refused. */
+SYSCALL2(arch_prctl, int, code, uintptr_t, addr)
+{
+    switch (code) {
+    case ARCH_SET_FS:
+        if (addr >= 0x0000800000000000UL)
+            return -EPERM;
+        arch_tls_set(addr);
+        return 0;
+    case ARCH_GET_FS: {
+        uintptr_t v = arch_tls_get();
+        return copy_to_user((void *)addr, &v, sizeof(v));
+    }
+    case ARCH_GET_GS: {
+        uintptr_t zero = 0;
+        return copy_to_user((void *)addr, &zero, sizeof(zero));
+    }
+    case ARCH_SET_GS:
+        return -EPERM;
+    case ARCH_GET_CPUID:
+        return 1;                       /* cpuid is allowed */
+    case ARCH_SET_CPUID:
+        return addr ? 0 : -ENODEV;
+    default:
+        return -EINVAL;
+    }
 }

@@ -18,6 +18,7 @@
  * Frame (struct syscall_frame, arch/syscall.h), from the lowest address:
  *   r15 r14 r13 r12 r10 r9 r8 rbp rdi rsi rdx rbx rax(nr) | r11 rcx app_rsp
  */
+#include <arch/context.h>
 #include <arch/percpu.h>
 
 #define F_RAX      (12 * 8)
@@ -52,7 +53,14 @@ syscall_entry:
     movq %rsp, %rdi
     xorl %ebp, %ebp                     /* backtraces stop here */
     call syscall_dispatch               /* returns the result in rax */
+.Lreturn:
     cli
+#ifdef TERN_BROKEN_SYSCALL_R10
+    /* Negative control (make BROKEN=syscall): lose r10 on the way back,
+     * as a path trusting the compiler might; apps/sysabi must catch it. */
+    movq $0x5a5a5a5a5a5a5a5a, %r10
+    movq %r10, (4 * 8)(%rsp)
+#endif
     popq %r15
     popq %r14
     popq %r13
@@ -75,3 +83,40 @@ syscall_entry:
     popfq
     popq %rsp
     jmpq *%rcx
+
+/*
+ * void arch_app_enter(struct syscall_frame *f) __noreturn
+ *
+ * Start app code as if returning from a system call: a new app thread's
+ * first instruction (its entry point, or the instruction after clone's
+ * `syscall` in the child) with every register from f and rax = f->nr.
+ * f must lie at the top of this thread's syscall stack, where the syscall
+ * path would have built it.
+ */
+    .globl arch_app_enter
+arch_app_enter:
+    movq %rdi, %rsp
+    movq F_RAX(%rsp), %rax
+    jmp .Lreturn
+
+/*
+ * void arch_fpu_snapshot(struct arch_context *c)
+ *
+ * The calling thread's live vector state, MXCSR and x87 control word into
+ * c (what switch.S would save), for a clone child that starts with its
+ * parent's state as on Linux. Kernel C never touches vector registers, so
+ * in a system call they still hold the app's values.
+ */
+    .globl arch_fpu_snapshot
+arch_fpu_snapshot:
+    stmxcsr CTX_MXCSR(%rdi)
+    fnstcw CTX_FCW(%rdi)
+    movq CTX_FPU(%rdi), %r8
+    movl $-1, %eax
+    movl $-1, %edx
+    cmpb $0, fpu_has_xsave(%rip)
+    je 1f
+    xsave64 (%r8)
+    ret
+1:  fxsave64 (%r8)
+    ret

@@ -7,6 +7,8 @@
 #include <arch/cpu.h>
 #include <arch/mm.h>
 #include <arch/trapframe.h>
+#include <arch/irq.h>
+#include <kern/app.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
 #include <kern/ksyms.h>
@@ -16,6 +18,7 @@
 #include <kern/printk.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
+#include <kern/vm.h>
 #include "x86_64.h"
 
 static const char *const exception_names[32] = {
@@ -98,12 +101,67 @@ static void fatal_exception(const struct trap_frame *tf)
     kernel_exit(EXIT_PANIC);
 }
 
+#define RFLAGS_IF (1UL << 9)
+
+/* A page fault in the app's half: map the page when the access is allowed
+ * (demand paging, copy on write). The fault handler may sleep, so
+ * interrupts go back on first, as they were where the fault happened; with
+ * them off there, nothing may touch app memory (kern/uaccess.h), so such a
+ * fault stays fatal. */
+static bool app_page_fault(struct trap_frame *tf, uint64_t cr2)
+{
+    if (!app_address(cr2) || !(tf->rflags & RFLAGS_IF))
+        return false;
+    unsigned access = (tf->error_code & 0x10) ? PROT_EXEC
+                    : (tf->error_code & 2)    ? PROT_WRITE : PROT_READ;
+    arch_irq_enable();
+    bool ok = vm_fault(cr2, access);
+    arch_irq_disable();
+    return ok;
+}
+
+/* An exception in app code ends the app with the signal Linux would send. */
+static void app_exception(struct trap_frame *tf, uint64_t cr2)
+{
+    char detail[200];
+    int sig;
+    const char *name = exception_names[tf->vector];
+    switch (tf->vector) {
+    case 0: case 16: case 19: sig = SIGFPE; break;
+    case 1: case 3:           sig = SIGTRAP; break;
+    case 6:                   sig = SIGILL; break;
+    case 17:                  sig = SIGBUS; break;
+    default:                  sig = SIGSEGV; break;
+    }
+    if (tf->vector == 14) {
+        char where[120];
+        vm_describe(cr2, where, sizeof(where));
+        snprintf(detail, sizeof(detail), "page fault: %s of %016lx, %s",
+                 (tf->error_code & 0x10) ? "instruction fetch"
+                 : (tf->error_code & 2)  ? "write" : "read",
+                 (unsigned long)cr2, where);
+    } else {
+        snprintf(detail, sizeof(detail), "%s (vector %lu, error code %#lx)",
+                 name ? name : "reserved exception", tf->vector, tf->error_code);
+    }
+    dump_registers(tf);
+    app_crash(sig, tf->rip, detail);
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
     static bool reported[256];
     struct cpu *c = this_cpu();
 
     if (tf->vector < 32) {
+        uint64_t cr2 = tf->vector == 14 ? read_cr2() : 0;
+        if (tf->vector == 14 && app_page_fault(tf, cr2))
+            return;
+        /* In app code, or in a system call touching app memory that went
+         * away under it (another thread unmapped it meanwhile). */
+        if (app_address(tf->rip) ||
+            (tf->vector == 14 && app_address(cr2) && thread_current()->syscall_frame))
+            app_exception(tf, cr2);
         fatal_exception(tf);
         return;
     }

@@ -30,6 +30,21 @@ void arch_paging_init(void);
 #define MAP_UNCACHED 0x4
 void arch_map(uintptr_t va, paddr_t pa, size_t len, unsigned flags);
 void arch_unmap(uintptr_t va, size_t len);
+/* The 4 KiB mapping at va: false when nothing is mapped there; else its
+ * physical page and MAP_WRITE/MAP_EXEC flags. */
+bool arch_lookup(uintptr_t va, paddr_t *pa, unsigned *flags);
+/* Change the flags of the pages mapped in [va, va+len) (others stay
+ * unmapped), on every CPU. */
+void arch_protect(uintptr_t va, size_t len, unsigned flags);
+/* Seed material for the random generator: a hardware random number when
+ * the CPU has one, else whatever varies (cycle counter). */
+uint64_t arch_entropy(void);
+/* The calling thread's TLS pointer (FS base on x86_64, TPIDR_EL0 on
+ * aarch64), as apps set it. */
+uintptr_t arch_tls_get(void);
+void arch_tls_set(uintptr_t base);
+/* AT_HWCAP for apps. */
+uint64_t arch_elf_hwcap(void);
 /* The physical address behind a mapped kernel virtual address. */
 paddr_t arch_virt_to_phys(uintptr_t va);
 

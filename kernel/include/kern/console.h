@@ -15,5 +15,10 @@ struct console {
 
 void console_register(struct console *con);
 void console_write(const char *buf, size_t len);
+/* Program output (the app's stdout/stderr), serialized with printk's
+ * lines; buf must be kernel memory. */
+void console_output(const char *buf, size_t len);
+/* End a line the app left unfinished, before the kernel writes its own. */
+void console_end_line(void);
 
 #endif

@@ -1,22 +1,88 @@
-/* The Linux system call layer (kernel/linux/). Numbers are x86_64 Linux's. */
+/*
+ * The Linux system call layer (kernel/linux/). Numbers are the Linux ones
+ * of the architecture, generated from linux-libc-dev (syscall_nr.h).
+ *
+ * A handler is defined where it belongs (file syscalls with the files,
+ * futex with the futexes) with one of the SYSCALLn macros, which puts an
+ * entry in the `syscall_table` section; syscall.c builds the dispatch array
+ * from that section at boot and refuses duplicates. A handler gets its
+ * arguments already converted to the types it names and returns the result
+ * or -errno.
+ *
+ *   SYSCALL3(read, int, fd, void *, buf, size_t, count)
+ *   {
+ *       ...
+ *   }
+ */
 #ifndef KERN_SYSCALL_H
 #define KERN_SYSCALL_H
 
 #include <kern/types.h>
-
-#define SYS_sched_yield  24
-#define SYS_getpid       39
-#define SYS_gettid       186
+#include <syscall_nr.h>
 
 /* Tern's own, for tests: checks that its six argument registers hold the
- * values the calling thread announced (thread->syscall_test_expect), does
- * what thread->syscall_test_action says (yield, sleep, take a contended
- * mutex), and checks them again. Mismatches are counted in
+ * values the calling kernel thread announced (thread->syscall_test_expect),
+ * does what thread->syscall_test_action says (yield, sleep, take a
+ * contended mutex), and checks them again. Mismatches are counted in
  * thread->syscall_test_bad. */
 #define SYS_tern_test_args 0x7e54
-
 #define SYSCALL_TEST_YIELD  0
 #define SYSCALL_TEST_SLEEP  1
 #define SYSCALL_TEST_MUTEX  2
+
+/* Tern's own, for apps (apps/sysabi): struct tern_argcheck *c in the first
+ * argument holds what all six argument registers must be (c->expect[0] is c
+ * itself); the kernel checks them, does c->action (0 nothing, 1 yield,
+ * 2 sleep ~50 us, 3 block on a contended kernel mutex), and checks its
+ * saved copy again. Returns a mask: bit i = argument i differed on entry,
+ * bit 8+i = after the action. */
+#define SYS_tern_argcheck 0x7e55
+
+typedef int64_t (*syscall_fn)(const uint64_t *args);
+
+struct syscall_entry {
+    unsigned nr;
+    const char *name;
+    syscall_fn fn;
+};
+
+#define SYSCALL_ENTRY_(name_)                                                  \
+    static const struct syscall_entry syscall_entry_##name_                    \
+        __attribute__((used, section("syscall_table"), aligned(8))) = {        \
+            SYS_##name_, #name_, sys_##name_##_args }
+
+#define SYSCALL_DEFINE_(name_, params, call)                                   \
+    static int64_t sys_##name_ params;                                         \
+    static int64_t sys_##name_##_args(const uint64_t *a)                       \
+    {                                                                          \
+        (void)a;                                                               \
+        return sys_##name_ call;                                               \
+    }                                                                          \
+    SYSCALL_ENTRY_(name_);                                                     \
+    static int64_t sys_##name_ params
+
+#define SYSCALL0(n) SYSCALL_DEFINE_(n, (void), ())
+#define SYSCALL1(n, t0, a0) SYSCALL_DEFINE_(n, (t0 a0), ((t0)a[0]))
+#define SYSCALL2(n, t0, a0, t1, a1)                                            \
+    SYSCALL_DEFINE_(n, (t0 a0, t1 a1), ((t0)a[0], (t1)a[1]))
+#define SYSCALL3(n, t0, a0, t1, a1, t2, a2)                                    \
+    SYSCALL_DEFINE_(n, (t0 a0, t1 a1, t2 a2), ((t0)a[0], (t1)a[1], (t2)a[2]))
+#define SYSCALL4(n, t0, a0, t1, a1, t2, a2, t3, a3)                            \
+    SYSCALL_DEFINE_(n, (t0 a0, t1 a1, t2 a2, t3 a3),                           \
+                    ((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3]))
+#define SYSCALL5(n, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4)                    \
+    SYSCALL_DEFINE_(n, (t0 a0, t1 a1, t2 a2, t3 a3, t4 a4),                    \
+                    ((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3], (t4)a[4]))
+#define SYSCALL6(n, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)            \
+    SYSCALL_DEFINE_(n, (t0 a0, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),             \
+                    ((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3], (t4)a[4], (t5)a[5]))
+
+/* Build the dispatch array (once, at boot). */
+void syscall_init(void);
+
+/* The frame of the system call the current thread is in (for clone, which
+ * copies it, and for reports). NULL outside a system call. */
+struct syscall_frame;
+struct syscall_frame *syscall_current_frame(void);
 
 #endif

@@ -27,6 +27,8 @@ enum thread_state {
 #define THREAD_NAME_MAX        24
 
 struct cpu;
+struct app_thread;
+struct syscall_frame;
 
 struct thread {
     struct arch_context ctx;
@@ -41,11 +43,13 @@ struct thread {
     struct cpu *cpu;            /* whose run queue it belongs to */
     int pinned_cpu;             /* -1: any CPU; else never migrated off it */
     volatile bool on_cpu;       /* its context is live on a CPU */
+    bool migrate_pending;       /* sched_set_cpu: requeue elsewhere */
     struct list_head rq_link;   /* run queue */
     struct list_head wait_link; /* a wait queue */
     struct list_head all_link;  /* every thread, for dumps */
     struct waitq *waiting_on;
     const volatile void *futex_addr; /* kfutex_wait's word */
+    uint32_t futex_bitset;      /* ... and the wakes it accepts */
     struct timer sleep_timer;
     bool timed_out;             /* a timed wait ended by its timer */
     void *stack, *trap_stack;   /* lowest addresses */
@@ -56,6 +60,9 @@ struct thread {
     int exit_status;
     bool detached;
     struct waitq joiners;
+    /* The Linux side (kernel/linux/): NULL for kernel threads. */
+    struct app_thread *app;
+    struct syscall_frame *syscall_frame;    /* while in a system call */
     /* SYS_tern_test_args (kern/syscall.h) */
     const uint64_t *syscall_test_expect;
     int syscall_test_action;
@@ -71,6 +78,11 @@ struct thread *thread_create(const char *name, thread_fn fn, void *arg, int nice
 /* The same, pinned to one CPU (cpu < nr_cpus, online). */
 struct thread *thread_create_on(unsigned cpu, const char *name, thread_fn fn, void *arg,
                                 int nice);
+/* The same in two steps, for a thread whose context is set up before it
+ * first runs (a clone child's FS base and vector state): thread_prepare
+ * allocates it, thread_launch makes it runnable on the least-loaded CPU. */
+struct thread *thread_prepare(const char *name, thread_fn fn, void *arg, int nice);
+void thread_launch(struct thread *t);
 /* Wait for t to exit, free it and return its status. */
 int thread_join(struct thread *t);
 /* Let t be freed when it exits; it cannot be joined then. */
@@ -88,6 +100,8 @@ uint64_t thread_cpu_time_ns(const struct thread *t);
 void sched_init(void);                 /* the boot context becomes a thread */
 void schedule(void);
 void sched_set_slice_ns(uint64_t ns);  /* preemption time slice */
+/* Pin the calling thread to cpu (moving it there now), or unpin (-1). */
+void sched_set_cpu(int cpu);
 uint64_t sched_slice_ns(void);
 /* Make a blocked thread runnable (it must not be on a wait queue). */
 void sched_wake(struct thread *t);

@@ -29,6 +29,9 @@
 #define S_IFDIR  0040000
 #define S_IFREG  0100000
 #define S_IFLNK  0120000
+#define S_IFCHR  0020000
+#define S_IFIFO  0010000
+#define S_IFSOCK 0140000
 
 struct kstat {
     uint64_t ino;
@@ -37,6 +40,7 @@ struct kstat {
     int64_t mtime;
     uint32_t mtime_nsec;
     uint64_t blocks;        /* 512-byte units */
+    uint64_t rdev;          /* device files: Linux's (major << 8) | minor */
 };
 
 struct kdirent {

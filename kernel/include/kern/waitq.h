@@ -64,4 +64,22 @@ void sem_up(struct semaphore *s);
 int kfutex_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 int kfutex_wake(const volatile uint32_t *addr, int n);
 
+/* What Linux's futex needs beyond that. A waiter carries a bitset; a wake
+ * with a bitset wakes only waiters whose bitsets intersect it. *addr is
+ * read under a spinlock: app memory must be known mapped (prefaulted). */
+#define KFUTEX_BITSET_ANY 0xffffffffu
+int kfutex_wait_bitset(const volatile uint32_t *addr, uint32_t expected,
+                       uint64_t timeout_ns, uint32_t bitset);
+int kfutex_wake_bitset(const volatile uint32_t *addr, int n, uint32_t bitset);
+/* Wake n_wake waiters on addr and move up to n_requeue others to addr2;
+ * with compare, only when *addr == expected (else -1). Returns woken +
+ * moved. */
+int kfutex_requeue(const volatile uint32_t *addr, int n_wake, const volatile uint32_t *addr2,
+                   int n_requeue, bool compare, uint32_t expected);
+/* With both words' queues locked, run op on addr2 (FUTEX_WAKE_OP's atomic
+ * update; it returns whether to wake addr2's waiters too), then wake n on
+ * addr and, if so, n2 on addr2. Returns how many woke. */
+int kfutex_wake_op(const volatile uint32_t *addr, int n, volatile uint32_t *addr2, int n2,
+                   bool (*op)(volatile uint32_t *addr2, void *arg), void *arg);
+
 #endif

@@ -17,4 +17,25 @@ _Static_assert(sizeof(struct syscall_frame) == 16 * 8, "syscall_frame layout");
 
 void syscall_init_cpu(void);
 
+/* A frame that "returns" to pc with stack pointer sp and zeroes elsewhere:
+ * an app's first instruction. Interrupts on, DF clear (the psABI). */
+static inline void syscall_frame_init(struct syscall_frame *f, uintptr_t pc, uintptr_t sp)
+{
+    *f = (struct syscall_frame){ .rip = pc, .rsp = sp, .rflags = 0x202 };
+}
+
+/* A clone child's frame: the parent's, returning 0 on stack sp (0: the
+ * parent's stack). */
+static inline void syscall_frame_child(struct syscall_frame *f, uintptr_t sp)
+{
+    f->nr = 0;
+    if (sp)
+        f->rsp = sp;
+}
+
+static inline uintptr_t syscall_frame_pc(const struct syscall_frame *f)
+{
+    return f->rip;
+}
+
 #endif

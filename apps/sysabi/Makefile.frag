@@ -1,0 +1,11 @@
+# apps/sysabi: the syscall ABI torture app (README.md here). For the apps
+# rule in Makefile.in: one C file and one assembly file, linked into
+# out/apps/sysabi (musl static-PIE by default; glibc works too).
+#
+# The assembly file must reach `tern cc` as a source: a rule that keeps
+# only %.c of APP_DEPS_sysabi has to let %.S through as well.
+SYSABI_SRCS := apps/sysabi/sysabi.c apps/sysabi/regs.S
+SYSABI_HDRS := apps/sysabi/sysabi.h apps/sysabi/tern_test.h
+
+APP_SRC_sysabi  := apps/sysabi/sysabi.c
+APP_DEPS_sysabi := apps/sysabi/regs.S $(SYSABI_HDRS)

@@ -1,0 +1,151 @@
+# Guest tests for the apps (apps/, docs/apps.md): each program that `make
+# apps` built into out/apps/ is packed into an image by a manifest written
+# here, booted with `tern run`, and must print in the guest what it prints
+# natively on the host, and end with the same exit status.
+#
+# app_case NAME APP STATUS REGEX...
+#   Builds and boots $APPS_IMG/NAME.yaml (written just before); passes when
+#   the exit status is STATUS, the console's last line is "tern-exit:
+#   status=STATUS" and every REGEX (extended) matches a console line.
+#   APP is the program the manifest takes from out/apps/, checked first so
+#   that a missing build says so instead of failing in tern build.
+#
+# (This file sorts before build.sh, so build.sh's image_case does not exist
+# yet when it runs; app_case is the same judgement, through judge_boot.)
+APPS_DIR=${APPS_DIR:-out/apps}
+APPS_IMG=$LOG_DIR/apps
+rm -rf "$APPS_IMG"
+mkdir -p "$APPS_IMG"
+
+app_case() {
+    name=guest:apps_$1 app=$2 want=$3
+    manifest=$APPS_IMG/$1.yaml
+    shift 3
+    selected "$name" || return 0
+    if [ ! -x "$APPS_DIR/$app" ]; then
+        fail "$name" "$APPS_DIR/$app was not built (make apps)"
+        return 0
+    fi
+    log=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
+    "$TERN" run "$manifest" -o "$APPS_IMG/$(basename "$manifest" .yaml)" --kernel "$KERNEL" \
+        --accel "$ACCEL" --quiet --timeout 120 --log "$log" > "$log.tern" 2>&1
+    judge_boot "$name" "$want" $? "$log" "$@"
+}
+
+# app_manifest NAME APP MEMORY CPUS CMDLINE [FILES...]
+#   Writes $APPS_IMG/NAME.yaml: /bin/APP from out/apps/APP, GREETING=hello
+#   in the environment, CMDLINE as a YAML flow list, and more `files:`
+#   lines ("/guest: /host") as given.
+app_manifest() {
+    m=$APPS_IMG/$1.yaml
+    {
+        echo "name: apps-$1"
+        echo "memory: $3"
+        echo "cpus: $4"
+        echo "cmdline: $5"
+        echo "env:"
+        echo "  GREETING: hello"
+        echo "files:"
+        echo "  /bin/$2: $PWD/$APPS_DIR/$2"
+        shift 5
+        for line in "$@"; do
+            echo "  $line"
+        done
+    } > "$m"
+}
+
+# --- hello: argv, environment, exit status -----------------------------------
+# The same source built three ways: musl static-PIE, glibc static-PIE and
+# glibc static (ET_EXEC, loaded at its link address).
+for app in hello hello-glibc hello-glibc-static; do
+    app_manifest "$app" "$app" 64M 1 "[/bin/$app, \"Hello, world\", --exit, \"3\"]"
+    app_case "$app" "$app" 3 \
+        "^argv\\[0\\]=/bin/$app\$" '^argv\[1\]=Hello, world$' '^argv\[2\]=--exit$' \
+        '^argv\[3\]=3$' '^GREETING=hello$'
+done
+
+# manifests/hello.yaml itself (make run): status 0, its argument and greeting.
+if selected guest:apps_hello_manifest; then
+    if [ ! -x "$APPS_DIR/hello" ]; then
+        fail guest:apps_hello_manifest "$APPS_DIR/hello was not built (make apps)"
+    else
+        log=$LOG_DIR/guest_apps_hello_manifest.log
+        "$TERN" run manifests/hello.yaml -o "$APPS_IMG/hello-manifest" --kernel "$KERNEL" \
+            --accel "$ACCEL" --quiet --timeout 120 --log "$log" > "$log.tern" 2>&1
+        judge_boot guest:apps_hello_manifest 0 $? "$log" \
+            '^argv\[0\]=/bin/hello$' '^argv\[1\]=Hello, world$' '^GREETING=hello$'
+    fi
+fi
+
+# --- fileread, mmapfile: files of the ROFS, compared with the host's -------
+# A small tree: empty, one byte, exactly a page, sizes off page boundaries,
+# nested directories, an empty directory and a symbolic link (printed, not
+# followed). The guest's "<sha256>  <path>" lines must be the host's
+# sha256sum lines for the same files under /data.
+apps_tree=$APPS_IMG/tree
+make_apps_tree() {
+    rm -rf "$apps_tree"
+    mkdir -p "$apps_tree/sub/deeper" "$apps_tree/empty-dir" || return 1
+    (
+        cd "$apps_tree" || exit 1
+        printf 'hello, tern\n' > hello.txt
+        : > empty
+        printf x > one
+        head -c 4096 /dev/urandom > page
+        head -c 100003 /dev/urandom > sub/random.bin
+        head -c $((1024 * 1024 + 4097)) /dev/urandom > sub/deeper/big.bin
+        printf 'deep\n' > sub/deeper/leaf
+        ln -s hello.txt link
+    )
+}
+
+apps_fileread() {
+    selected guest:apps_fileread || return 0
+    if ! make_apps_tree; then
+        fail guest:apps_fileread "could not make the test tree"
+        return 0
+    fi
+    # The expected lines, one regex each: "^<sha256>  /data/<path>$".
+    (cd "$apps_tree" && find . -type f | LC_ALL=C sort | sed 's|^\./||' |
+        while read -r f; do sha256sum "$f"; done) > "$APPS_IMG/tree.sha256"
+    set --
+    while read -r sum path; do
+        set -- "$@" "^$sum  /data/$path\$"
+    done < "$APPS_IMG/tree.sha256"
+    app_manifest fileread fileread 128M 1 "[/bin/fileread, /data]" "/data: $apps_tree"
+    app_case fileread fileread 0 "$@" '^symlink  /data/link -> hello\.txt$'
+}
+apps_fileread
+
+apps_mmapfile() {
+    selected guest:apps_mmapfile || return 0
+    if [ ! -f "$apps_tree/sub/deeper/big.bin" ] && ! make_apps_tree; then
+        fail guest:apps_mmapfile "could not make the test tree"
+        return 0
+    fi
+    sum=$(sha256sum < "$apps_tree/sub/deeper/big.bin" | cut -d' ' -f1)
+    app_manifest mmapfile mmapfile 128M 1 "[/bin/mmapfile, /data/sub/deeper/big.bin]" \
+        "/data: $apps_tree"
+    app_case mmapfile mmapfile 0 "^mmapfile: ok $sum\$"
+}
+apps_mmapfile
+
+# --- threads, pollio ---------------------------------------------------------
+app_manifest threads threads 128M 2 "[/bin/threads, \"8\"]"
+app_case threads threads 0 '^threads: 8 workers, counter 160000, joined$' \
+    '^threads: 10000 items handed over, sum 50005000$' '^threads: detached thread ran$' \
+    '^threads: ok$'
+
+app_manifest pollio pollio 64M 1 "[/bin/pollio]"
+app_case pollio pollio 0 '^pollio: ok$'
+
+# --- deaths by signal: 128 + the signal number ---------------------------------
+# A NULL store: SIGSEGV, and the fault's address (0) is named.
+app_manifest segv segv 64M 1 "[/bin/segv]"
+app_case segv segv 139 '^segv: about to fault$' 'SIGSEGV' 'fault.*(0000000000000000|NULL)'
+# Unbounded recursion runs into the stack's guard page.
+app_manifest segv_stack segv 64M 1 "[/bin/segv, --stack]"
+app_case segv_stack segv 139 '^segv: about to overflow the stack$' 'SIGSEGV'
+# abort(): SIGABRT.
+app_manifest abort abort 64M 1 "[/bin/abort]"
+app_case abort abort 134 '^abort: calling abort\(\)$' 'SIGABRT'
