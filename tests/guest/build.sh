@@ -36,19 +36,30 @@ image_case() {
 # The README's main command: tern run builds manifests/hello.yaml and boots
 # it; the kernel gets the app's argv after "--" and the ROFS as its module.
 image_case image_hello 0 \
-    '^\[ *[0-9.]+\] command line: "-- /bin/hello "Hello, world""$' 'ready: ' -- \
+    '^\[ *[0-9.]+\] command line: "-- /bin/hello "Hello, world""$' 'ready: ' \
+    '^argv\[1\]=Hello, world$' '^GREETING=hello$' -- \
     manifests/hello.yaml -o "$IMG/hello" --kernel "$KERNEL" --accel "$ACCEL"
 # A built directory boots as it is.
 image_case image_dir 0 'ready: ' -- "$IMG/hello" --accel "$ACCEL"
 
-# The exit status travels from the guest through tern run.
-cat > "$IMG/exit7.yaml" <<'EOF'
+# The app's exit status travels from the guest through tern run.
+cat > "$IMG/exit7.yaml" <<EOF
 name: exit7
 memory: 48M
-kernel_options: loglevel=4 exit=7
-cmdline: [/bin/true]
+kernel_options: loglevel=4
+cmdline: [/bin/hello, --exit, "7"]
+files:
+  /bin/hello: $PWD/out/apps/hello
 EOF
-image_case image_exit_status 7 -- "$IMG/exit7.yaml" -o "$IMG/exit7" --kernel "$KERNEL" --accel "$ACCEL"
+image_case image_exit_status 7 '^argv\[2\]=7$' -- \
+    "$IMG/exit7.yaml" -o "$IMG/exit7" --kernel "$KERNEL" --accel "$ACCEL"
+# Without an app, the kernel's exit= option decides.
+cat > "$IMG/noapp.yaml" <<'EOF'
+name: noapp
+memory: 48M
+kernel_options: exit=5
+EOF
+image_case image_no_app_exit_option 5 -- "$IMG/noapp.yaml" -o "$IMG/noapp" --kernel "$KERNEL" --accel "$ACCEL"
 
 # ROFS on virtio-blk, a NIC, two vCPUs: QEMU accepts what tern build wrote.
 cat > "$IMG/devices.yaml" <<EOF
@@ -63,8 +74,9 @@ network:
   gateway: 10.0.2.2
 files:
   /srv/readme: $PWD/README.md
+  /bin/server: $PWD/out/apps/hello
 EOF
-image_case image_devices 0 'command line: "-- /bin/server --port 8080"' \
+image_case image_devices 0 'command line: "-- /bin/server --port 8080"' '^argv\[2\]=8080$' \
     'memory: 2[0-9]{5} KiB RAM' -- \
     "$IMG/devices.yaml" -o "$IMG/devices" --kernel "$KERNEL" --accel "$ACCEL"
 
