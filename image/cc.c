@@ -119,6 +119,14 @@ static char *gcc_file(const char *name, const char *why)
     return path;
 }
 
+/* Append gcc's file NAME (crtbeginS.o, libgcc.a...) to a command line. */
+static void add_gcc_file(struct argv_buf *a, const char *name)
+{
+    char *path = gcc_file(name, " (the gcc package is incomplete)");
+    argv_add(a, path);
+    free(path);
+}
+
 /* gcc -print-file-name=NAME, or NULL when gcc has no such file. */
 static char *gcc_file_opt(const char *name)
 {
@@ -377,7 +385,7 @@ int cmd_cc(int argc, char **argv)
                 argv_addf(&a, "%s/crti.o", m.lib);
                 /* gcc's choice for -static is crtbeginT.o. */
                 snprintf(name, sizeof(name), "crtbegin%s.o", static_exe ? "T" : "S");
-                argv_add(&a, gcc_file(name, " (the gcc package is incomplete)"));
+                add_gcc_file(&a, name);
             }
             for (size_t i = 0; i < user.n; i++)
                 argv_add(&a, user.v[i]);
@@ -385,7 +393,7 @@ int cmd_cc(int argc, char **argv)
                 /* libgcc_eh (unwinding) needs libc back, hence the group. */
                 argv_add(&a, "-Wl,--start-group");
                 argv_addf(&a, "%s/libc.a", m.lib);
-                argv_add(&a, gcc_file("libgcc.a", " (the gcc package is incomplete)"));
+                add_gcc_file(&a, "libgcc.a");
                 char *eh = gcc_file_opt("libgcc_eh.a");
                 if (eh)
                     argv_add(&a, eh);
@@ -394,7 +402,7 @@ int cmd_cc(int argc, char **argv)
             }
             if (startfiles) {
                 snprintf(name, sizeof(name), "crtend%s.o", suffix);
-                argv_add(&a, gcc_file(name, " (the gcc package is incomplete)"));
+                add_gcc_file(&a, name);
                 argv_addf(&a, "%s/crtn.o", m.lib);
             }
         }

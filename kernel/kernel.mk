@@ -19,6 +19,7 @@ KERNEL_SRCS := \
 	kernel/fs/vfs.c \
 	kernel/fs/rofs/rofs_reader.c \
 	kernel/core/ktest_fs.c \
+	kernel/core/ktest_poll.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \

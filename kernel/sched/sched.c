@@ -158,10 +158,14 @@ static struct thread *steal(struct cpu *self)
     struct thread *t = NULL;
     struct list_head *pos;
     /* The one that would wait longest there (the largest vruntime) and is
-     * free to move. */
+     * free to move. Not one whose context is still live on its CPU: a
+     * thread woken while it was on its way into schedule() there sits in
+     * that queue before its CPU has switched away from it. Taking it would
+     * let that CPU, seeing the state we set (RUNNING), queue and run it
+     * again while we run it too: one thread on two CPUs. */
     for (pos = busiest->rq.threads.prev; pos != &busiest->rq.threads; pos = pos->prev) {
         struct thread *c = list_entry(pos, struct thread, rq_link);
-        if (c->pinned_cpu < 0) {
+        if (c->pinned_cpu < 0 && !__atomic_load_n(&c->on_cpu, __ATOMIC_ACQUIRE)) {
             t = c;
             break;
         }

@@ -12,8 +12,16 @@
 #
 # (This file sorts before build.sh, so build.sh's image_case does not exist
 # yet when it runs; app_case is the same judgement, through judge_boot.)
-APPS_DIR=${APPS_DIR:-out/apps}
-APPS_IMG=$LOG_DIR/apps
+# Manifests name host paths relative to their own directory, so the paths
+# written into them are made absolute (make check's LOG_DIR is relative).
+apps_abs() {
+    case $1 in
+    /*) echo "$1" ;;
+    *) echo "$PWD/$1" ;;
+    esac
+}
+APPS_DIR=$(apps_abs "${APPS_DIR:-out/apps}")
+APPS_IMG=$(apps_abs "$LOG_DIR/apps")
 rm -rf "$APPS_IMG"
 mkdir -p "$APPS_IMG"
 
@@ -46,7 +54,7 @@ app_manifest() {
         echo "env:"
         echo "  GREETING: hello"
         echo "files:"
-        echo "  /bin/$2: $PWD/$APPS_DIR/$2"
+        echo "  /bin/$2: $APPS_DIR/$2"
         shift 5
         for line in "$@"; do
             echo "  $line"
@@ -136,16 +144,39 @@ app_case threads threads 0 '^threads: 8 workers, counter 160000, joined$' \
     '^threads: 10000 items handed over, sum 50005000$' '^threads: detached thread ran$' \
     '^threads: ok$'
 
+# The same through glibc, whose pthread_create uses clone3.
+app_manifest threads_glibc threads-glibc 128M 2 "[/bin/threads-glibc, \"8\"]"
+app_case threads_glibc threads-glibc 0 '^threads: 8 workers, counter 160000, joined$' \
+    '^threads: ok$'
+
 app_manifest pollio pollio 64M 1 "[/bin/pollio]"
 app_case pollio pollio 0 '^pollio: ok$'
 
 # --- deaths by signal: 128 + the signal number ---------------------------------
 # A NULL store: SIGSEGV, and the fault's address (0) is named.
 app_manifest segv segv 64M 1 "[/bin/segv]"
-app_case segv segv 139 '^segv: about to fault$' 'SIGSEGV' 'fault.*(0000000000000000|NULL)'
+app_case segv segv 139 '^segv: about to fault$' 'SIGSEGV' 'fault.*(0000000000000000|NULL)' \
+    'killed by SIGSEGV \(signal 11\) in thread 1 at [0-9a-f]{16} main\+0x[0-9a-f]+ in /bin/segv$'
 # Unbounded recursion runs into the stack's guard page.
 app_manifest segv_stack segv 64M 1 "[/bin/segv, --stack]"
-app_case segv_stack segv 139 '^segv: about to overflow the stack$' 'SIGSEGV'
+app_case segv_stack segv 139 '^segv: about to overflow the stack$' 'SIGSEGV' \
+    ' recurse\+0x[0-9a-f]+ in /bin/segv$' 'just below the stack .*: stack overflow$'
 # abort(): SIGABRT.
 app_manifest abort abort 64M 1 "[/bin/abort]"
 app_case abort abort 134 '^abort: calling abort\(\)$' 'SIGABRT'
+
+# --- the example manifest manifests/wordcount.yaml, as the README runs it ----
+# Its output in the guest must equal the program's output on the host over
+# the same files (counts do not depend on directory order).
+if selected guest:apps_wordcount; then
+    wc_native=$(cd manifests && WORDCOUNT_TOP=20 "$APPS_DIR/wordcount" \
+        --config wordcount.conf ../docs ../README.md 2>&1)
+    wc_summary=$(echo "$wc_native" | tail -n 1)
+    wc_top=$(echo "$wc_native" | head -n 1)
+    name=guest:apps_wordcount
+    log=$LOG_DIR/guest_apps_wordcount.log
+    "$TERN" run manifests/wordcount.yaml -o "$APPS_IMG/wordcount" --kernel "$KERNEL" \
+        --accel "$ACCEL" --quiet --timeout 120 --log "$log" > "$log.tern" 2>&1
+    judge_boot "$name" 0 $? "$log" "^$(echo "$wc_summary" | sed 's/[.[\*^$]/\\&/g')\$" \
+        "^$(echo "$wc_top" | sed 's/[.[\*^$]/\\&/g')\$"
+fi

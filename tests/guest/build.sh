@@ -154,7 +154,7 @@ EOF
     if selected guest:virsh_plain_create; then
         pname=plain$$
         sed "s/^name: .*/name: $pname/" manifests/hello.yaml > "$IMG/plain.yaml"
-        sed -i "s|\\.\\./README\\.md|$PWD/README.md|" "$IMG/plain.yaml"
+        sed -i "s|\\.\\./|$PWD/|" "$IMG/plain.yaml"
         why=
         if ! "$TERN" build "$IMG/plain.yaml" -o "$IMG/plain" --kernel "$KERNEL" \
                 --accel "$ACCEL" > "$LOG_DIR/virsh_plain.build.log" 2>&1; then
