@@ -447,12 +447,12 @@ static paddr_t private_page(const struct area *a, uintptr_t v)
     return pa;
 }
 
-bool vm_fault(uintptr_t addr, unsigned access)
+int vm_fault(uintptr_t addr, unsigned access)
 {
     if (addr < VM_USER_START || addr >= VM_USER_END)
-        return false;
+        return -EFAULT;
     uintptr_t v = ALIGN_DOWN(addr, PAGE_SIZE);
-    bool ok = false;
+    int err = -EFAULT;
     mutex_lock(&lock);
     struct area *a = find_area(addr);
     if (!a || (access & ~allowed(a)))
@@ -464,6 +464,7 @@ bool vm_fault(uintptr_t addr, unsigned access)
          * fault another CPU resolved meanwhile. */
         if ((access & PROT_WRITE) && is_file_page(a, pa)) {
             paddr_t copy = private_page(a, v);
+            err = -ENOMEM;
             if (!copy)
                 goto out;
             arch_map(v, copy, PAGE_SIZE, flags);
@@ -472,7 +473,7 @@ bool vm_fault(uintptr_t addr, unsigned access)
         } else if (access & PROT_WRITE) {
             arch_map(v, pa, PAGE_SIZE, flags);  /* after mprotect(PROT_WRITE) */
         }
-        ok = true;
+        err = 0;
         goto out;
     }
     if (a->file.data) {
@@ -483,19 +484,20 @@ bool vm_fault(uintptr_t addr, unsigned access)
         if (!(access & PROT_WRITE) && off + PAGE_SIZE <= a->file.size) {
             arch_map(v, virt_to_phys(a->file.data + off), PAGE_SIZE, flags & ~MAP_WRITE);
             mapped_pages++;
-            ok = true;
+            err = 0;
             goto out;
         }
     }
     pa = private_page(a, v);
+    err = -ENOMEM;
     if (!pa)
         goto out;
     arch_map(v, pa, PAGE_SIZE, flags);
     mapped_pages++;
-    ok = true;
+    err = 0;
 out:
     mutex_unlock(&lock);
-    return ok;
+    return err;
 }
 
 bool vm_range_ok(uintptr_t addr, size_t len, unsigned access)

@@ -11,6 +11,7 @@
 #include <kern/app.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
+#include <kern/errno.h>
 #include <kern/ksyms.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
@@ -115,9 +116,16 @@ static bool app_page_fault(struct trap_frame *tf, uint64_t cr2)
     unsigned access = (tf->error_code & 0x10) ? PROT_EXEC
                     : (tf->error_code & 2)    ? PROT_WRITE : PROT_READ;
     arch_irq_enable();
-    bool ok = vm_fault(cr2, access);
+    int err = vm_fault(cr2, access);
     arch_irq_disable();
-    return ok;
+    if (err == -ENOMEM) {
+        /* Linux's OOM killer would send SIGKILL: so does this. */
+        char detail[120];
+        snprintf(detail, sizeof(detail), "out of memory: no free page for %016lx "
+                 "(give the VM more memory: the manifest's memory key)", (unsigned long)cr2);
+        app_crash(SIGKILL, tf->rip, detail);
+    }
+    return err == 0;
 }
 
 /* An exception in app code ends the app with the signal Linux would send. */

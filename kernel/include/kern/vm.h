@@ -55,8 +55,9 @@ int vm_remap(uintptr_t old, size_t old_len, size_t new_len, unsigned flags,
              uintptr_t new_addr, uintptr_t *out);
 
 /* Resolve a page fault at addr (access: PROT_READ/WRITE/EXEC) by mapping
- * a page; false when the access is not allowed (a real fault). */
-bool vm_fault(uintptr_t addr, unsigned access);
+ * a page: 0, -EFAULT when the access is not allowed (a real fault), or
+ * -ENOMEM when no page was free. */
+int vm_fault(uintptr_t addr, unsigned access);
 
 /* True when [addr, addr+len) lies in areas that allow access (PROT_*). */
 bool vm_range_ok(uintptr_t addr, size_t len, unsigned access);
