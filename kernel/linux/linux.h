@@ -88,4 +88,7 @@ int path_resolve(int dirfd, const char *path, char *buf, size_t size);
  * strncpy_from_user; -EFAULT, -ENAMETOOLONG, -ENOENT (empty). */
 int path_from_user(int dirfd, const char *upath, char *buf, size_t size);
 
+/* Fill checked app memory with random bytes (sys_misc.c). */
+void random_to_app(void *ubuf, size_t n);
+
 #endif

@@ -103,17 +103,9 @@ static int64_t dev_read(struct kfile *f, void *buf, size_t n, uint64_t *pos)
     case DEV_ZERO:
         memset(buf, 0, n);
         return (int64_t)n;
-    default: {
-        /* Through a kernel buffer: random_bytes holds a spinlock. */
-        uint8_t tmp[256];
-        for (size_t done = 0; done < n;) {
-            size_t k = MIN(n - done, sizeof(tmp));
-            random_bytes(tmp, k);
-            memcpy((uint8_t *)buf + done, tmp, k);
-            done += k;
-        }
+    default:
+        random_to_app(buf, n);
         return (int64_t)n;
-    }
     }
 }
 

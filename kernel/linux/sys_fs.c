@@ -126,50 +126,45 @@ SYSCALL1(close, int, fd)
 
 /* ---- reading and writing ------------------------------------------------------- */
 
-static int64_t do_read(int fd, void *ubuf, size_t n, bool positioned, int64_t off)
+/* read/write and their positioned forms: check the descriptor's access
+ * mode and the app's buffer, then call the kfile's operation. */
+static int64_t do_rw(int fd, void *ubuf, size_t n, bool write, bool positioned, int64_t off)
 {
     if (n > SSIZE_MAX_)
         n = SSIZE_MAX_;
     struct kfile *f = fd_get(fd);
     if (!f)
         return -EBADF;
+    const struct kfile_ops *ops = f->ops;
     int64_t r;
-    if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+    if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY) || (f->flags & O_PATH))
         r = -EBADF;
-    else if (!user_writable(ubuf, n))
+    else if (write ? !user_readable(ubuf, n) : !user_writable(ubuf, n))
         r = -EFAULT;
+    else if (positioned && off < 0)
+        r = -EINVAL;
+    else if (positioned && (write ? !ops->pwrite : !ops->pread))
+        r = -ESPIPE;
     else if (positioned)
-        r = off < 0 ? -EINVAL : f->ops->pread ? f->ops->pread(f, ubuf, n, (uint64_t)off)
-                                              : -ESPIPE;
-    else if (!f->ops->read)
-        r = f->ops->readdir ? -EISDIR : -EINVAL;
+        r = write ? ops->pwrite(f, ubuf, n, (uint64_t)off) : ops->pread(f, ubuf, n, (uint64_t)off);
+    else if (write ? !ops->write : !ops->read)
+        r = !write && ops->readdir ? -EISDIR : -EINVAL;
+    else if (write)
+        r = ops->write(f, ubuf, n, ops->lseek ? &f->pos : NULL);
     else
-        r = f->ops->read(f, ubuf, n, f->ops->lseek ? &f->pos : NULL);
+        r = ops->read(f, ubuf, n, ops->lseek ? &f->pos : NULL);
     kfile_put(f);
     return r;
 }
 
+static int64_t do_read(int fd, void *ubuf, size_t n, bool positioned, int64_t off)
+{
+    return do_rw(fd, ubuf, n, false, positioned, off);
+}
+
 static int64_t do_write(int fd, const void *ubuf, size_t n, bool positioned, int64_t off)
 {
-    if (n > SSIZE_MAX_)
-        n = SSIZE_MAX_;
-    struct kfile *f = fd_get(fd);
-    if (!f)
-        return -EBADF;
-    int64_t r;
-    if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
-        r = -EBADF;
-    else if (!user_readable(ubuf, n))
-        r = -EFAULT;
-    else if (positioned)
-        r = off < 0 ? -EINVAL : f->ops->pwrite ? f->ops->pwrite(f, ubuf, n, (uint64_t)off)
-                                               : -ESPIPE;
-    else if (!f->ops->write)
-        r = -EINVAL;
-    else
-        r = f->ops->write(f, ubuf, n, f->ops->lseek ? &f->pos : NULL);
-    kfile_put(f);
-    return r;
+    return do_rw(fd, (void *)ubuf, n, true, positioned, off);
 }
 
 SYSCALL3(read, int, fd, void *, ubuf, size_t, n)

@@ -46,14 +46,21 @@ SYSCALL3(getrandom, void *, ubuf, size_t, len, unsigned, flags)
         len = 0x1ffffff;                /* Linux's per-call limit */
     if (!user_writable(ubuf, len))
         return -EFAULT;
+    random_to_app(ubuf, len);
+    return (int64_t)len;
+}
+
+void random_to_app(void *ubuf, size_t n)
+{
+    /* Through a kernel buffer: random_bytes holds a spinlock, and app
+     * memory may not be touched under one. */
     uint8_t tmp[256];
-    for (size_t done = 0; done < len;) {
-        size_t k = MIN(len - done, sizeof(tmp));
+    for (size_t done = 0; done < n;) {
+        size_t k = MIN(n - done, sizeof(tmp));
         random_bytes(tmp, k);
         memcpy((uint8_t *)ubuf + done, tmp, k);
         done += k;
     }
-    return (int64_t)len;
 }
 
 /* ---- resource limits ----------------------------------------------------------- */
