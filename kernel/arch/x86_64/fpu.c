@@ -43,6 +43,15 @@ void fpu_init_cpu(void)
     write_cr4(cr4);
     if (fpu_has_xsave)
         xsetbv(0, fpu_xcr0);
+    /* The boot CPU learns the save area's size here, for the XCR0 just
+     * set; every CPU then traps with the same format, or a thread
+     * preempted on one CPU and resumed on another would restore a foreign
+     * image. */
+    if (!fpu_state_size) {
+        fpu_state_size = fpu_has_xsave ? cpuid(0xd, 0).ebx : 512;
+        if (fpu_state_size > FPU_MAX_STATE)
+            panic("fpu: state of %zu bytes exceeds %d", fpu_state_size, FPU_MAX_STATE);
+    }
     this_cpu()->xsave_size = fpu_has_xsave ? fpu_state_size : 0;
     /* A clean x87 and MXCSR for whatever runs first. */
     uint32_t mxcsr = 0x1f80;
@@ -62,16 +71,6 @@ void fpu_init(void)
             fpu_xcr0 &= ~0xe0ULL;
     }
     fpu_init_cpu();
-    if (fpu_has_xsave)
-        fpu_state_size = cpuid(0xd, 0).ebx;     /* for the XCR0 just set */
-    else
-        fpu_state_size = 512;
-    if (fpu_state_size > FPU_MAX_STATE)
-        panic("fpu: state of %zu bytes exceeds %d", fpu_state_size, FPU_MAX_STATE);
-    /* fpu_init_cpu ran before the size was known: every CPU must trap with
-     * the same save format, or a thread preempted on one CPU and resumed
-     * on another would restore a foreign image. */
-    this_cpu()->xsave_size = fpu_has_xsave ? fpu_state_size : 0;
 
     memset(fpu_init_state, 0, sizeof(fpu_init_state));
     if (fpu_has_xsave)
