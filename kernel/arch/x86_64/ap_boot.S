@@ -9,15 +9,10 @@
  * All addresses are AP_BASE + (label - ap_trampoline_start): the code runs
  * where it is copied, not where it was linked.
  */
+#include "long_mode.h"
+
 #define AP_BASE         0x8000
 #define REL(x)          (AP_BASE + (x) - ap_trampoline_start)
-#define CR0_PE          (1 << 0)
-#define CR0_WP          (1 << 16)
-#define CR0_PG          (1 << 31)
-#define CR4_PAE         (1 << 5)
-#define MSR_EFER        0xc0000080
-#define EFER_LME        (1 << 8)
-#define EFER_NXE        (1 << 11)
 
     .section .rodata.ap_trampoline, "a"
     .globl ap_trampoline_start, ap_trampoline_end
@@ -40,18 +35,7 @@ ap_pm32:
     movl %eax, %ds
     movl %eax, %es
     movl %eax, %ss
-    movl %cr4, %eax
-    orl $CR4_PAE, %eax
-    movl %eax, %cr4
-    movl REL(ap_tramp_cr3), %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(CR0_PG | CR0_WP), %eax
-    movl %eax, %cr0
+    ENABLE_LONG_MODE(REL(ap_tramp_cr3))
     ljmpl $0x18, $REL(ap_lm64)
 
     .code64

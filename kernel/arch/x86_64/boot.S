@@ -10,18 +10,12 @@
  * sections that the linker script places with VMA == LMA.
  */
 #include <xen/elfnote.h>
+#include "long_mode.h"
 
 #define KERNEL_VBASE    0xffffffff80000000
 #define PTE_P           0x1
 #define PTE_W           0x2
 #define PTE_PS          0x80
-#define CR0_PE          (1 << 0)
-#define CR0_WP          (1 << 16)
-#define CR0_PG          (1 << 31)
-#define CR4_PAE         (1 << 5)
-#define MSR_EFER        0xc0000080
-#define EFER_LME        (1 << 8)
-#define EFER_NXE        (1 << 11)
 
 /* The note the loader looks for; it holds the physical entry point. */
     .section .note.Xen, "a", @note
@@ -78,18 +72,7 @@ pvh_start32:
     movl $(boot_pdpt_low + (PTE_P | PTE_W)), boot_pml4 + 256 * 8  /* direct map */
     movl $(boot_pdpt_high + (PTE_P | PTE_W)), boot_pml4 + 511 * 8 /* kernel */
 
-    movl %cr4, %eax
-    orl $CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $boot_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(CR0_PG | CR0_WP | CR0_PE), %eax
-    movl %eax, %cr0
+    ENABLE_LONG_MODE($boot_pml4)
 
     lgdt boot_gdt_ptr
     ljmp $0x08, $1f
