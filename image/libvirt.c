@@ -135,6 +135,21 @@ char *domain_xml(const struct manifest *m, const char *abs_dir, const char *doma
 
 /* Run a command, capturing its stdout and stderr (each up to outlen-1
  * bytes). Returns the exit status, or -1 if it could not run. */
+/* One read from a child's pipe into buf (size bytes, *used filled, one
+ * kept for the NUL); what does not fit is read and dropped so the child
+ * never blocks. buf may be NULL. False at end of file or on an error. */
+static bool drain(int fd, char *buf, size_t size, size_t *used)
+{
+    char junk[4096];
+    bool room = buf && *used + 1 < size;
+    ssize_t n = read(fd, room ? buf + *used : junk, room ? size - 1 - *used : sizeof(junk));
+    if (n <= 0)
+        return false;
+    if (room)
+        *used += (size_t)n;
+    return true;
+}
+
 static int run_capture(char *const argv[], char *out, size_t outlen, char *errbuf,
                        size_t errlen)
 {
@@ -159,7 +174,6 @@ static int run_capture(char *const argv[], char *out, size_t outlen, char *errbu
     close(pe[1]);
     size_t ol = 0, el = 0;
     bool oo = true, eo = true;
-    char junk[4096];
     while (oo || eo) {
         struct pollfd pfd[2] = { { oo ? po[0] : -1, POLLIN, 0 }, { eo ? pe[0] : -1, POLLIN, 0 } };
         if (poll(pfd, 2, -1) < 0) {
@@ -167,24 +181,10 @@ static int run_capture(char *const argv[], char *out, size_t outlen, char *errbu
                 continue;
             break;
         }
-        if (pfd[0].revents) {
-            char *dst = out && ol + 1 < outlen ? out + ol : junk;
-            size_t room = out && ol + 1 < outlen ? outlen - 1 - ol : sizeof(junk);
-            ssize_t n = read(po[0], dst, room);
-            if (n <= 0)
-                oo = false;
-            else if (dst != junk)
-                ol += (size_t)n;
-        }
-        if (pfd[1].revents) {
-            char *dst = errbuf && el + 1 < errlen ? errbuf + el : junk;
-            size_t room = errbuf && el + 1 < errlen ? errlen - 1 - el : sizeof(junk);
-            ssize_t n = read(pe[0], dst, room);
-            if (n <= 0)
-                eo = false;
-            else if (dst != junk)
-                el += (size_t)n;
-        }
+        if (pfd[0].revents)
+            oo = drain(po[0], out, outlen, &ol);
+        if (pfd[1].revents)
+            eo = drain(pe[0], errbuf, errlen, &el);
     }
     if (out && outlen)
         out[ol] = 0;
