@@ -192,6 +192,8 @@ void trap_dispatch(struct trap_frame *tf)
     case VEC_BENCH:
         return;                     /* software interrupt: nothing to ack */
     default:
+        if (irq_dispatch_device((unsigned)tf->vector))
+            break;
         apic_eoi();
         if (!reported[tf->vector]) {
             reported[tf->vector] = true;

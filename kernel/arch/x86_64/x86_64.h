@@ -49,6 +49,8 @@ void apic_init(void);
 void apic_init_cpu(void);
 void apic_eoi(void);
 uint32_t apic_id(void);
+/* A device interrupt (irq.c): run its handler and acknowledge it. */
+bool irq_dispatch_device(unsigned vector);
 void apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo);
 
 #endif
