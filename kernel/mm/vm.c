@@ -121,6 +121,37 @@ static void insert_sorted(struct area *n)
     list_add_tail(&n->link, &areas);
 }
 
+/* Can b continue a (a just below it)? Anonymous areas with the same
+ * protection can be one: brk and malloc grow the heap a piece at a time,
+ * and the list should not grow with it. */
+static bool mergeable(const struct area *a, const struct area *b)
+{
+    return a->end == b->start && !a->file.data && !b->file.data && a->prot == b->prot &&
+           a->flags == b->flags;
+}
+
+/* Merge n with the areas on either side when they continue each other. */
+static void merge_neighbours(struct area *n)
+{
+    if (n->link.prev != &areas) {
+        struct area *prev = list_entry(n->link.prev, struct area, link);
+        if (mergeable(prev, n)) {
+            prev->end = n->end;
+            list_del(&n->link);
+            kfree(n);
+            n = prev;
+        }
+    }
+    if (n->link.next != &areas) {
+        struct area *next = list_entry(n->link.next, struct area, link);
+        if (mergeable(n, next)) {
+            n->end = next->end;
+            list_del(&next->link);
+            kfree(next);
+        }
+    }
+}
+
 /* Split a at addr (a->start < addr < a->end): a keeps the lower part, the
  * new area (returned, already in the list) the upper. NULL on no memory. */
 static struct area *split(struct area *a, uintptr_t addr)
@@ -254,6 +285,7 @@ int vm_map(uintptr_t addr, size_t len, unsigned prot, unsigned flags,
     n->start = addr;
     n->end = addr + len;
     insert_sorted(n);
+    merge_neighbours(n);
     mutex_unlock(&lock);
 
     if (flags & VM_POPULATE)
