@@ -32,4 +32,6 @@ KERNEL_SRCS := \
 	kernel/lib/random.c \
 	kernel/mm/vm.c
 include kernel/linux/linux.mk
+include kernel/net/net.mk
+KERNEL_SRCS += $(NET_SRCS)
 KERNEL_SRCS += $(LINUX_SRCS)

@@ -22,4 +22,5 @@ LINUX_SRCS += \
 	kernel/linux/sys_thread.c \
 	kernel/linux/sys_time.c \
 	kernel/linux/sys_misc.c \
-	kernel/linux/sys_signal.c
+	kernel/linux/sys_signal.c \
+	kernel/linux/sys_socket.c

@@ -1,0 +1,78 @@
+/*
+ * The TCP/IP stack's interface to drivers, sockets and the boot sequence
+ * (kernel/net/). One lock (net_lock) covers the whole stack: drivers call
+ * net_input and sockets call into it with the lock held; protocol code
+ * never touches app memory under it (data is copied in or referenced by
+ * netbufs before).
+ *
+ * IPv4 addresses and ports are in network byte order throughout.
+ */
+#ifndef KERN_NET_H
+#define KERN_NET_H
+
+#include <kern/netbuf.h>
+#include <kern/types.h>
+
+#define ETH_ALEN 6
+#define ETH_HLEN 14
+#define ETH_P_IP  0x0800
+#define ETH_P_ARP 0x0806
+
+/* netif features: what the device does for the stack */
+#define NETIF_F_TX_CSUM 0x1     /* finishes TCP/UDP checksums (CSUM_PARTIAL) */
+#define NETIF_F_RX_CSUM 0x2     /* verifies received checksums */
+#define NETIF_F_TSO4    0x4     /* segments TCP/IPv4 frames up to 64 KiB */
+
+struct netif_stats {
+    uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
+    uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+};
+
+struct netif {
+    char name[8];
+    uint8_t mac[ETH_ALEN];
+    uint32_t ip, netmask, gateway;  /* 0: none yet */
+    uint16_t mtu;
+    unsigned features;
+    bool up;
+    /* Send one frame (linear part + fragments); the driver owns nb from
+     * here and calls netbuf_complete when the device is done with it.
+     * -EAGAIN when the device queue is full (nb still the caller's). */
+    int (*xmit)(struct netif *ifp, struct netbuf *nb);
+    void *driver;
+    struct netif_stats stats;
+    struct netif *next;
+};
+
+void net_lock(void);
+void net_unlock(void);
+/* Monotonic time for the stack (host tests supply their own clock). */
+uint64_t net_now_ns(void);
+
+/* Register an interface (its driver filled name, mac, mtu, features,
+ * xmit); it is configured and brought up by net_configure. */
+void netif_add(struct netif *ifp);
+struct netif *netif_first(void);
+
+/* Static configuration: address/prefix and gateway; sends a gratuitous
+ * ARP when the interface comes up. */
+void netif_set_addr(struct netif *ifp, uint32_t ip, uint32_t netmask, uint32_t gateway);
+
+/* Configure ifp from the image's settings (/.tern/manifest) and bring it
+ * up; start the stack's timers (kernel). */
+void net_configure(struct netif *ifp);
+void net_start_timers(void);
+
+/* A frame received on ifp (starting at the Ethernet header); the stack
+ * owns nb from here. Called with net_lock held. */
+void net_input(struct netif *ifp, struct netbuf *nb);
+
+/* Timers: the stack's periodic work (ARP ageing, reassembly timeouts,
+ * TCP later); call about every 100 ms with net_lock held. */
+void net_tick(void);
+
+/* Internet checksum helpers. */
+uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
+uint16_t inet_fold(uint32_t sum);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * IPv4 (RFC 791, RFC 1122): header checks, delivery to ICMP/UDP/TCP,
+ * reassembly of fragmented datagrams (RFC 815's idea: collect, then copy
+ * once complete), routing over the configured interfaces (the directly
+ * connected subnet, else the default gateway), and output. Options are
+ * accepted on input and skipped (none is acted on); none are sent.
+ */
+#include <kern/kmalloc.h>
+#include <kern/string.h>
+#include "net_internal.h"
+
+#define IP_DF       0x4000
+#define IP_MF       0x2000
+#define IP_OFFMASK  0x1fff
+
+#define REASM_SLOTS     8
+#define REASM_TIMEOUT   (30ULL * 1000000000)    /* RFC 1122: 15 s to 2 min */
+#define REASM_MAX       65535
+
+struct net_counters net_stats;
+
+static struct netif *netifs;
+static uint16_t next_id;
+
+void netif_add(struct netif *ifp)
+{
+    ifp->next = NULL;
+    struct netif **p = &netifs;
+    while (*p)
+        p = &(*p)->next;
+    *p = ifp;
+}
+
+struct netif *netif_first(void)
+{
+    return netifs;
+}
+
+void netif_set_addr(struct netif *ifp, uint32_t ip, uint32_t netmask, uint32_t gateway)
+{
+    ifp->ip = ip;
+    ifp->netmask = netmask;
+    ifp->gateway = gateway;
+    ifp->up = true;
+    if (ip)
+        arp_announce(ifp);
+}
+
+bool ip_is_local(uint32_t addr)
+{
+    for (struct netif *i = netifs; i; i = i->next)
+        if (i->ip && i->ip == addr)
+            return true;
+    return false;
+}
+
+struct netif *ip_route(uint32_t dst, uint32_t *next_hop)
+{
+    for (struct netif *i = netifs; i; i = i->next)
+        if (i->up && i->ip && (dst & i->netmask) == (i->ip & i->netmask)) {
+            *next_hop = dst;
+            return i;
+        }
+    if (dst == 0xffffffff) {
+        for (struct netif *i = netifs; i; i = i->next)
+            if (i->up) {
+                *next_hop = dst;
+                return i;
+            }
+    }
+    for (struct netif *i = netifs; i; i = i->next)
+        if (i->up && i->gateway) {
+            *next_hop = i->gateway;
+            return i;
+        }
+    return NULL;
+}
+
+uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+    uint8_t ph[12];
+    memcpy(ph, &src, 4);
+    memcpy(ph + 4, &dst, 4);
+    ph[8] = 0;
+    ph[9] = proto;
+    put_be16(ph + 10, len);
+    return inet_sum(ph, sizeof(ph), 0);
+}
+
+int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl)
+{
+    uint32_t hop;
+    struct netif *ifp = ip_route(dst, &hop);
+    if (!ifp) {
+        net_stats.ip_no_route++;
+        netbuf_free(nb);
+        return -1;
+    }
+    uint32_t total = netbuf_total(nb) + IP_HLEN;
+    if (total > 65535 || (total > ifp->mtu && nb->gso_type == NETBUF_GSO_NONE)) {
+        /* The stack sizes its segments to the MTU (and UDP refuses
+         * larger datagrams), so fragmentation on output is not needed. */
+        netbuf_free(nb);
+        return -1;
+    }
+    uint8_t *h = netbuf_push(nb, IP_HLEN);
+    if (!h) {
+        netbuf_free(nb);
+        return -1;
+    }
+    h[0] = 0x45;
+    h[1] = 0;
+    put_be16(h + 2, (uint16_t)total);
+    put_be16(h + 4, next_id++);
+    put_be16(h + 6, IP_DF);
+    h[8] = ttl;
+    h[9] = proto;
+    put_be16(h + 10, 0);
+    if (!src)
+        src = ifp->ip;
+    memcpy(h + 12, &src, 4);
+    memcpy(h + 16, &dst, 4);
+    put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
+    net_stats.ip_out++;
+    return arp_output(ifp, nb, hop);
+}
+
+/* ---- reassembly -------------------------------------------------------------- */
+
+struct reasm {
+    bool used;
+    uint32_t src, dst;
+    uint16_t id;
+    uint8_t proto;
+    uint64_t started;
+    uint8_t header[IP_HLEN];            /* the first fragment's, options dropped */
+    uint32_t total;                     /* payload bytes, once the last fragment came */
+    uint32_t have;                      /* bytes received (no overlap counted) */
+    uint8_t *data;                      /* REASM_MAX bytes */
+    uint8_t *seen;                      /* one bit per 8-byte block */
+};
+
+static struct reasm slots[REASM_SLOTS];
+
+static void reasm_free(struct reasm *r)
+{
+    kfree(r->data);
+    kfree(r->seen);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Add a fragment (payload at off, len bytes); the whole datagram as a new
+ * netbuf when complete, else NULL. */
+static struct netbuf *reassemble(const uint8_t *iph, const uint8_t *payload, uint32_t len,
+                                 uint32_t off, bool more)
+{
+    uint32_t src, dst;
+    memcpy(&src, iph + 12, 4);
+    memcpy(&dst, iph + 16, 4);
+    uint16_t id = get_be16(iph + 4);
+    struct reasm *r = NULL, *free_slot = NULL;
+    for (int i = 0; i < REASM_SLOTS; i++) {
+        if (slots[i].used && slots[i].src == src && slots[i].dst == dst &&
+            slots[i].id == id && slots[i].proto == iph[9])
+            r = &slots[i];
+        else if (!slots[i].used && !free_slot)
+            free_slot = &slots[i];
+    }
+    if (off + len > REASM_MAX || (more && (len & 7))) {
+        net_stats.ip_reasm_fail++;
+        if (r)
+            reasm_free(r);
+        return NULL;
+    }
+    if (!r) {
+        if (!free_slot) {
+            net_stats.ip_frag_dropped++;
+            return NULL;
+        }
+        r = free_slot;
+        r->data = kmalloc(REASM_MAX);
+        r->seen = kmalloc(REASM_MAX / 8 / 8 + 1);
+        if (!r->data || !r->seen) {
+            reasm_free(r);
+            net_stats.ip_frag_dropped++;
+            return NULL;
+        }
+        memset(r->seen, 0, REASM_MAX / 8 / 8 + 1);
+        r->used = true;
+        r->src = src;
+        r->dst = dst;
+        r->id = id;
+        r->proto = iph[9];
+        r->started = net_now_ns();
+        memcpy(r->header, iph, IP_HLEN);
+    }
+    if (!more) {
+        if (r->total && r->total != off + len) {
+            reasm_free(r);                  /* two different ends: drop it all */
+            net_stats.ip_reasm_fail++;
+            return NULL;
+        }
+        r->total = off + len;
+    }
+    memcpy(r->data + off, payload, len);
+    for (uint32_t b = off / 8; b < (off + len + 7) / 8; b++) {
+        if (!(r->seen[b / 8] & (1u << (b % 8)))) {
+            r->seen[b / 8] |= (uint8_t)(1u << (b % 8));
+            r->have += MIN(8u, off + len - b * 8);
+        }
+    }
+    if (off == 0)
+        memcpy(r->header, iph, IP_HLEN);
+    if (!r->total || r->have < r->total)
+        return NULL;
+    struct netbuf *nb = netbuf_alloc(IP_HLEN + r->total);
+    if (nb) {
+        uint8_t *h = netbuf_put(nb, IP_HLEN + r->total);
+        memcpy(h, r->header, IP_HLEN);
+        h[0] = 0x45;
+        put_be16(h + 2, (uint16_t)(IP_HLEN + r->total));
+        put_be16(h + 6, 0);
+        memcpy(h + IP_HLEN, r->data, r->total);
+        net_stats.ip_reasm_ok++;
+    }
+    reasm_free(r);
+    return nb;
+}
+
+void ip_tick(uint64_t now)
+{
+    for (int i = 0; i < REASM_SLOTS; i++)
+        if (slots[i].used && now - slots[i].started > REASM_TIMEOUT) {
+            net_stats.ip_reasm_fail++;
+            reasm_free(&slots[i]);
+        }
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+void ip_input(struct netif *ifp, struct netbuf *nb)
+{
+    net_stats.ip_in++;
+    const uint8_t *h = nb->data;
+    if (nb->len < IP_HLEN || (h[0] >> 4) != 4) {
+        net_stats.ip_bad_header++;
+        netbuf_free(nb);
+        return;
+    }
+    uint32_t hlen = (h[0] & 0xf) * 4u, total = get_be16(h + 2);
+    if (hlen < IP_HLEN || total < hlen || total > nb->len) {
+        net_stats.ip_bad_header++;
+        netbuf_free(nb);
+        return;
+    }
+    if (inet_fold(inet_sum(h, hlen, 0)) != 0) {
+        net_stats.ip_bad_csum++;
+        netbuf_free(nb);
+        return;
+    }
+    nb->len = total;                    /* drop Ethernet padding */
+    uint32_t src, dst;
+    memcpy(&src, h + 12, 4);
+    memcpy(&dst, h + 16, 4);
+    bool bcast = dst == 0xffffffff || (ifp->netmask && (dst | ifp->netmask) == 0xffffffff);
+    /* Until it has an address (DHCP), an interface takes what comes to it. */
+    if (ifp->ip && dst != ifp->ip && !bcast) {
+        net_stats.ip_not_ours++;        /* we do not forward */
+        netbuf_free(nb);
+        return;
+    }
+    uint16_t frag = get_be16(h + 6);
+    if (frag & (IP_MF | IP_OFFMASK)) {
+        struct netbuf *whole = reassemble(h, h + hlen, total - hlen, (frag & IP_OFFMASK) * 8u,
+                                          frag & IP_MF);
+        netbuf_free(nb);
+        if (!whole)
+            return;
+        nb = whole;
+        h = nb->data;
+        hlen = IP_HLEN;
+    }
+    uint8_t proto = h[9];
+    netbuf_pull(nb, hlen);
+    switch (proto) {
+    case IPPROTO_ICMP:
+        icmp_input(ifp, nb, src, dst);
+        break;
+    case IPPROTO_UDP:
+        udp_input(ifp, nb, src, dst);
+        break;
+    default:
+        /* Put the header back for the ICMP error, which quotes it. */
+        netbuf_push(nb, hlen);
+        if (!bcast)
+            icmp_dest_unreachable(nb, 2);       /* protocol unreachable */
+        netbuf_free(nb);
+    }
+}

@@ -1,0 +1,58 @@
+/* Between the files of the stack (kernel/net/); nothing outside. */
+#ifndef NET_INTERNAL_H
+#define NET_INTERNAL_H
+
+#include <kern/byteorder.h>
+#include <kern/net.h>
+
+#define IPPROTO_ICMP 1
+#define IPPROTO_TCP  6
+#define IPPROTO_UDP  17
+
+#define IP_HLEN     20
+#define UDP_HLEN    8
+#define IP_DEFAULT_TTL 64
+
+/* Ethernet (ether.c): prepend the header and send. Frees nb on error. */
+int eth_output(struct netif *ifp, struct netbuf *nb, const uint8_t *dst, uint16_t type);
+extern const uint8_t eth_broadcast[ETH_ALEN];
+
+/* ARP (arp.c). */
+void arp_input(struct netif *ifp, struct netbuf *nb);
+/* Send an IPv4 packet to next_hop: at once when its MAC is known, else
+ * after an ARP exchange (queued, a few per address). Takes nb. */
+int arp_output(struct netif *ifp, struct netbuf *nb, uint32_t next_hop);
+void arp_announce(struct netif *ifp);
+void arp_tick(uint64_t now);
+/* For tests and statistics: the cached MAC of ip, or false. */
+bool arp_lookup(uint32_t ip, uint8_t *mac);
+
+/* IPv4 (ipv4.c). */
+void ip_input(struct netif *ifp, struct netbuf *nb);
+/* Prepend an IPv4 header (src 0: the interface's address) and route. */
+int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl);
+/* The interface for dst and its next hop; NULL when unreachable. */
+struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
+bool ip_is_local(uint32_t addr);
+void ip_tick(uint64_t now);
+/* The pseudo-header sum for TCP/UDP checksums. */
+uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* ICMP (icmp.c): payload starts at the ICMP header. */
+void icmp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
+void icmp_dest_unreachable(struct netbuf *orig_ip, uint8_t code);
+
+/* UDP (udp.c). */
+void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
+
+/* Counters printed by net_print_stats (netstat.c). */
+struct net_counters {
+    uint64_t ip_in, ip_out, ip_bad_header, ip_bad_csum, ip_not_ours, ip_reasm_ok,
+             ip_reasm_fail, ip_frag_dropped, ip_no_route;
+    uint64_t icmp_in, icmp_out, icmp_echo_replies;
+    uint64_t udp_in, udp_out, udp_no_port, udp_bad_csum, udp_rcvbuf_errors;
+    uint64_t arp_in, arp_out, arp_requests_answered, arp_queue_dropped;
+};
+extern struct net_counters net_stats;
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * The stack in the kernel: its lock, clock and timer thread, how sockets
+ * sleep and wake, and the interface configuration from the image's
+ * /.tern/manifest. (Host unit tests supply their own versions of these.)
+ */
+#include <kern/errno.h>
+#include <kern/file.h>
+#include <kern/kmalloc.h>
+#include <kern/net.h>
+#include <kern/printk.h>
+#include <kern/socket.h>
+#include <kern/thread.h>
+#include <kern/timer.h>
+#include <kern/waitq.h>
+#include "net_internal.h"
+
+#define TICK_NS (100ULL * 1000000)
+
+static struct mutex net_mutex = MUTEX_INIT(net_mutex);
+
+void net_lock(void)
+{
+    mutex_lock(&net_mutex);
+}
+
+void net_unlock(void)
+{
+    mutex_unlock(&net_mutex);
+}
+
+uint64_t net_now_ns(void)
+{
+    return clock_monotonic_ns();
+}
+
+bool net_wait(struct sock *s, uint64_t timeout_ns)
+{
+    /* The socket's queue lock is taken before the stack lock is dropped,
+     * so a wakeup between the caller's check and the sleep is not lost:
+     * the waker needs the stack lock to change anything, then this lock
+     * to wake us, and by then we are on the queue. */
+    unsigned long flags = spin_lock_irqsave(&s->wait.lock);
+    net_unlock();
+    bool woken = waitq_sleep_locked(&s->wait, &flags, timeout_ns);
+    spin_unlock_irqrestore(&s->wait.lock, flags);
+    net_lock();
+    return woken;
+}
+
+void sock_wakeup(struct sock *s)
+{
+    waitq_wake(&s->wait, -1);
+    if (s->file)
+        kfile_notify(s->file, 0);
+}
+
+bool sock_nonblocking(const struct sock *s)
+{
+    return s->file && (s->file->flags & O_NONBLOCK);
+}
+
+void net_tick(void)
+{
+    uint64_t now = net_now_ns();
+    arp_tick(now);
+    ip_tick(now);
+}
+
+static void net_timer_thread(void *arg)
+{
+    for (;;) {
+        thread_sleep_ns(TICK_NS);
+        net_lock();
+        net_tick();
+        net_unlock();
+    }
+}
+
+void net_start_timers(void)
+{
+    static bool started;
+    if (started)
+        return;
+    started = true;
+    struct thread *t = thread_create("net-timer", net_timer_thread, NULL, 0);
+    if (t)
+        thread_detach(t);
+}
