@@ -125,6 +125,13 @@ int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint
     return arp_output(ifp, nb, hop);
 }
 
+void net_tick(void)
+{
+    uint64_t now = net_now_ns();
+    arp_tick(now);
+    ip_tick(now);
+}
+
 /* ---- reassembly -------------------------------------------------------------- */
 
 struct reasm {

@@ -59,13 +59,6 @@ bool sock_nonblocking(const struct sock *s)
     return s->file && (s->file->flags & O_NONBLOCK);
 }
 
-void net_tick(void)
-{
-    uint64_t now = net_now_ns();
-    arp_tick(now);
-    ip_tick(now);
-}
-
 static void net_timer_thread(void *arg)
 {
     for (;;) {

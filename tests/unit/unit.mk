@@ -1,7 +1,7 @@
 # Host unit tests: tests/unit/test_NAME.c is linked with UNIT_NAME_SRCS
 # (kernel sources compiled for the host). Add a test: write the file, add
 # its name to UNIT_TESTS and list what it links.
-UNIT_TESTS := printf string cmdline page_alloc kmalloc ksyms rofs sha256
+UNIT_TESTS := printf string cmdline page_alloc kmalloc ksyms rofs sha256 net
 
 UNIT_printf_SRCS     := kernel/lib/vsnprintf.c
 UNIT_string_SRCS     := kernel/lib/string.c kernel/lib/vsnprintf.c
@@ -13,3 +13,7 @@ UNIT_string_CFLAGS := -fno-builtin -U_FORTIFY_SOURCE -Dmemcpy=tern_memcpy -Dmemm
 UNIT_sha256_SRCS     := kernel/lib/sha256.c kernel/lib/vsnprintf.c
 UNIT_rofs_SRCS       := kernel/fs/rofs/rofs_reader.c kernel/lib/sha256.c image/rofs_write.c kernel/lib/vsnprintf.c
 UNIT_rofs_CFLAGS     := -Iimage
+# The TCP/IP stack's protocol files, with host stand-ins for the kernel side.
+UNIT_net_SRCS        := kernel/net/netbuf.c kernel/net/checksum.c kernel/net/ether.c \
+	kernel/net/arp.c kernel/net/ipv4.c kernel/net/icmp.c kernel/net/udp.c kernel/lib/vsnprintf.c
+UNIT_net_CFLAGS      := -Ikernel/net
