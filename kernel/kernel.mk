@@ -20,6 +20,8 @@ KERNEL_SRCS := \
 	kernel/fs/rofs/rofs_reader.c \
 	kernel/core/ktest_fs.c \
 	kernel/core/ktest_poll.c \
+	kernel/core/ktest_net_smoke.c \
+	kernel/core/netdev.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \

@@ -10,7 +10,7 @@
 set -u
 
 : "${KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}" "${UNIT_BINS=}"
-: "${KERNEL_DEBUG:=}" "${KERNEL_PREFIX:=}"
+: "${KERNEL_DEBUG:=}" "${KERNEL_PREFIX:=}" "${HOST_TESTS:=out/host/tests}"
 : "${TESTS:=}"
 LOG_DIR=$BUILD_DIR/test-logs
 rm -rf "$LOG_DIR"

@@ -18,6 +18,7 @@
 #include <kern/string.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
+#include <arch/irq.h>
 #include "../linux/linux_io.h"
 
 #define MS 1000000ULL
@@ -317,33 +318,65 @@ static struct linux_itimerspec itspec(uint64_t value_ns, uint64_t interval_ns)
     return its;
 }
 
-/* Timers armed on one CPU, closed on the other. */
-#define TFD_HANDOFFS 3000
+/* Timers armed on one CPU, closed on the other as they fire, so that
+ * cancel_sync meets callbacks running on the other CPU. */
+#define TFD_HANDOFFS 300
 
 struct tfd_handoff {
     struct kfile *t;
-    struct semaphore ready, taken;
+    volatile int seq, ack;      /* the hand-off in progress, and taken */
     int fails;
 };
 
 static void timerfd_armer(void *arg)
 {
     struct tfd_handoff *h = arg;
-    for (int i = 0; i < TFD_HANDOFFS; i++) {
+    for (int i = 1; i <= TFD_HANDOFFS; i++) {
         struct kfile *t = NULL;
         if (timerfd_open(CLOCK_MONOTONIC, TFD_NONBLOCK, &t) < 0) {
             h->fails++;
         } else {
             struct linux_itimerspec its =
-                itspec(rnd() % 20000 + 1, rnd() % 2 ? rnd() % 5000 + 1 : 0);
+                itspec(MS + rnd() % 500000, rnd() % 2 ? rnd() % 5000 + 1 : 0);
             if (timerfd_set(t, 0, &its, NULL) < 0)
                 h->fails++;
         }
-        /* Blocking hand-offs, so that an idle CPU halts: under TCG a
-         * spinning one would slow the other down. */
+        /* Busy hand-offs: a CPU kept out of halt gets its interrupts on
+         * time (under TCG, waking a halted vCPU takes long and varies),
+         * so the callback runs when expected. */
         h->t = t;
-        sem_up(&h->ready);
-        sem_down(&h->taken);
+        h->seq = i;
+        while (h->ack != i)
+            arch_cpu_relax();
+    }
+}
+
+/* Takes each timerfd and closes (or re-arms) it right about when it fires
+ * on the other CPU. */
+static void timerfd_closer(void *arg)
+{
+    struct tfd_handoff *h = arg;
+    struct linux_itimerspec its, cur;
+    uint64_t v;
+    for (int i = 1; i <= TFD_HANDOFFS; i++) {
+        while (h->seq != i)
+            arch_cpu_relax();
+        struct kfile *t = h->t;
+        h->ack = i;
+        if (!t)
+            continue;
+        timerfd_get(t, &cur);
+        uint64_t due = now_ns() + (uint64_t)cur.it_value.tv_nsec;
+        uint64_t at = due - 20000 + rnd() % 25000;
+        while (now_ns() < at)
+            ;
+        if (i % 3 == 0) {
+            its = itspec(rnd() % 20000 + 1, rnd() % 2 ? rnd() % 5000 + 1 : 0);
+            timerfd_set(t, 0, &its, NULL);
+        }
+        if (i % 5 == 0)
+            kread(t, &v, 8);
+        kfile_put(t);                   /* while its callback may run there */
     }
 }
 
@@ -427,8 +460,7 @@ static void part_timerfd(void)
     CHECK(kread64(t) >= 1000000, "1 ns period: a million expirations in 2 ms");
     kfile_put(t);
 
-    /* Re-arm and close while callbacks are due, over and over, so that
-     * cancel_sync meets callbacks running on the other CPU. */
+    /* Re-arm, read and close with expirations due any moment. */
     for (int i = 0; i < 1000; i++) {
         CHECK(timerfd_open(CLOCK_MONOTONIC, TFD_NONBLOCK, &t) == 0, "timerfd_open (loop)");
         for (int j = 0; j < 3; j++) {
@@ -441,28 +473,12 @@ static void part_timerfd(void)
         kfile_put(t);
     }
     if (nr_cpus > 1) {
-        struct tfd_handoff h;
-        h.fails = 0;
-        sem_init(&h.ready, 0);
-        sem_init(&h.taken, 0);
-        struct thread *th = spawn("timerfd-armer", timerfd_armer, &h);
-        for (int i = 0; i < TFD_HANDOFFS; i++) {
-            sem_down(&h.ready);
-            t = h.t;
-            sem_up(&h.taken);
-            if (!t)
-                continue;
-            for (volatile uint32_t k = rnd() % 20000; k; k--)
-                ;
-            if (i % 3 == 0) {           /* re-arm from this CPU */
-                its = itspec(rnd() % 20000 + 1, rnd() % 2 ? rnd() % 5000 + 1 : 0);
-                timerfd_set(t, 0, &its, NULL);
-            }
-            if (i % 5 == 0)
-                kread(t, &v, 8);
-            kfile_put(t);               /* while its callback may run there */
-        }
-        thread_join(th);
+        /* Both sides pinned, since they hand off by spinning. */
+        struct tfd_handoff h = { NULL, 0, 0, 0 };
+        struct thread *arm = thread_create_on(1, "timerfd-armer", timerfd_armer, &h, 0);
+        struct thread *closer = thread_create_on(0, "timerfd-closer", timerfd_closer, &h, 0);
+        thread_join(arm);
+        thread_join(closer);
         CHECK(h.fails == 0, "timerfd_open/settime on the other CPU");
     }
 }

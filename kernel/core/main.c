@@ -76,6 +76,7 @@ void kernel_main(void)
     sched_init();
     arch_smp_init();
     clock_init();
+    platform_late_init();
     syscall_init();
     int fs = vfs_mount_root();
     if (fs == -EIO)

@@ -96,12 +96,19 @@ static int64_t console_ioctl(struct kfile *f, unsigned long cmd, uintptr_t arg)
     }
 }
 
+/* Always writable; and readable, since reading returns end-of-file at once. */
+static unsigned console_poll(struct kfile *f)
+{
+    return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+}
+
 static const struct kfile_ops console_ops = {
     .kind = "console",
     .read = console_read,
     .write = console_write_op,
     .stat = console_stat,
     .ioctl = console_ioctl,
+    .poll = console_poll,
 };
 
 void console_files_init(void)

@@ -24,22 +24,28 @@
  * descriptor was closed but whose file lives on in a dup still reports,
  * under the old descriptor number: the same quirk as Linux.
  *
- * Locks, outermost first:
- *   ep_global (mutex)   serializes ADD, DEL, the release of epoll sets
+ * Locks. Sleeping ones, outermost first:
+ *   ep_global           serializes ADD, DEL, the release of epoll sets
  *                       and epoll_file_gone: every change to an items
  *                       list or to a file's epitems list. The loop check
- *                       walks other sets under it.
- *   ep->mtx (mutex)     one set's items and scans of its ready list (ctl,
- *                       epoll_wait, poll of the epoll file). A scan calls
- *                       files' poll(), so an outer set's mtx is taken
- *                       before an inner one's (cycles are refused).
- *   ep->wq.lock         epoll_wait sleepers; taken before ep->lock.
- *   ep->lock (spin)     the ready list and item states; hooks take it.
- *   file->poll.lock     a file's hooks and its epitems list.
- * Hooks run under their file's poll.lock with interrupts off, and take
- * only ep->lock, then (after dropping it) the wake-up and the epoll
- * file's own pollhead: nothing here takes a file's poll.lock while
- * holding ep->lock, nor calls poll() with a spinlock held.
+ *                       walks other sets under it. (MOD changes no list.)
+ *   ep->mtx             one set's items and the scans of its ready list
+ *                       (ctl, epoll_wait, poll of the epoll file). A scan
+ *                       calls files' poll(), so an outer set's mtx is
+ *                       taken before an inner one's; cycles are refused.
+ * Spinlocks (interrupts off):
+ *   file->poll.lock     a file's hooks and its epitems list. A hook runs
+ *                       under it and takes ep->lock; after dropping that,
+ *                       it wakes ep->wq and notifies the epoll file's own
+ *                       pollhead, which nests poll.locks upwards through
+ *                       the (acyclic) nesting of sets.
+ *   ep->wq.lock         epoll_wait sleepers; held while checking the
+ *                       ready list under ep->lock.
+ *   ep->lock            the ready list, item states, item events.
+ * Nothing calls poll() or takes a mutex with a spinlock held, and nothing
+ * takes a file's poll.lock while holding ep->lock. kfile_put (which may
+ * take ep_global through epoll_file_gone) is never called with any of
+ * these held.
  *
  * No lost wakeups: a hook puts the item on the ready list under ep->lock
  * and then wakes ep->wq; epoll_wait checks the ready list while holding
@@ -50,11 +56,11 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
-#include "linux_io.h"
 #include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/uaccess.h>
 #include <kern/waitq.h>
+#include "linux_io.h"
 
 #define EP_MAX_NESTS    4           /* epoll sets below one another, as Linux */
 #define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
@@ -459,18 +465,6 @@ static int epoll_stat(struct kfile *f, struct kstat *st)
     return 0;
 }
 
-static int64_t epoll_read(struct kfile *f, void *buf, size_t n, uint64_t *pos)
-{
-    (void)f, (void)buf, (void)n, (void)pos;
-    return -EINVAL;
-}
-
-static int64_t epoll_write(struct kfile *f, const void *buf, size_t n, uint64_t *pos)
-{
-    (void)f, (void)buf, (void)n, (void)pos;
-    return -EINVAL;
-}
-
 /* The last reference is gone; epoll_file_gone already took this set out
  * of any set that watched it. */
 static void epoll_release(struct kfile *f)
@@ -487,8 +481,7 @@ static void epoll_release(struct kfile *f)
 
 static const struct kfile_ops epoll_ops = {
     .kind = "epoll",
-    .read = epoll_read,
-    .write = epoll_write,
+    /* No read or write: the system call layer says EINVAL, as Linux. */
     .stat = epoll_stat,
     .poll = epoll_poll,
     .release = epoll_release,

@@ -12,10 +12,10 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
-#include "linux_io.h"
 #include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/waitq.h>
+#include "linux_io.h"
 
 #define EVENTFD_MAX (UINT64_MAX - 1)    /* the highest count */
 

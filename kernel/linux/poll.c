@@ -1,6 +1,6 @@
 /*
  * poll(2), ppoll(2), select(2), pselect6(2), and the deadline helpers the
- * other readiness files share (kern/linux_io.h).
+ * other readiness files share (linux_io.h).
  *
  * One waiting call is a poll_table: a wait queue and a "triggered" flag,
  * with one poll_entry (a poll_hook) on each watched file's pollhead. The
@@ -22,18 +22,18 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
-#include "linux_io.h"
 #include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/timer.h>
 #include <kern/uaccess.h>
 #include <kern/waitq.h>
+#include "linux_io.h"
 
 #define NS_PER_SEC  1000000000ULL
 #define NS_PER_MS   1000000ULL
 #define NS_PER_US   1000ULL
 
-/* ---- deadlines (kern/linux_io.h) ----------------------------------------- */
+/* ---- deadlines (linux_io.h) --------------------------------------------- */
 
 uint64_t kwait_deadline_after(uint64_t ns)
 {

@@ -27,6 +27,9 @@
 #define F_SETLK         6
 #define F_SETLKW        7
 #define F_DUPFD_CLOEXEC 1030
+#define F_RDLCK         0
+#define F_WRLCK         1
+#define F_UNLCK         2
 
 #define FIONBIO   0x5421
 #define FIOCLEX   0x5451
@@ -39,6 +42,9 @@
 
 /* ---- paths ------------------------------------------------------------------- */
 
+/* The base (the cwd or dirfd's path) goes straight into buf and path after
+ * it: these run under path buffers of their callers on the 16 KiB
+ * syscall stack, so they keep no PATH_MAX buffers of their own. */
 int path_resolve(int dirfd, const char *path, char *buf, size_t size)
 {
     if (!path[0])
@@ -48,10 +54,10 @@ int path_resolve(int dirfd, const char *path, char *buf, size_t size)
             return -ENAMETOOLONG;
         return 0;
     }
-    char base[PATH_MAX];
+    size_t n;
     if (dirfd == AT_FDCWD) {
         mutex_lock(&proc.lock);
-        strlcpy(base, proc.cwd, sizeof(base));
+        n = strlcpy(buf, proc.cwd, size);
         mutex_unlock(&proc.lock);
     } else {
         struct kfile *d = fd_get(dirfd);
@@ -61,16 +67,13 @@ int path_resolve(int dirfd, const char *path, char *buf, size_t size)
         int err = d->ops->stat ? d->ops->stat(d, &st) : -ENOTDIR;
         if (!err && ((st.mode & S_IFMT) != S_IFDIR || !d->path))
             err = -ENOTDIR;
-        if (!err)
-            strlcpy(base, d->path, sizeof(base));
+        n = err ? 0 : strlcpy(buf, d->path, size);
         kfile_put(d);
         if (err)
             return err;
     }
-    size_t n = strlen(base);
-    if (n + 1 + strlen(path) + 1 > size)
+    if (n >= size || n + 1 + strlen(path) + 1 > size)
         return -ENAMETOOLONG;
-    memcpy(buf, base, n);
     if (n == 0 || buf[n - 1] != '/')
         buf[n++] = '/';
     memcpy(buf + n, path, strlen(path) + 1);
@@ -79,11 +82,13 @@ int path_resolve(int dirfd, const char *path, char *buf, size_t size)
 
 int path_from_user(int dirfd, const char *upath, char *buf, size_t size)
 {
-    char path[PATH_MAX];
-    int64_t n = strncpy_from_user(path, upath, sizeof(path));
-    if (n < 0)
-        return (int)n;
-    return path_resolve(dirfd, path, buf, size);
+    char *path = kmalloc(PATH_MAX);
+    if (!path)
+        return -ENOMEM;
+    int64_t n = strncpy_from_user(path, upath, PATH_MAX);
+    int err = n < 0 ? (int)n : path_resolve(dirfd, path, buf, size);
+    kfree(path);
+    return err;
 }
 
 /* ---- open and close ------------------------------------------------------------ */
@@ -91,6 +96,7 @@ int path_from_user(int dirfd, const char *upath, char *buf, size_t size)
 static int64_t do_openat(int dirfd, const char *upath, int flags)
 {
     char path[PATH_MAX];
+    flags |= O_LARGEFILE;               /* as Linux forces on 64-bit (F_GETFL shows it) */
     int err = path_from_user(dirfd, upath, path, sizeof(path));
     if (err)
         return err;
@@ -257,7 +263,9 @@ SYSCALL3(getdents64, int, fd, void *, ubuf, size_t, size)
     struct kfile *f = fd_get(fd);
     if (!f)
         return -EBADF;
-    if (!f->ops->readdir) {
+    /* ROFS files all have readdir; only directories list anything. */
+    struct kstat self;
+    if (!f->ops->readdir || f->ops->stat(f, &self) || (self.mode & S_IFMT) != S_IFDIR) {
         kfile_put(f);
         return -ENOTDIR;
     }
@@ -268,8 +276,6 @@ SYSCALL3(getdents64, int, fd, void *, ubuf, size_t, size)
     /* Entries 0 and 1 are "." and ".."; the directory's own follow. */
     size_t used = 0;
     int64_t err = 0;
-    struct kstat self;
-    f->ops->stat(f, &self);
     for (;;) {
         struct kdirent de;
         if (f->pos < 2) {
@@ -338,26 +344,50 @@ SYSCALL3(readlink, const char *, upath, char *, ubuf, int, size)
 }
 
 /* access: the file system is read-only, everything readable is readable;
- * W_OK fails with EROFS; X_OK needs an x bit. Owner is root, as are we. */
+ * W_OK fails with EROFS on its files, directories and links; X_OK needs an
+ * x bit (or a directory). Owner is root, as are we. */
+static int access_check(const struct kstat *st, int mode)
+{
+    unsigned type = st->mode & S_IFMT;
+    if ((mode & 2) && (type == S_IFREG || type == S_IFDIR || type == S_IFLNK))
+        return -EROFS;
+    if ((mode & 1) && type != S_IFDIR && !(st->mode & 0111))
+        return -EACCES;
+    return 0;
+}
+
 static int64_t do_access(int dirfd, const char *upath, int mode, int flags)
 {
     char path[PATH_MAX];
     struct kstat st;
     if (mode & ~7)
         return -EINVAL;
-    int err = path_from_user(dirfd, upath, path, sizeof(path));
+    bool empty = false;
+    if (flags & AT_EMPTY_PATH) {
+        /* "" names dirfd itself (Linux 5.8's faccessat2). */
+        char first;
+        if (copy_from_user(&first, upath, 1))
+            return -EFAULT;
+        if (!first && dirfd != AT_FDCWD) {
+            struct kfile *f = fd_get(dirfd);
+            if (!f)
+                return -EBADF;
+            int err = f->ops->stat ? f->ops->stat(f, &st) : -EINVAL;
+            kfile_put(f);
+            return err ? err : access_check(&st, mode);
+        }
+        empty = !first;                 /* AT_FDCWD: the working directory */
+    }
+    int err = empty ? path_resolve(AT_FDCWD, ".", path, sizeof(path))
+                    : path_from_user(dirfd, upath, path, sizeof(path));
     if (err)
         return err;
-    if (path_is_device(path, &st))
-        return 0;
-    err = vfs_stat(path, !(flags & AT_SYMLINK_NOFOLLOW), &st);
-    if (err)
-        return err;
-    if (mode & 2)
-        return -EROFS;
-    if ((mode & 1) && (st.mode & S_IFMT) != S_IFDIR && !(st.mode & 0111))
-        return -EACCES;
-    return 0;
+    if (!path_is_device(path, &st)) {
+        err = vfs_stat(path, !(flags & AT_SYMLINK_NOFOLLOW), &st);
+        if (err)
+            return err;
+    }
+    return access_check(&st, mode);
 }
 
 SYSCALL2(access, const char *, upath, int, mode)
@@ -461,17 +491,28 @@ SYSCALL3(fcntl, int, fd, int, cmd, uintptr_t, arg)
         /* No other process can hold a lock: report it unlocked. */
         struct linux_flock fl;
         r = copy_from_user(&fl, (void *)arg, sizeof(fl));
+        if (!r && fl.l_type != F_RDLCK && fl.l_type != F_WRLCK)
+            r = -EINVAL;
         if (!r) {
-            fl.l_type = 2;              /* F_UNLCK */
+            fl.l_type = F_UNLCK;
             r = copy_to_user((void *)arg, &fl, sizeof(fl));
         }
         break;
     }
     case F_SETLK:
     case F_SETLKW: {
+        /* Always granted (one process), but only as the descriptor's
+         * access mode allows, as Linux checks. */
         struct linux_flock fl;
+        int acc = f->flags & O_ACCMODE;
         r = copy_from_user(&fl, (void *)arg, sizeof(fl));
-        break;                          /* always granted: one process */
+        if (!r && fl.l_type == F_RDLCK && acc == O_WRONLY)
+            r = -EBADF;
+        else if (!r && fl.l_type == F_WRLCK && acc == O_RDONLY)
+            r = -EBADF;
+        else if (!r && fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK)
+            r = -EINVAL;
+        break;
     }
     default:
         r = -EINVAL;
@@ -537,54 +578,110 @@ SYSCALL2(getcwd, char *, ubuf, size_t, size)
     return (int64_t)n;
 }
 
-/* Canonical form of an absolute directory path: no ".", "..", "//". */
-static void canonicalize(char *path)
+#define SYMLOOP_MAX 40                  /* Linux's limit on links in one walk */
+
+/* The physical form of the absolute path of a directory, as Linux keeps
+ * the working directory: every symbolic link replaced by its target, and
+ * no ".", ".." or repeated "/" left. ".." is the parent of the directory
+ * reached so far, not of the link that led there, and getcwd never shows
+ * a link. out and the work buffers are on the heap: this runs on the
+ * 16 KiB syscall stack. */
+static int physical_dir(const char *path, char *out)
 {
-    char out[PATH_MAX];
-    size_t o = 0;
-    const char *p = path;
-    while (*p) {
+    char *rest = kmalloc(PATH_MAX), *next = kmalloc(PATH_MAX);
+    size_t o = 0;                       /* out[0..o): "/a/b", "" for the root */
+    unsigned links = 0;
+    int err = 0;
+    if (!rest || !next) {
+        err = -ENOMEM;
+        goto done;
+    }
+    strlcpy(rest, path, PATH_MAX);
+    out[0] = 0;
+    for (const char *p = rest;;) {
         while (*p == '/')
             p++;
+        if (!*p)
+            break;
         const char *e = p;
         while (*e && *e != '/')
             e++;
         size_t n = (size_t)(e - p);
         if (n == 1 && p[0] == '.') {
-            /* nothing */
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            p = e;
+            continue;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
             while (o > 0 && out[o - 1] != '/')
                 o--;
             if (o > 0)
                 o--;
-        } else if (n) {
-            out[o++] = '/';
-            memcpy(out + o, p, n);
-            o += n;
+            out[o] = 0;
+            p = e;
+            continue;
         }
+        if (o + 1 + n + 1 > PATH_MAX) {
+            err = -ENAMETOOLONG;
+            break;
+        }
+        out[o] = '/';
+        memcpy(out + o + 1, p, n);
+        out[o + 1 + n] = 0;
+        struct kstat st;
+        err = vfs_stat(out, false, &st);
+        if (err)
+            break;
+        if ((st.mode & S_IFMT) == S_IFLNK) {
+            /* Walk the target, then what followed the link. */
+            int64_t len = ++links > SYMLOOP_MAX ? -ELOOP
+                                                : vfs_readlink(out, next, PATH_MAX - 1);
+            if (len < 0) {
+                err = (int)len;
+                break;
+            }
+            if ((size_t)len + 1 + strlen(e) + 1 > PATH_MAX) {
+                err = -ENAMETOOLONG;
+                break;
+            }
+            next[len] = '/';
+            strlcpy(next + len + 1, e, PATH_MAX - (size_t)len - 1);
+            char *t = rest;
+            rest = next;
+            next = t;
+            p = rest;
+            if (rest[0] == '/')
+                o = 0;                  /* an absolute target starts over */
+            out[o] = 0;                 /* a relative one from the link's directory */
+            continue;
+        }
+        if ((st.mode & S_IFMT) != S_IFDIR) {
+            err = -ENOTDIR;
+            break;
+        }
+        o += 1 + n;
         p = e;
     }
-    if (!o)
-        out[o++] = '/';
-    out[o] = 0;
-    memcpy(path, out, o + 1);
+    if (!err && o == 0)
+        strlcpy(out, "/", PATH_MAX);
+done:
+    kfree(rest);
+    kfree(next);
+    return err;
 }
 
 static int64_t set_cwd(const char *path)
 {
-    struct kstat st;
-    int err = vfs_stat(path, true, &st);
-    if (err)
-        return err;
-    if ((st.mode & S_IFMT) != S_IFDIR)
-        return -ENOTDIR;
-    char canon[PATH_MAX];
-    strlcpy(canon, path, sizeof(canon));
-    canonicalize(canon);
-    mutex_lock(&proc.lock);
-    strlcpy(proc.cwd, canon, sizeof(proc.cwd));
-    mutex_unlock(&proc.lock);
-    return 0;
+    char *canon = kmalloc(PATH_MAX);
+    if (!canon)
+        return -ENOMEM;
+    int err = physical_dir(path, canon);
+    if (!err) {
+        mutex_lock(&proc.lock);
+        strlcpy(proc.cwd, canon, sizeof(proc.cwd));
+        mutex_unlock(&proc.lock);
+    }
+    kfree(canon);
+    return err;
 }
 
 SYSCALL1(chdir, const char *, upath)
@@ -607,8 +704,6 @@ SYSCALL1(fchdir, int, fd)
 /* ---- changes to the file system: it is read-only ---------------------------------- */
 
 #define EROFS_CALL(n, ...) SYSCALL_DEFINE_(n, (void), ()) { return -EROFS; }
-EROFS_CALL(mkdir)
-EROFS_CALL(mkdirat)
 EROFS_CALL(rmdir)
 EROFS_CALL(unlink)
 EROFS_CALL(unlinkat)
@@ -617,23 +712,74 @@ EROFS_CALL(renameat)
 EROFS_CALL(renameat2)
 EROFS_CALL(link)
 EROFS_CALL(linkat)
-EROFS_CALL(symlink)
-EROFS_CALL(symlinkat)
 EROFS_CALL(chmod)
 EROFS_CALL(fchmodat)
 EROFS_CALL(chown)
 EROFS_CALL(lchown)
 EROFS_CALL(fchownat)
 EROFS_CALL(truncate)
-EROFS_CALL(mknod)
-EROFS_CALL(mknodat)
 EROFS_CALL(utimensat)
 EROFS_CALL(utimes)
 EROFS_CALL(utime)
 
-/* On an open descriptor: EROFS for files, EINVAL-free success does not
- * apply either, since nothing on ROFS can change. */
+/* Calls that create a name: EEXIST when it exists (a dangling link
+ * too), as Linux looks the name up before it asks for write access;
+ * EROFS otherwise. */
+static int64_t create_at(int dirfd, const char *upath)
+{
+    char path[PATH_MAX];
+    struct kstat st;
+    int err = path_from_user(dirfd, upath, path, sizeof(path));
+    if (err)
+        return err;
+    if (path_is_device(path, NULL) || !vfs_stat(path, false, &st))
+        return -EEXIST;
+    return -EROFS;
+}
+
+SYSCALL2(mkdir, const char *, upath, unsigned, mode)
+{
+    return create_at(AT_FDCWD, upath);
+}
+
+SYSCALL3(mkdirat, int, dirfd, const char *, upath, unsigned, mode)
+{
+    return create_at(dirfd, upath);
+}
+
+SYSCALL3(mknod, const char *, upath, unsigned, mode, unsigned, dev)
+{
+    return create_at(AT_FDCWD, upath);
+}
+
+SYSCALL4(mknodat, int, dirfd, const char *, upath, unsigned, mode, unsigned, dev)
+{
+    return create_at(dirfd, upath);
+}
+
+SYSCALL2(symlink, const char *, target, const char *, upath)
+{
+    return create_at(AT_FDCWD, upath);
+}
+
+SYSCALL3(symlinkat, const char *, target, int, dirfd, const char *, upath)
+{
+    return create_at(dirfd, upath);
+}
+
+/* On an open descriptor: no descriptor is open for writing a regular file
+ * (ROFS opens are read-only), so ftruncate is EINVAL as on Linux; chmod
+ * and chown are EROFS. */
 SYSCALL2(ftruncate, int, fd, int64_t, len)
+{
+    struct kfile *f = fd_get(fd);
+    if (!f)
+        return -EBADF;
+    kfile_put(f);
+    return -EINVAL;
+}
+
+static int64_t fd_erofs(int fd)
 {
     struct kfile *f = fd_get(fd);
     if (!f)
@@ -644,10 +790,10 @@ SYSCALL2(ftruncate, int, fd, int64_t, len)
 
 SYSCALL2(fchmod, int, fd, unsigned, mode)
 {
-    return sys_ftruncate(fd, 0);
+    return fd_erofs(fd);
 }
 
 SYSCALL3(fchown, int, fd, unsigned, uid, unsigned, gid)
 {
-    return sys_ftruncate(fd, 0);
+    return fd_erofs(fd);
 }

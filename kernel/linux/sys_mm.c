@@ -150,12 +150,29 @@ SYSCALL5(mremap, uintptr_t, old, size_t, old_len, size_t, new_len, unsigned, fla
     return err ? err : (int64_t)out;
 }
 
+#define MS_ASYNC      1
+#define MS_INVALIDATE 2
+#define MS_SYNC       4
+
 SYSCALL3(msync, uintptr_t, addr, size_t, len, int, flags)
 {
-    return (addr & (PAGE_SIZE - 1)) ? -EINVAL : 0;
+    if ((addr & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -EINVAL;
+    return 0;
 }
 
+#define MCL_CURRENT 1
+#define MCL_FUTURE  2
+#define MCL_ONFAULT 4
+
+/* No swap: everything is always resident. */
 SYSCALL2(mlock, uintptr_t, addr, size_t, len) { return 0; }
 SYSCALL2(munlock, uintptr_t, addr, size_t, len) { return 0; }
-SYSCALL1(mlockall, int, flags) { return 0; }
+SYSCALL1(mlockall, int, flags)
+{
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return -EINVAL;
+    return 0;
+}
 SYSCALL0(munlockall) { return 0; }

@@ -27,6 +27,7 @@
 
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
+#define SS_AUTODISARM (1u << 31)
 #define MINSIGSTKSZ 2048
 
 #define SIG_IGN 1
@@ -89,26 +90,28 @@ struct linux_stack {
 SYSCALL2(sigaltstack, const struct linux_stack *, uss, struct linux_stack *, uold)
 {
     struct app_thread *at = app_current();
-    struct linux_stack old = { at->altstack_sp, at->altstack_flags, 0, at->altstack_size };
-    if (!at->altstack_sp && !at->altstack_size)
-        old.flags = SS_DISABLE;
+    /* Handlers never run, so the thread is never on the stack: the flags
+     * read back are SS_DISABLE or 0, and the SS_AUTODISARM it was set with. */
+    struct linux_stack old = { at->altstack_sp, 0, 0, at->altstack_size };
+    old.flags = (at->altstack_size ? 0 : SS_DISABLE) | (at->altstack_flags & SS_AUTODISARM);
     if (uss) {
         struct linux_stack ss;
         if (copy_from_user(&ss, uss, sizeof(ss)))
             return -EFAULT;
-        if (ss.flags & ~SS_DISABLE)
+        /* Linux takes SS_ONSTACK as 0 (old programs pass it). */
+        unsigned mode = (unsigned)ss.flags & ~SS_AUTODISARM;
+        if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
             return -EINVAL;
-        if (ss.flags & SS_DISABLE) {
+        if (mode == SS_DISABLE) {
             at->altstack_sp = 0;
             at->altstack_size = 0;
-            at->altstack_flags = SS_DISABLE;
         } else {
             if (ss.size < MINSIGSTKSZ)
                 return -ENOMEM;
             at->altstack_sp = ss.sp;
             at->altstack_size = ss.size;
-            at->altstack_flags = 0;
         }
+        at->altstack_flags = ss.flags;
     }
     if (uold && copy_to_user(uold, &old, sizeof(old)))
         return -EFAULT;

@@ -195,6 +195,8 @@ SYSCALL3(socket, int, domain, int, type, int, protocol)
     int err = 0;
     if (base == SOCK_DGRAM && (protocol == 0 || protocol == 17))
         err = udp_socket(&s);
+    else if (base == SOCK_DGRAM && protocol == 1)
+        err = ping_socket(&s);
     else if (base == SOCK_STREAM && (protocol == 0 || protocol == 6))
         return -EPROTONOSUPPORT;        /* TCP: comes next (issue 6) */
     else if (base == SOCK_DGRAM || base == SOCK_STREAM)

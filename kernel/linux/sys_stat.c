@@ -89,14 +89,17 @@ static int fd_stat(int fd, struct kstat *st)
 static int stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
 {
     char path[PATH_MAX];
+    bool empty = false;
     if (flags & AT_EMPTY_PATH) {
         char first;
         if (copy_from_user(&first, upath, 1))
             return -EFAULT;
-        if (!first)
-            return dirfd == AT_FDCWD ? vfs_stat("/", true, st) : fd_stat(dirfd, st);
+        if (!first && dirfd != AT_FDCWD)
+            return fd_stat(dirfd, st);
+        empty = !first;                 /* AT_FDCWD: the working directory */
     }
-    int err = path_from_user(dirfd, upath, path, sizeof(path));
+    int err = empty ? path_resolve(AT_FDCWD, ".", path, sizeof(path))
+                    : path_from_user(dirfd, upath, path, sizeof(path));
     if (err)
         return err;
     if (path_is_device(path, st))
@@ -128,7 +131,8 @@ SYSCALL2(lstat, const char *, upath, struct linux_stat *, ust)
 SYSCALL4(newfstatat, int, dirfd, const char *, upath, struct linux_stat *, ust, int, flags)
 {
     struct kstat st;
-    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
+    /* Linux's newfstatat is statx underneath: it takes the sync flags too. */
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
         return -EINVAL;
     int err = stat_at(dirfd, upath, flags, &st);
     return err ? err : to_user_stat(&st, ust);

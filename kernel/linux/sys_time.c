@@ -114,7 +114,7 @@ SYSCALL4(clock_nanosleep, int, clock, int, flags, const struct linux_timespec *,
     struct linux_timespec ts;
     uint64_t now;
     if (clock == CLOCK_THREAD_CPUTIME_ID)
-        return -EINVAL;
+        return -EOPNOTSUPP;             /* Linux's thread CPU clock has no nsleep */
     if (clock_read_ns(clock, &now))
         return -EINVAL;
     if (copy_from_user(&ts, ureq, sizeof(ts)))

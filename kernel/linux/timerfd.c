@@ -23,12 +23,12 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
-#include "linux_io.h"
 #include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/timer.h>
 #include <kern/uaccess.h>
 #include <kern/waitq.h>
+#include "linux_io.h"
 
 struct timerfd {
     struct waitq wq;            /* its lock guards the fields below */

@@ -18,6 +18,8 @@ void icmp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst
         netbuf_free(nb);
         return;
     }
+    if (h[0] == ICMP_ECHO_REPLY && ping_input(nb, src))
+        return;                         /* a ping socket took it */
     if (h[0] != ICMP_ECHO_REQUEST || dst != ifp->ip) {
         netbuf_free(nb);                /* echo to broadcast: not answered */
         return;

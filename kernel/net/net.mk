@@ -9,5 +9,6 @@ NET_SRCS := \
 	kernel/net/ipv4.c \
 	kernel/net/icmp.c \
 	kernel/net/udp.c \
+	kernel/net/ping.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netif_config.c

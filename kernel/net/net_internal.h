@@ -42,6 +42,9 @@ uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 void icmp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
 void icmp_dest_unreachable(struct netbuf *orig_ip, uint8_t code);
 
+/* Echo replies for ping sockets (ping.c): true when one took nb. */
+bool ping_input(struct netbuf *nb, uint32_t src);
+
 /* UDP (udp.c). */
 void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
 

@@ -117,6 +117,22 @@ static unsigned load_of(const struct cpu *c)
     return c->rq.nr_running + (c->current != c->idle);
 }
 
+/*
+ * A thread was queued on c. A CPU whose queue was empty has no slice
+ * timer armed (tickless): without one, its running thread would never be
+ * preempted for the newcomer. Here, reprogram the timer; elsewhere, ask
+ * the CPU to reschedule.
+ */
+static void after_enqueue(struct cpu *c, bool kick, bool was_alone)
+{
+    if (c == this_cpu()) {
+        if (was_alone)
+            timer_reprogram();
+    } else if (kick) {
+        arch_send_resched(c);
+    }
+}
+
 /* New threads go to the least loaded online CPU. */
 void sched_enqueue_new(struct thread *t)
 {
@@ -131,11 +147,11 @@ void sched_enqueue_new(struct thread *t)
     t->cpu = c;
     t->vruntime = c->rq.min_vruntime;
     t->state = THREAD_RUNNABLE;
+    bool was_alone = c->rq.nr_running == 0;
     rq_enqueue(c, t);
-    bool kick = c != this_cpu() && c->current == c->idle;
+    bool kick = c != this_cpu() && (c->current == c->idle || was_alone);
     spin_unlock_irqrestore(&c->rq.lock, flags);
-    if (kick)
-        arch_send_resched(c);
+    after_enqueue(c, kick, was_alone);
 }
 
 /*
@@ -279,6 +295,7 @@ void thread_yield(void)
 void sched_wake(struct thread *t)
 {
     struct cpu *c = t->cpu;
+    bool was_alone = false;
     unsigned long flags = spin_lock_irqsave(&c->rq.lock);
     if (t->state == THREAD_BLOCKED) {
         t->state = THREAD_RUNNABLE;
@@ -286,14 +303,14 @@ void sched_wake(struct thread *t)
         uint64_t floor = c->rq.min_vruntime > slice_ns ? c->rq.min_vruntime - slice_ns : 0;
         if (t->vruntime < floor)
             t->vruntime = floor;
+        was_alone = c->rq.nr_running == 0;
         rq_enqueue(c, t);
         if (c->current == c->idle)
             c->need_resched = true;
     }
-    bool kick = c != this_cpu() && c->need_resched;
+    bool kick = c != this_cpu() && (c->need_resched || was_alone);
     spin_unlock_irqrestore(&c->rq.lock, flags);
-    if (kick)
-        arch_send_resched(c);
+    after_enqueue(c, kick, was_alone);
 }
 
 void sched_tick(void)

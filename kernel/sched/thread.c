@@ -58,7 +58,7 @@ struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
     }
     void *fpu = (void *)ALIGN_UP((uintptr_t)t->fpu_alloc, 64);
     if (adopt_current_stack)
-        t->ctx.fpu_state = fpu;     /* filled by the first switch away */
+        arch_context_adopt(&t->ctx, fpu);
     else
         arch_context_init(&t->ctx, (uintptr_t)t->stack + THREAD_STACK_SIZE, fn, arg, fpu);
 

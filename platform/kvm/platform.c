@@ -6,12 +6,20 @@
 #include <kern/arch.h>
 #include <kern/platform.h>
 #include "kvm.h"
+#include "pci.h"
+#include "virtio.h"
 
 const char *const platform_name = "kvm";
 
 void platform_early_init(void)
 {
     kvm_console_init();
+}
+
+void platform_late_init(void)
+{
+    pci_init();
+    virtio_pci_init();
 }
 
 void platform_exit(int status)

@@ -42,3 +42,7 @@ guest_case boot_scheduler "" 0 'apic: local APIC id 0' 'sched: running, time sli
 GUEST_ARGS="--smp 4" guest_case boot_smp4 "" 0 'smp: 4 of 4 CPUs online'
 GUEST_ARGS="--smp 2" guest_case sched_fair_smp2 "ktest=sched_fair" 0 'ktest sched_fair: passed'
 GUEST_ARGS="--smp 2" guest_case threads_smp2 "ktest=threads" 0 'threads: 500 threads joined'
+# The debug kernel (heap poisoning): a thread's first save area must not
+# depend on what the heap held (XRSTOR faulted on poisoned header bytes).
+GUEST_KERNEL=debug GUEST_ARGS="--smp 2" guest_case threads_debug_smp2 "ktest=threads" 0 \
+    'threads: 500 threads joined'

@@ -44,6 +44,10 @@ struct netif {
     struct netif *next;
 };
 
+/* Attach every network device (kern/netdev.h) as an interface and
+ * configure it (kernel, at boot). */
+void net_init(void);
+
 void net_lock(void);
 void net_unlock(void);
 /* Monotonic time for the stack (host tests supply their own clock). */

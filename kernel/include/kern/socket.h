@@ -88,6 +88,7 @@ struct sock {
 
 /* Create a protocol socket (udp.c, tcp.c): fills *out. */
 int udp_socket(struct sock **out);
+int ping_socket(struct sock **out);     /* SOCK_DGRAM, IPPROTO_ICMP */
 
 /* Wake blocked callers and poll/epoll waiters of s: its readiness may
  * have changed. Any context. */

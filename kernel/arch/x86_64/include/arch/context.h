@@ -34,6 +34,10 @@ struct arch_context *arch_switch(struct arch_context *prev, struct arch_context 
  * stack ending at stack_top. */
 void arch_context_init(struct arch_context *c, uintptr_t stack_top,
                        void (*entry)(void *), void *arg, void *fpu_state);
+
+/* The context of code already running (a CPU's boot context becoming a
+ * thread): only its save area, filled by the first switch away. */
+void arch_context_adopt(struct arch_context *c, void *fpu_state);
 #endif
 
 #endif

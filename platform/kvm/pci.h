@@ -1,0 +1,105 @@
+/*
+ * PCI: the devices found on the buses at boot, their configuration space,
+ * their memory/I/O windows (BARs), capabilities and MSI-X.
+ *
+ * Configuration space is reached through ECAM (the ACPI MCFG table) when
+ * the firmware describes it, else through the legacy 0xcf8/0xcfc ports.
+ * The firmware (SeaBIOS under QEMU) has already assigned bus numbers and
+ * BAR addresses; this code only reads them.
+ */
+#ifndef PLATFORM_KVM_PCI_H
+#define PLATFORM_KVM_PCI_H
+
+#include <kern/types.h>
+
+/* Configuration space registers (PCI Local Bus 3.0, 6.1). */
+#define PCI_VENDOR_ID        0x00
+#define PCI_DEVICE_ID        0x02
+#define PCI_COMMAND          0x04
+#define PCI_STATUS           0x06
+#define PCI_REVISION         0x08
+#define PCI_PROG_IF          0x09
+#define PCI_SUBCLASS         0x0a
+#define PCI_CLASS            0x0b
+#define PCI_HEADER_TYPE      0x0e
+#define PCI_BAR0             0x10
+#define PCI_SECONDARY_BUS    0x19    /* type 1 (bridge) headers */
+#define PCI_SUBSYS_VENDOR    0x2c
+#define PCI_SUBSYS_ID        0x2e
+#define PCI_CAP_PTR          0x34
+#define PCI_INTERRUPT_LINE   0x3c
+
+#define PCI_COMMAND_IO       0x0001
+#define PCI_COMMAND_MEMORY   0x0002
+#define PCI_COMMAND_MASTER   0x0004
+#define PCI_COMMAND_INTX_OFF 0x0400
+
+#define PCI_STATUS_CAP_LIST  0x0010
+
+/* Capability ids (PCI Code and ID Assignment 1.11, 2). */
+#define PCI_CAP_MSI          0x05
+#define PCI_CAP_VENDOR       0x09
+#define PCI_CAP_PCIE         0x10
+#define PCI_CAP_MSIX         0x11
+
+#define PCI_NUM_BARS         6
+
+struct pci_bar {
+    paddr_t base;           /* 0: not implemented or not assigned */
+    uint64_t size;
+    bool io;                /* an I/O port window (x86) */
+    bool is64;              /* a 64-bit memory BAR (uses the next slot too) */
+    bool prefetch;
+    void *va;               /* the uncached mapping, made on first use */
+};
+
+struct pci_dev {
+    uint8_t bus, slot, func;
+    uint16_t vendor, device;
+    uint16_t subsys_vendor, subsys_id;
+    uint8_t class, subclass, prog_if, revision;
+    uint8_t header_type;    /* without the multi-function bit */
+    struct pci_bar bar[PCI_NUM_BARS];
+    /* MSI-X, when the device has it (msix_cap != 0). */
+    uint8_t msix_cap;
+    uint16_t msix_entries;
+    volatile uint32_t *msix_table;
+    bool claimed;           /* a driver owns it */
+    struct pci_dev *next;
+};
+
+/* Scan the buses and print one line per function found. */
+void pci_init(void);
+
+/* The functions found, in bus order; pass NULL to start. */
+struct pci_dev *pci_next(struct pci_dev *prev);
+
+uint8_t pci_read8(const struct pci_dev *d, unsigned off);
+uint16_t pci_read16(const struct pci_dev *d, unsigned off);
+uint32_t pci_read32(const struct pci_dev *d, unsigned off);
+void pci_write8(const struct pci_dev *d, unsigned off, uint8_t v);
+void pci_write16(const struct pci_dev *d, unsigned off, uint16_t v);
+void pci_write32(const struct pci_dev *d, unsigned off, uint32_t v);
+
+/* The config-space offset of the next capability with this id after the
+ * one at prev (0: from the start), or 0 when there is none. */
+unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned prev);
+
+/* Turn on memory and I/O decoding and bus mastering (DMA); INTx off, since
+ * drivers here use MSI-X only. */
+void pci_enable(struct pci_dev *d);
+
+/* The BAR's registers mapped uncached, or NULL when it is not a memory
+ * BAR or has no address. Mapped once; later calls return the same. */
+void *pci_map_bar(struct pci_dev *d, unsigned bar);
+
+/* MSI-X: turn it on with every entry masked; then point entry i at a
+ * vector from irq_alloc (delivered to cpu) and unmask it. Returns -ENODEV
+ * without MSI-X, -EINVAL for a bad entry. */
+int pci_msix_enable(struct pci_dev *d);
+int pci_msix_route(struct pci_dev *d, unsigned entry, int vector, unsigned cpu);
+
+/* "bb:ss.f", for messages. */
+const char *pci_name(const struct pci_dev *d, char buf[16]);
+
+#endif
