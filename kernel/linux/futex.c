@@ -66,12 +66,15 @@ static int64_t futex_wait(uint32_t *uaddr, uint32_t val, const struct linux_time
         uint64_t ns = timespec_to_ns(&ts);
         if (absolute) {
             uint64_t now = realtime ? clock_realtime_ns() : clock_monotonic_ns();
-            if (ns <= now)
-                return -ETIMEDOUT;
-            ns -= now;
+            ns = ns > now ? ns - now : 0;
         }
-        if (!ns)
-            return -ETIMEDOUT;
+        if (!ns) {
+            /* Already expired: Linux still compares the word first. */
+            uint32_t cur;
+            if (copy_from_user(&cur, uaddr, sizeof(cur)))
+                return -EFAULT;
+            return cur != val ? -EAGAIN : -ETIMEDOUT;
+        }
         timeout = ns;
     }
     switch (kfutex_wait_bitset(uaddr, val, timeout, bitset)) {
@@ -91,9 +94,11 @@ static bool do_wake_op(volatile uint32_t *uaddr2, void *arg)
 {
     struct wake_op *w = arg;
     uint32_t op = (w->encoded >> 28) & 7, cmp = (w->encoded >> 24) & 15;
-    uint32_t oparg = (w->encoded >> 12) & 0xfff, cmparg = w->encoded & 0xfff;
+    /* Both arguments are signed 12-bit fields. */
+    int32_t soparg = (int32_t)(w->encoded << 8) >> 20;
+    uint32_t oparg = (uint32_t)soparg, cmparg = w->encoded & 0xfff;
     if ((w->encoded >> 31) & 1)                     /* FUTEX_OP_OPARG_SHIFT */
-        oparg = oparg < 32 ? 1u << oparg : 0;
+        oparg = 1u << (soparg & 31);                /* Linux masks a bad shift */
     uint32_t old = *uaddr2, new;
     do {
         switch (op) {

@@ -203,6 +203,10 @@ int path_open(const char *path, int flags, struct kfile **out)
         vfs_close(vf);
         return -EEXIST;
     }
+    if ((flags & O_CREAT) && (st.mode & S_IFMT) == S_IFDIR) {
+        vfs_close(vf);
+        return -EISDIR;
+    }
     if (acc != O_RDONLY || (flags & O_TRUNC)) {
         vfs_close(vf);
         return (st.mode & S_IFMT) == S_IFDIR && acc != O_RDONLY ? -EISDIR : -EROFS;
