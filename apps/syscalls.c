@@ -1592,6 +1592,38 @@ static void test_unknown(void)
     CHECK_ERR("syscall(-1)", syscall(-1), ENOSYS);
 }
 
+/* ---------------------------------------------------------------- proc --- */
+/* The generated files Linux programs read facts from: their first line's
+ * beginning is what both Linux and Tern write. */
+
+static void check_file_starts(const char *name, const char *path, const char *prefix)
+{
+    char buf[256] = "";
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n > 0)
+        buf[n] = 0;
+    nchecks++;
+    if (n > 0 && !strncmp(buf, prefix, strlen(prefix))) {
+        printf("ok %s\n", name);
+        return;
+    }
+    nfailed++;
+    printf("FAIL %s: %s starts \"%.40s\", want \"%s\"\n", name, path, n > 0 ? buf : "", prefix);
+}
+
+static void test_proc(void)
+{
+    check_file_starts("proc meminfo", "/proc/meminfo", "MemTotal:");
+    check_file_starts("proc snmp", "/proc/net/snmp", "Ip: Forwarding");
+    check_file_starts("proc net/dev", "/proc/net/dev", "Inter-|");
+    check_file_starts("sys cpu online", "/sys/devices/system/cpu/online", "0");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    CHECK_IF("sysconf nprocessors", cpus, r_ >= 1, ">= 1");
+}
+
 /* ---------------------------------------------------------------- main --- */
 
 static const struct {
@@ -1621,6 +1653,7 @@ static const struct {
     { "misc", test_misc },
     { "futex", test_futex },
     { "unknown", test_unknown },
+    { "proc", test_proc },
 };
 
 int main(int argc, char **argv)

@@ -23,4 +23,5 @@ LINUX_SRCS += \
 	kernel/linux/sys_time.c \
 	kernel/linux/sys_misc.c \
 	kernel/linux/sys_signal.c \
-	kernel/linux/sys_socket.c
+	kernel/linux/sys_socket.c \
+	kernel/linux/proc_files.c

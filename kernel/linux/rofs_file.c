@@ -12,6 +12,7 @@
 #include <kern/vfs.h>
 #include <kern/vm.h>
 #include "linux.h"
+#include "proc_files.h"
 #include "rofs_file.h"
 
 /* ---- ROFS files ------------------------------------------------------------ */
@@ -191,6 +192,11 @@ int path_open(const char *path, int flags, struct kfile **out)
     }
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return -EROFS;
+    if (!strncmp(path, "/proc/", 6) || !strncmp(path, "/sys/", 5)) {
+        int err = proc_open(path, flags, out);
+        if (err != -ENOENT)
+            return err;
+    }
     struct file *vf;
     int err = vfs_open(path, (flags & (O_DIRECTORY | O_NOFOLLOW)) | O_RDONLY, &vf);
     if (err == -ENOENT && (flags & O_CREAT))

@@ -10,5 +10,6 @@ NET_SRCS := \
 	kernel/net/icmp.c \
 	kernel/net/udp.c \
 	kernel/net/ping.c \
+	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netif_config.c

@@ -75,6 +75,11 @@ void net_input(struct netif *ifp, struct netbuf *nb);
  * TCP later); call about every 100 ms with net_lock held. */
 void net_tick(void);
 
+/* The counters as /proc/net/snmp and /proc/net/dev text (netstat.c);
+ * returns the length written (cut at size). */
+size_t net_format_snmp(char *buf, size_t size);
+size_t net_format_dev(char *buf, size_t size);
+
 /* Internet checksum helpers. */
 uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
 uint16_t inet_fold(uint32_t sum);

@@ -1,0 +1,70 @@
+/*
+ * The stack's counters as text, in the formats of Linux's /proc/net/snmp
+ * and /proc/net/dev (a subset of the columns, same names), so that tools
+ * and apps that read those files read these. The Linux layer serves them
+ * as files (kernel/linux/proc_files.c).
+ */
+#include <kern/printf.h>
+#include <kern/string.h>
+#include "net_internal.h"
+
+/* Append to buf (size bytes, *used filled); output is cut at the end. */
+static void add(char *buf, size_t size, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+    if (*used >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used = MIN(size, *used + (size_t)n);
+}
+
+#define U(x) ((unsigned long long)(x))
+
+size_t net_format_snmp(char *buf, size_t size)
+{
+    const struct net_counters *c = &net_stats;
+    size_t n = 0;
+    net_lock();
+    add(buf, size, &n, "Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors "
+        "InDelivers OutRequests OutNoRoutes ReasmOKs ReasmFails InCsumErrors\n");
+    add(buf, size, &n, "Ip: 2 %d %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", IP_DEFAULT_TTL,
+        U(c->ip_in), U(c->ip_bad_header), U(c->ip_not_ours),
+        U(c->ip_in - c->ip_bad_header - c->ip_not_ours - c->ip_bad_csum), U(c->ip_out),
+        U(c->ip_no_route), U(c->ip_reasm_ok), U(c->ip_reasm_fail + c->ip_frag_dropped),
+        U(c->ip_bad_csum));
+    add(buf, size, &n, "Icmp: InMsgs OutMsgs OutEchoReps\n");
+    add(buf, size, &n, "Icmp: %llu %llu %llu\n", U(c->icmp_in), U(c->icmp_out),
+        U(c->icmp_echo_replies));
+    add(buf, size, &n, "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors "
+        "InCsumErrors\n");
+    add(buf, size, &n, "Udp: %llu %llu %llu %llu %llu %llu\n",
+        U(c->udp_in - c->udp_no_port - c->udp_bad_csum - c->udp_rcvbuf_errors),
+        U(c->udp_no_port), U(c->udp_bad_csum + c->udp_rcvbuf_errors), U(c->udp_out),
+        U(c->udp_rcvbuf_errors), U(c->udp_bad_csum));
+    add(buf, size, &n, "Arp: InPackets OutPackets RequestsAnswered QueueDrops\n");
+    add(buf, size, &n, "Arp: %llu %llu %llu %llu\n", U(c->arp_in), U(c->arp_out),
+        U(c->arp_requests_answered), U(c->arp_queue_dropped));
+    net_unlock();
+    return n;
+}
+
+size_t net_format_dev(char *buf, size_t size)
+{
+    size_t n = 0;
+    add(buf, size, &n, "Inter-|   Receive                            |  Transmit\n");
+    add(buf, size, &n, " face |bytes    packets errs drop          |bytes    packets errs drop\n");
+    net_lock();
+    for (struct netif *i = netif_first(); i; i = i->next) {
+        const struct netif_stats *s = &i->stats;
+        add(buf, size, &n, "%6s: %8llu %7llu %4llu %4llu %8llu %7llu %4llu %4llu\n", i->name,
+            U(s->rx_bytes), U(s->rx_packets), U(s->rx_errors), U(s->rx_dropped),
+            U(s->tx_bytes), U(s->tx_packets), U(s->tx_errors), U(s->tx_dropped));
+    }
+    net_unlock();
+    return n;
+}
