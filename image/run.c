@@ -617,6 +617,9 @@ int cmd_run(int argc, char **argv, bool probe_only)
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "w")))
         die("--log %s: %s", o.log_path, strerror(errno));
+    /* Line by line: tests and people watch the log while the guest runs. */
+    if (log)
+        setvbuf(log, NULL, _IOLBF, 0);
     struct boot_result r;
     if (!strcmp(via, "virsh")) {
         memset(&r, 0, sizeof(r));

@@ -8,6 +8,7 @@
 #include <kern/kmalloc.h>
 #include <kern/ktest.h>
 #include <kern/memmap.h>
+#include <kern/net.h>
 #include <kern/options.h>
 #include <kern/page_alloc.h>
 #include <kern/panic.h>
@@ -81,6 +82,9 @@ void kernel_main(void)
     int fs = vfs_mount_root();
     if (fs == -EIO)
         kernel_exit(EXIT_PANIC);
+    /* The stack on the devices platform_late_init found, configured from
+     * the image's settings (so after the root is mounted). */
+    net_init();
     print_ready();
 
     if (kopt.ktest) {

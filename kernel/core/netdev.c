@@ -2,6 +2,7 @@
  * The list of network devices and the driver-independent half of their
  * interface (kern/netdev.h): hooks, statistics, waiting for ring room.
  */
+#include <kern/kmalloc.h>
 #include <kern/netdev.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
@@ -43,25 +44,39 @@ struct netdev *netdev_find(const char *name)
 void netdev_set_hooks(struct netdev *dev, netdev_rx_fn rx, netdev_event_fn tx_room,
                       netdev_event_fn link_change, void *arg)
 {
-    /* The argument first: a device thread that sees a new hook must also
-     * see the argument that goes with it. */
-    __atomic_store_n(&dev->hook_arg, arg, __ATOMIC_RELEASE);
-    __atomic_store_n(&dev->rx, rx, __ATOMIC_RELEASE);
-    __atomic_store_n(&dev->tx_room, tx_room, __ATOMIC_RELEASE);
-    __atomic_store_n(&dev->link_change, link_change, __ATOMIC_RELEASE);
+    /* Never freed: the device thread may be using the old set right now,
+     * and there is no cheap way to know when it stopped. */
+    struct netdev_hooks *h = NULL;
+    if (rx || tx_room || link_change) {
+        h = kmalloc(sizeof(*h));
+        if (!h) {
+            pr_err("%s: no memory for new hooks; the old ones stay\n", dev->name);
+            return;
+        }
+        h->rx = rx;
+        h->tx_room = tx_room;
+        h->link_change = link_change;
+        h->arg = arg;
+    }
+    __atomic_store_n(&dev->hooks, h, __ATOMIC_RELEASE);
+}
+
+static const struct netdev_hooks *hooks(const struct netdev *dev)
+{
+    return __atomic_load_n(&dev->hooks, __ATOMIC_ACQUIRE);
 }
 
 void netdev_input(struct netdev *dev, const void *frame, size_t len,
                   const struct netdev_rx_meta *meta)
 {
-    netdev_rx_fn rx = __atomic_load_n(&dev->rx, __ATOMIC_ACQUIRE);
-    if (!rx) {
+    const struct netdev_hooks *h = hooks(dev);
+    if (!h || !h->rx) {
         netdev_stat_add(&dev->stats.rx_dropped, 1);
         return;
     }
     netdev_stat_add(&dev->stats.rx_packets, 1);
     netdev_stat_add(&dev->stats.rx_bytes, len);
-    rx(dev, frame, len, meta, __atomic_load_n(&dev->hook_arg, __ATOMIC_ACQUIRE));
+    h->rx(dev, frame, len, meta, h->arg);
 }
 
 void netdev_tx_room(struct netdev *dev)
@@ -72,9 +87,9 @@ void netdev_tx_room(struct netdev *dev)
     __atomic_fetch_add(&dev->tx_room_seq, 1, __ATOMIC_RELEASE);
     spin_unlock_irqrestore(&dev->tx_wait.lock, flags);
     waitq_wake(&dev->tx_wait, -1);
-    netdev_event_fn fn = __atomic_load_n(&dev->tx_room, __ATOMIC_ACQUIRE);
-    if (fn)
-        fn(dev, __atomic_load_n(&dev->hook_arg, __ATOMIC_ACQUIRE));
+    const struct netdev_hooks *h = hooks(dev);
+    if (h && h->tx_room)
+        h->tx_room(dev, h->arg);
 }
 
 bool netdev_wait_tx_room(struct netdev *dev, uint32_t seq, uint64_t timeout_ns)
@@ -93,9 +108,9 @@ void netdev_set_link(struct netdev *dev, bool up)
         return;
     dev->link_up = up;
     pr_info("%s: link %s\n", dev->name, up ? "up" : "down");
-    netdev_event_fn fn = __atomic_load_n(&dev->link_change, __ATOMIC_ACQUIRE);
-    if (fn)
-        fn(dev, __atomic_load_n(&dev->hook_arg, __ATOMIC_ACQUIRE));
+    const struct netdev_hooks *h = hooks(dev);
+    if (h && h->link_change)
+        h->link_change(dev, h->arg);
 }
 
 void netdev_get_stats(const struct netdev *dev, struct netdev_stats *out)

@@ -87,6 +87,56 @@ uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
     return inet_sum(ph, sizeof(ph), 0);
 }
 
+/* A datagram larger than the MTU (UDP, ICMP; TCP sizes its segments) goes
+ * out in fragments (RFC 791): each a copy of a slice of the payload, a
+ * multiple of 8 bytes but the last, with the same identification. A
+ * payload the stack would have the device checksum is finished here
+ * first, since the device sees only fragments. */
+static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t src,
+                    uint32_t dst, uint8_t proto, uint8_t ttl)
+{
+    uint32_t len = netbuf_total(nb);
+    uint32_t per = (ifp->mtu - IP_HLEN) & ~7u;
+    uint16_t id = next_id++;
+    if (nb->flags & NETBUF_CSUM_PARTIAL) {
+        /* The field holds the pseudo-header sum; add the data to it. */
+        uint8_t *l4 = nb->data + nb->csum_start;
+        uint8_t *field = l4 + nb->csum_offset;
+        uint32_t sum = get_be16(field);
+        put_be16(field, 0);
+        uint16_t c = inet_fold(inet_sum(l4, nb->len - nb->csum_start, sum));
+        put_be16(field, proto == IPPROTO_UDP && !c ? 0xffff : c);
+        nb->flags &= (uint8_t)~NETBUF_CSUM_PARTIAL;
+    }
+    int err = 0;
+    for (uint32_t off = 0; off < len && !err; off += per) {
+        uint32_t n = MIN(per, len - off);
+        struct netbuf *f = netbuf_alloc(IP_HLEN + n);
+        if (!f) {
+            err = -1;
+            break;
+        }
+        uint8_t *h = netbuf_put(f, IP_HLEN + n);
+        netbuf_copy_out(nb, off, h + IP_HLEN, n);
+        h[0] = 0x45;
+        h[1] = 0;
+        put_be16(h + 2, (uint16_t)(IP_HLEN + n));
+        put_be16(h + 4, id);
+        put_be16(h + 6, (uint16_t)((off / 8) | (off + n < len ? IP_MF : 0)));
+        h[8] = ttl;
+        h[9] = proto;
+        put_be16(h + 10, 0);
+        memcpy(h + 12, &src, 4);
+        memcpy(h + 16, &dst, 4);
+        put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
+        net_stats.ip_out++;
+        net_stats.ip_frag_created++;
+        err = arp_output(ifp, f, hop);
+    }
+    netbuf_free(nb);
+    return err;
+}
+
 int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl)
 {
     uint32_t hop;
@@ -97,12 +147,14 @@ int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint
         return -1;
     }
     uint32_t total = netbuf_total(nb) + IP_HLEN;
-    if (total > 65535 || (total > ifp->mtu && nb->gso_type == NETBUF_GSO_NONE)) {
-        /* The stack sizes its segments to the MTU (and UDP refuses
-         * larger datagrams), so fragmentation on output is not needed. */
+    if (total > 65535) {
         netbuf_free(nb);
         return -1;
     }
+    if (!src)
+        src = ifp->ip;
+    if (total > ifp->mtu && nb->gso_type == NETBUF_GSO_NONE)
+        return fragment(ifp, nb, hop, src, dst, proto, ttl);
     uint8_t *h = netbuf_push(nb, IP_HLEN);
     if (!h) {
         netbuf_free(nb);
@@ -116,8 +168,6 @@ int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint
     h[8] = ttl;
     h[9] = proto;
     put_be16(h + 10, 0);
-    if (!src)
-        src = ifp->ip;
     memcpy(h + 12, &src, 4);
     memcpy(h + 16, &dst, 4);
     put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));

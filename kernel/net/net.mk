@@ -12,4 +12,5 @@ NET_SRCS := \
 	kernel/net/ping.c \
 	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
+	kernel/net/netdev_glue.c \
 	kernel/net/netif_config.c

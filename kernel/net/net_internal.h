@@ -51,7 +51,7 @@ void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
 /* Counters printed by net_print_stats (netstat.c). */
 struct net_counters {
     uint64_t ip_in, ip_out, ip_bad_header, ip_bad_csum, ip_not_ours, ip_reasm_ok,
-             ip_reasm_fail, ip_frag_dropped, ip_no_route;
+             ip_reasm_fail, ip_frag_dropped, ip_no_route, ip_frag_created;
     uint64_t icmp_in, icmp_out, icmp_echo_replies;
     uint64_t udp_in, udp_out, udp_no_port, udp_bad_csum, udp_rcvbuf_errors;
     uint64_t arp_in, arp_out, arp_requests_answered, arp_queue_dropped;

@@ -311,7 +311,8 @@ static int check_request(struct vnet *vn, const struct netdev_tx_meta *m, size_t
     if (m->flags & NETDEV_TX_TSO4) {
         if (!(vn->nd.features & NETDEV_F_TSO4))
             return -EOPNOTSUPP;
-        /* 5.1.6.2.1: segmentation needs the checksum offload too. */
+        /* Every segment gets its own checksum, so segmentation comes
+         * with the checksum request (HOST_TSO4 needs CSUM, 5.1.3.1). */
         if (!(m->flags & NETDEV_TX_CSUM) || m->gso_size == 0 || m->hdr_len > total ||
             m->hdr_len < ETH_HDR_LEN + 20 + 20 || total > NETDEV_TSO_MAX_FRAME)
             return -EINVAL;
@@ -679,6 +680,12 @@ int virtio_net_probe(struct virtio_dev *vd)
     }
     nd->link_up = read_link(vn);
 
+    virtio_driver_ok(vd);
+    /* The device touches no buffer before DRIVER_OK (2.1.2); hand it the
+     * receive buffers now. Only then start the thread: until it runs, the
+     * receive queue is ours alone, and what the interrupt handlers noted
+     * meanwhile waits for it in vn->pending. */
+    rx_fill(vn);
     char tname[THREAD_NAME_MAX];
     snprintf(tname, sizeof(tname), "virtio-net %s", pci);
     if (!thread_create(tname, vnet_thread, vn, -5)) {
@@ -686,11 +693,6 @@ int virtio_net_probe(struct virtio_dev *vd)
         r = -ENOMEM;
         goto fail;
     }
-
-    virtio_driver_ok(vd);
-    /* The device touches no buffer before DRIVER_OK (3.1.1); hand it the
-     * receive buffers now, then let the stack find the device. */
-    rx_fill(vn);
     netdev_register(nd);
     describe(vn, pci);
     return 0;

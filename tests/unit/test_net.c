@@ -432,3 +432,45 @@ TEST(packets_wait_for_arp_then_go)
     CHECK(!memcmp(sent[2] + 14 + 20 + 8, msg, sizeof(msg)));
     s->ops->close(s);
 }
+
+TEST(large_udp_datagrams_are_fragmented)
+{
+    setup();
+    teach_arp(ip4(10, 0, 0, 9));
+    struct sock *s;
+    CHECK(open_udp(8000, &s) == 0);
+    nsent = 0;
+    static uint8_t msg[4000];
+    for (int i = 0; i < (int)sizeof(msg); i++)
+        msg[i] = (uint8_t)(i * 13);
+    struct sock_iov iov = { msg, sizeof(msg) };
+    struct sock_addr to = { ip4(10, 0, 0, 9), htons(9) };
+    /* Both with the checksum computed here and with it left to a device. */
+    for (int offload = 0; offload < 2; offload++) {
+        ifp.features = offload ? NETIF_F_TX_CSUM : 0;
+        nsent = 0;
+        CHECK(s->ops->sendmsg(s, &iov, 1, &to, 0) == (int64_t)sizeof(msg));
+        CHECK(nsent == 3);                              /* 1480 + 1480 + 1048 */
+        static uint8_t whole[8 + sizeof(msg)];
+        uint32_t got = 0;
+        for (int i = 0; i < nsent; i++) {
+            const uint8_t *ip = sent[i] + 14;
+            CHECK(ip_csum_ok(ip));
+            uint16_t frag = get_be16(ip + 6);
+            uint32_t off = (frag & 0x1fff) * 8u, n = get_be16(ip + 2) - 20u;
+            CHECK(((frag & 0x2000) != 0) == (i < nsent - 1));
+            CHECK(off + n <= sizeof(whole));
+            if (off + n <= sizeof(whole)) {
+                memcpy(whole + off, ip + 20, n);
+                got += n;
+            }
+        }
+        CHECK(got == sizeof(whole));
+        uint32_t src = ip4(10, 0, 0, 2), dst = ip4(10, 0, 0, 9);
+        CHECK(inet_fold(inet_sum(whole, sizeof(whole),
+                                 ip_pseudo_sum(src, dst, 17, sizeof(whole)))) == 0);
+        CHECK(!memcmp(whole + 8, msg, sizeof(msg)));
+    }
+    ifp.features = 0;
+    s->ops->close(s);
+}

@@ -87,10 +87,23 @@ struct netdev_rx_meta {
 
 /* The stack's receive hook: one Ethernet frame (without FCS), valid only
  * during the call (copy what must be kept). Called from the device's
- * kernel thread, one frame at a time; it may transmit. */
+ * kernel thread, one frame at a time; it may transmit.
+ *
+ * All hooks and completions of a device run on that one thread, which is
+ * also the one that reclaims the transmit ring. So none of them may wait
+ * for ring room, and no thread may wait for ring room while holding a
+ * lock that a hook or completion takes: the room would never come. */
 typedef void (*netdev_rx_fn)(struct netdev *dev, const void *frame, size_t len,
                              const struct netdev_rx_meta *meta, void *arg);
 typedef void (*netdev_event_fn)(struct netdev *dev, void *arg);
+
+/* One set of hooks and their argument, replaced as a whole so that a hook
+ * never runs with another one's argument. */
+struct netdev_hooks {
+    netdev_rx_fn rx;
+    netdev_event_fn tx_room, link_change;
+    void *arg;
+};
 
 struct netdev_stats {
     uint64_t rx_packets, rx_bytes;
@@ -117,10 +130,8 @@ struct netdev {
     const struct netdev_ops *ops;
     void *priv;                         /* the driver's */
 
-    /* Set by the stack through netdev_set_hooks. */
-    netdev_rx_fn rx;
-    netdev_event_fn tx_room, link_change;
-    void *hook_arg;
+    /* Set by the stack through netdev_set_hooks; NULL: none. */
+    const struct netdev_hooks *hooks;
 
     struct netdev_stats stats;          /* read with netdev_get_stats */
     struct waitq tx_wait;               /* netdev_wait_tx_room */
@@ -138,7 +149,8 @@ struct netdev *netdev_find(const char *name);
  * received, tx_room when a ring that refused a frame with -EAGAIN has
  * room again, link_change when link_up changed. Frames that arrive with
  * no rx hook are counted as dropped. A hook being replaced may still run
- * once more; old hooks and their arg must stay valid. */
+ * once more; old hooks and their arg must stay valid. Each call keeps a
+ * few bytes for good (hooks change a few times per boot, if ever). */
 void netdev_set_hooks(struct netdev *dev, netdev_rx_fn rx, netdev_event_fn tx_room,
                       netdev_event_fn link_change, void *arg);
 
