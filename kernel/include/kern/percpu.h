@@ -25,11 +25,13 @@ struct cpu {
     uint64_t xsave_size;
     uint64_t syscall_rsp;
     uintptr_t syscall_stack_hi;
+    /* Read in one instruction (arch_current_thread), so that a thread
+     * preempted and moved to another CPU cannot read another CPU's. */
+    struct thread *current;
 
     unsigned id;
     uint32_t apic_id;
     volatile bool online;
-    struct thread *current;
     struct thread *idle;
     struct runqueue rq;
     bool need_resched;
