@@ -28,7 +28,9 @@ guest_case loglevel_quiet "loglevel=3 exit=3" 3
 GUEST_ARGS= guest_case cmdline_help "help" 0 'loglevel=N' 'fault_null'
 guest_case cmdline_unknown_option "bogus=1" 64 "command line: unknown option 'bogus'"
 guest_case cmdline_out_of_range "loglevel=9" 64 "command line: option 'loglevel': '9' is out of range 0\.\.7"
-guest_case cmdline_quoted_app_args 'exit=0 -- app "two words"' 0 'command line: "exit=0 -- app "two words""'
+# App arguments are parsed (the kernel then has no image to run "app" from).
+guest_case cmdline_quoted_app_args 'exit=0 -- app "two words"' 127 \
+    'command line: "exit=0 -- app "two words""' 'app app: no root file system'
 guest_case ktest_unknown "ktest=nope" 64 "ktest: no test named 'nope'"
 
 # Deliberate faults: a report naming the fault, registers, a symbolized

@@ -86,8 +86,14 @@ for m in manifests/*.yaml; do
 done
 
 H=$MB/hello
-tool_case build_hello 0 "manifests/hello\\.yaml:[0-9]+:[0-9]+: warning: cmdline: the program '/bin/hello' is not in the image" -- \
+tool_case build_hello 0 "^tern: built .*/hello: kernel\\.elf" -- \
     "$TERN" build manifests/hello.yaml --kernel "$KERNEL" -o "$H"
+# A program named by cmdline but missing from the image: a warning, and
+# the image still builds (the program may come later in development).
+printf 'name: nobin\ncmdline: [/bin/nothere]\n' > "$MB/nobin.yaml"
+tool_case build_missing_program_warns 0 \
+    "nobin\\.yaml:[0-9]+:[0-9]+: warning: cmdline: the program '/bin/nothere' is not in the image" -- \
+    "$TERN" build "$MB/nobin.yaml" --kernel "$KERNEL" -o "$MB/nobin"
 tool_case build_hello_files 0 '^domain\.xml kernel\.elf qemu\.args rofs\.img $' -- \
     sh -c 'for f in $(ls "$1"); do printf "%s " "$f"; done; echo' sh "$H"
 tool_case build_hello_kernel_copied 0 '^same$' -- \
