@@ -87,6 +87,23 @@ uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
     return inet_sum(ph, sizeof(ph), 0);
 }
 
+/* A 20-byte header (no options) with its checksum. */
+static void write_header(uint8_t *h, uint32_t total, uint16_t id, uint16_t frag, uint8_t ttl,
+                         uint8_t proto, uint32_t src, uint32_t dst)
+{
+    h[0] = 0x45;
+    h[1] = 0;
+    put_be16(h + 2, (uint16_t)total);
+    put_be16(h + 4, id);
+    put_be16(h + 6, frag);
+    h[8] = ttl;
+    h[9] = proto;
+    put_be16(h + 10, 0);
+    memcpy(h + 12, &src, 4);
+    memcpy(h + 16, &dst, 4);
+    put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
+}
+
 /* A datagram larger than the MTU (UDP, ICMP; TCP sizes its segments) goes
  * out in fragments (RFC 791): each a copy of a slice of the payload, a
  * multiple of 8 bytes but the last, with the same identification. A
@@ -118,17 +135,8 @@ static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t
         }
         uint8_t *h = netbuf_put(f, IP_HLEN + n);
         netbuf_copy_out(nb, off, h + IP_HLEN, n);
-        h[0] = 0x45;
-        h[1] = 0;
-        put_be16(h + 2, (uint16_t)(IP_HLEN + n));
-        put_be16(h + 4, id);
-        put_be16(h + 6, (uint16_t)((off / 8) | (off + n < len ? IP_MF : 0)));
-        h[8] = ttl;
-        h[9] = proto;
-        put_be16(h + 10, 0);
-        memcpy(h + 12, &src, 4);
-        memcpy(h + 16, &dst, 4);
-        put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
+        write_header(h, IP_HLEN + n, id, (uint16_t)((off / 8) | (off + n < len ? IP_MF : 0)),
+                     ttl, proto, src, dst);
         net_stats.ip_out++;
         net_stats.ip_frag_created++;
         err = arp_output(ifp, f, hop);
@@ -160,17 +168,7 @@ int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint
         netbuf_free(nb);
         return -1;
     }
-    h[0] = 0x45;
-    h[1] = 0;
-    put_be16(h + 2, (uint16_t)total);
-    put_be16(h + 4, next_id++);
-    put_be16(h + 6, IP_DF);
-    h[8] = ttl;
-    h[9] = proto;
-    put_be16(h + 10, 0);
-    memcpy(h + 12, &src, 4);
-    memcpy(h + 16, &dst, 4);
-    put_be16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
+    write_header(h, total, next_id++, IP_DF, ttl, proto, src, dst);
     net_stats.ip_out++;
     return arp_output(ifp, nb, hop);
 }

@@ -10,6 +10,7 @@ NET_SRCS := \
 	kernel/net/icmp.c \
 	kernel/net/udp.c \
 	kernel/net/ping.c \
+	kernel/net/dgram.c \
 	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netdev_glue.c \

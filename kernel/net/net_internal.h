@@ -42,6 +42,22 @@ uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 void icmp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
 void icmp_dest_unreachable(struct netbuf *orig_ip, uint8_t code);
 
+/* Datagram receive queues (dgram.c), for UDP and ping sockets; called
+ * with net_lock held except dgram_recv, which takes it. */
+struct sock;
+struct sock_addr;
+struct sock_iov;
+struct dgram_queue {
+    struct netbuf *head, *tail;
+    uint32_t bytes;
+    unsigned count;
+    bool eof;                           /* shut down for reading */
+};
+void dgram_enqueue(struct dgram_queue *q, struct netbuf *nb, uint32_t addr, uint16_t port);
+int64_t dgram_recv(struct sock *s, struct dgram_queue *q, const struct sock_iov *iov,
+                   int iovcnt, struct sock_addr *from, int flags, int *msg_flags);
+void dgram_purge(struct dgram_queue *q);
+
 /* Echo replies for ping sockets (ping.c): true when one took nb. */
 bool ping_input(struct netbuf *nb, uint32_t src);
 

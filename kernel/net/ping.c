@@ -20,8 +20,7 @@ struct ping_sock {
     struct sock sock;
     struct list_head link;
     uint16_t id;                        /* network order, like a port */
-    struct netbuf *queue, *queue_tail;
-    unsigned queued;
+    struct dgram_queue queue;
 };
 
 static struct list_head ping_socks = LIST_HEAD_INIT(ping_socks);
@@ -139,18 +138,11 @@ bool ping_input(struct netbuf *nb, uint32_t src)
         struct ping_sock *p = list_entry(pos, struct ping_sock, link);
         if (p->id != id)
             continue;
-        if (p->queued == PING_QUEUE_MAX) {
+        if (p->queue.count == PING_QUEUE_MAX) {
             netbuf_free(nb);
             return true;
         }
-        nb->cookie = (uint64_t)src << 16;
-        nb->next = NULL;
-        if (p->queue_tail)
-            p->queue_tail->next = nb;
-        else
-            p->queue = nb;
-        p->queue_tail = nb;
-        p->queued++;
+        dgram_enqueue(&p->queue, nb, src, 0);
         sock_wakeup(&p->sock);
         return true;
     }
@@ -160,39 +152,12 @@ bool ping_input(struct netbuf *nb, uint32_t src)
 static int64_t ping_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcnt,
                             struct sock_addr *from, int flags, int *msg_flags)
 {
-    struct ping_sock *p = ping_of(s);
-    struct netbuf *nb;
-    net_lock();
-    while (!(nb = p->queue)) {
-        if ((flags & MSG_DONTWAIT) || sock_nonblocking(s) || !net_wait(s, s->rcvtimeo_ns)) {
-            net_unlock();
-            return -EAGAIN;
-        }
-    }
-    p->queue = nb->next;
-    if (!p->queue)
-        p->queue_tail = NULL;
-    p->queued--;
-    net_unlock();
-    uint32_t off = 0;
-    for (int i = 0; i < iovcnt && off < nb->len; i++) {
-        uint32_t k = (uint32_t)MIN(iov[i].len, nb->len - off);
-        memcpy(iov[i].base, nb->data + off, k);
-        off += k;
-    }
-    if (off < nb->len)
-        *msg_flags |= MSG_TRUNC;
-    if (from) {
-        from->addr = (uint32_t)(nb->cookie >> 16);
-        from->port = 0;
-    }
-    netbuf_free(nb);
-    return off;
+    return dgram_recv(s, &ping_of(s)->queue, iov, iovcnt, from, flags, msg_flags);
 }
 
 static unsigned ping_poll(struct sock *s)
 {
-    return POLLOUT | POLLWRNORM | (ping_of(s)->queue ? POLLIN | POLLRDNORM : 0);
+    return POLLOUT | POLLWRNORM | (ping_of(s)->queue.head ? POLLIN | POLLRDNORM : 0);
 }
 
 static void ping_close(struct sock *s)
@@ -200,11 +165,7 @@ static void ping_close(struct sock *s)
     struct ping_sock *p = ping_of(s);
     net_lock();
     list_del(&p->link);
-    while (p->queue) {
-        struct netbuf *nb = p->queue;
-        p->queue = nb->next;
-        netbuf_free(nb);
-    }
+    dgram_purge(&p->queue);
     net_unlock();
     kfree(p);
 }

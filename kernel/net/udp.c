@@ -20,9 +20,8 @@
 struct udp_sock {
     struct sock sock;
     struct list_head link;              /* all UDP sockets */
-    struct netbuf *queue, *queue_tail;
-    uint32_t queued_bytes;
-    bool shut_rd, shut_wr;
+    struct dgram_queue queue;
+    bool shut_wr;
 };
 
 static struct list_head udp_socks = LIST_HEAD_INIT(udp_socks);
@@ -236,76 +235,20 @@ void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
         return;
     }
     uint32_t payload = ulen - UDP_HLEN;
-    if (best->shut_rd || best->queued_bytes + payload > best->sock.rcvbuf) {
+    if (best->queue.eof || best->queue.bytes + payload > best->sock.rcvbuf) {
         net_stats.udp_rcvbuf_errors++;
         netbuf_free(nb);
         return;
     }
     netbuf_pull(nb, UDP_HLEN);
-    nb->cookie = (uint64_t)src << 16 | sport;
-    nb->next = NULL;
-    if (best->queue_tail)
-        best->queue_tail->next = nb;
-    else
-        best->queue = nb;
-    best->queue_tail = nb;
-    best->queued_bytes += payload;
+    dgram_enqueue(&best->queue, nb, src, sport);
     sock_wakeup(&best->sock);
 }
 
 static int64_t udp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcnt,
                            struct sock_addr *from, int flags, int *msg_flags)
 {
-    struct udp_sock *u = udp_of(s);
-    struct netbuf *nb;
-    net_lock();
-    for (;;) {
-        nb = u->queue;
-        if (nb) {
-            if (!(flags & MSG_PEEK)) {
-                u->queue = nb->next;
-                if (!u->queue)
-                    u->queue_tail = NULL;
-                u->queued_bytes -= nb->len;
-            }
-            break;
-        }
-        if (u->shut_rd) {
-            net_unlock();
-            return 0;
-        }
-        if ((flags & MSG_DONTWAIT) || sock_nonblocking(s)) {
-            net_unlock();
-            return -EAGAIN;
-        }
-        if (!net_wait(s, s->rcvtimeo_ns)) {
-            net_unlock();
-            return -EAGAIN;             /* SO_RCVTIMEO expired */
-        }
-    }
-    /* A peeked datagram stays queued: copy it under the lock; a taken one
-     * is ours, so copy after dropping it. */
-    if (!(flags & MSG_PEEK))
-        net_unlock();
-    uint32_t off = 0;
-    for (int i = 0; i < iovcnt && off < nb->len; i++) {
-        uint32_t k = (uint32_t)MIN(iov[i].len, nb->len - off);
-        memcpy(iov[i].base, nb->data + off, k);
-        off += k;
-    }
-    if (from) {
-        from->addr = (uint32_t)(nb->cookie >> 16);
-        from->port = (uint16_t)nb->cookie;
-    }
-    int64_t len = nb->len;
-    if (off < nb->len)
-        *msg_flags |= MSG_TRUNC;
-    if (flags & MSG_PEEK) {
-        net_unlock();
-    } else {
-        netbuf_free(nb);
-    }
-    return (flags & MSG_TRUNC) ? len : (int64_t)off;
+    return dgram_recv(s, &udp_of(s)->queue, iov, iovcnt, from, flags, msg_flags);
 }
 
 static int udp_shutdown(struct sock *s, int how)
@@ -315,7 +258,7 @@ static int udp_shutdown(struct sock *s, int how)
         return -ENOTCONN;
     net_lock();
     if (how == 0 || how == 2)
-        u->shut_rd = true;
+        u->queue.eof = true;
     if (how == 1 || how == 2)
         u->shut_wr = true;
     net_unlock();
@@ -327,7 +270,7 @@ static unsigned udp_poll(struct sock *s)
 {
     struct udp_sock *u = udp_of(s);
     unsigned ev = POLLOUT | POLLWRNORM;
-    if (u->queue || u->shut_rd)
+    if (u->queue.head || u->queue.eof)
         ev |= POLLIN | POLLRDNORM;
     if (s->error)
         ev |= POLLERR;
@@ -342,7 +285,7 @@ static int udp_ioctl(struct sock *s, unsigned long cmd, uintptr_t arg)
     if (cmd != SOCK_IOCTL_FIONREAD)
         return -ENOTTY;
     net_lock();
-    *(int *)arg = u->queue ? (int)u->queue->len : 0;
+    *(int *)arg = u->queue.head ? (int)u->queue.head->len : 0;
     net_unlock();
     return 0;
 }
@@ -352,11 +295,7 @@ static void udp_close(struct sock *s)
     struct udp_sock *u = udp_of(s);
     net_lock();
     list_del(&u->link);
-    while (u->queue) {
-        struct netbuf *nb = u->queue;
-        u->queue = nb->next;
-        netbuf_free(nb);
-    }
+    dgram_purge(&u->queue);
     net_unlock();
     kfree(u);
 }

@@ -204,23 +204,7 @@ TEST(icmp_echo_is_answered)
         if (get_be16(sent[i] + 12) == ETH_P_IP)
             reply = i;
     if (reply < 0) {
-        /* Answer the ARP request for 10.0.0.9. */
-        uint8_t r[60] = { 0 };
-        memcpy(r, our_mac, 6);
-        memcpy(r + 6, peer_mac, 6);
-        put_be16(r + 12, ETH_P_ARP);
-        uint8_t *a = r + 14;
-        put_be16(a, 1);
-        put_be16(a + 2, ETH_P_IP);
-        a[4] = 6;
-        a[5] = 4;
-        put_be16(a + 6, 2);
-        memcpy(a + 8, peer_mac, 6);
-        uint32_t spa = ip4(10, 0, 0, 9), tpa = ip4(10, 0, 0, 2);
-        memcpy(a + 14, &spa, 4);
-        memcpy(a + 18, our_mac, 6);
-        memcpy(a + 24, &tpa, 4);
-        inject(r, sizeof(r));
+        teach_arp(ip4(10, 0, 0, 9));    /* answer its ARP request */
         for (int i = 0; i < nsent; i++)
             if (get_be16(sent[i] + 12) == ETH_P_IP)
                 reply = i;
@@ -341,21 +325,7 @@ TEST(udp_send_has_a_valid_checksum)
     CHECK(open_udp(6000, &s) == 0);
     nsent = 0;
     /* The gateway's MAC first, so the datagram is sent at once. */
-    uint8_t r[60] = { 0 };
-    memcpy(r, our_mac, 6);
-    memcpy(r + 6, peer_mac, 6);
-    put_be16(r + 12, ETH_P_ARP);
-    uint8_t *a = r + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 2);
-    memcpy(a + 8, peer_mac, 6);
-    uint32_t spa = ip4(10, 0, 0, 1), tpa = ip4(10, 0, 0, 2);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 24, &tpa, 4);
-    inject(r, sizeof(r));
+    teach_arp(ip4(10, 0, 0, 1));
     nsent = 0;
     char msg[] = "hello, udp";
     struct sock_iov iov = { msg, sizeof(msg) };

@@ -15,6 +15,6 @@ UNIT_rofs_SRCS       := kernel/fs/rofs/rofs_reader.c kernel/lib/sha256.c image/r
 UNIT_rofs_CFLAGS     := -Iimage
 # The TCP/IP stack's protocol files, with host stand-ins for the kernel side.
 UNIT_net_SRCS        := kernel/net/netbuf.c kernel/net/checksum.c kernel/net/ether.c \
-	kernel/net/arp.c kernel/net/ipv4.c kernel/net/icmp.c kernel/net/udp.c kernel/net/ping.c \
+	kernel/net/arp.c kernel/net/ipv4.c kernel/net/icmp.c kernel/net/udp.c kernel/net/ping.c kernel/net/dgram.c \
 	kernel/lib/vsnprintf.c
 UNIT_net_CFLAGS      := -Ikernel/net
