@@ -22,6 +22,7 @@ KERNEL_SRCS := \
 	kernel/core/ktest_poll.c \
 	kernel/core/ktest_net_smoke.c \
 	kernel/core/netdev.c \
+	kernel/core/blkdev.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \

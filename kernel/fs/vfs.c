@@ -1,15 +1,19 @@
 /*
  * The VFS over the shared ROFS reader (kernel/fs/rofs/rofs_reader.c). The
- * image lives in memory (a boot module, reached through the direct map),
- * so reads are copies out of it and mappings point straight into it.
+ * image lives in memory (a boot module, or a disk read whole at boot, both
+ * reached through the direct map), so reads are copies out of it and
+ * mappings point straight into it.
  */
 #include <arch/mm.h>
+#include <kern/blkdev.h>
 #include <kern/boot.h>
 #include <kern/errno.h>
 #include <kern/kmalloc.h>
+#include <kern/page_alloc.h>
 #include <kern/printk.h>
 #include <kern/rofs.h>
 #include <kern/string.h>
+#include <kern/timer.h>
 #include <kern/vfs.h>
 
 struct file {
@@ -37,23 +41,114 @@ static int status_to_errno(enum rofs_status s)
     }
 }
 
-int vfs_mount_root(void)
+static enum rofs_status mount_image(const void *img, uint64_t len, struct rofs_error *err)
+{
+    enum rofs_status s = rofs_open(&root, img, len, 0, err);
+    if (s == ROFS_OK)
+        mounted = true;
+    return s;
+}
+
+static int mount_module(const struct boot_module *m)
 {
     struct rofs_error err;
-
-    if (boot_info.nr_modules == 0)
-        return -ENOENT;
-    const struct boot_module *m = &boot_info.modules[0];
-    enum rofs_status s = rofs_open(&root, phys_to_virt(m->start), m->end - m->start, 0, &err);
-    if (s != ROFS_OK) {
+    if (mount_image(phys_to_virt(m->start), m->end - m->start, &err) != ROFS_OK) {
         pr_err("vfs: the boot module is not a usable ROFS image: %s\n", err.msg);
         return -EIO;
     }
-    mounted = true;
     pr_info("vfs: mounted ROFS %u.%u from boot module 0 (%llu KiB, %u inodes) on /\n",
             root.version_major, root.version_minor,
             (unsigned long long)(m->end - m->start) / 1024, root.inode_count);
     return 0;
+}
+
+/*
+ * The root from a disk. The VFS uses its image in place (vfs_map hands out
+ * pointers into it, and the ELF loader maps file pages straight from it
+ * by physical address), so the image is read once, whole, into physically
+ * contiguous pages and from then on treated like a boot module. Its size
+ * is the superblock's image_size, not the disk's: a disk rounded up costs
+ * no memory. The pages stay allocated for good, also when the image turns
+ * out bad: the kernel stops then anyway.
+ */
+static int mount_disk(struct blkdev *bd)
+{
+    uint64_t disk_bytes = bd->sectors > UINT64_MAX / BLK_SECTOR_SIZE ? UINT64_MAX :
+                          bd->sectors * BLK_SECTOR_SIZE;
+    if (disk_bytes < ROFS_BLOCK_SIZE) {
+        pr_err("vfs: disk %s: %llu bytes, too small for a ROFS image\n", bd->name,
+               (unsigned long long)disk_bytes);
+        return -EIO;
+    }
+    paddr_t first_pa = page_alloc(0);
+    if (!first_pa) {
+        pr_err("vfs: disk %s: out of memory\n", bd->name);
+        return -EIO;
+    }
+    uint8_t *first = phys_to_virt(first_pa);
+    int r = blk_read(bd, 0, first, ROFS_BLOCK_SIZE);
+    if (r < 0) {
+        pr_err("vfs: disk %s: cannot read its first block (error %d)\n", bd->name, r);
+        return -EIO;
+    }
+    /* Enough of the superblock to know how much to read; rofs_open
+     * checks all of it once the image is in memory. */
+    if (memcmp(first + ROFS_SB_MAGIC, ROFS_MAGIC, ROFS_MAGIC_LEN) != 0) {
+        pr_err("vfs: disk %s: not a ROFS image (bad magic)\n", bd->name);
+        return -EIO;
+    }
+    uint64_t size;
+    memcpy(&size, first + ROFS_SB_IMAGESIZE, sizeof(size));
+    if (size == 0 || size % ROFS_BLOCK_SIZE) {
+        pr_err("vfs: disk %s: not a usable ROFS image: image size %llu is not a positive "
+               "multiple of %u\n", bd->name, (unsigned long long)size, ROFS_BLOCK_SIZE);
+        return -EIO;
+    }
+    if (size > disk_bytes) {
+        pr_err("vfs: disk %s: not a usable ROFS image: truncated (the image is %llu bytes, "
+               "the disk %llu)\n", bd->name, (unsigned long long)size,
+               (unsigned long long)disk_bytes);
+        return -EIO;
+    }
+    unsigned order = page_order_for(size);
+    paddr_t pa = order <= PAGE_ALLOC_MAX_ORDER ? page_alloc(order) : 0;
+    if (!pa) {
+        pr_err("vfs: disk %s: no %llu KiB of contiguous memory for its ROFS image (give the "
+               "guest more memory)\n", bd->name, (unsigned long long)size / 1024);
+        return -EIO;
+    }
+    page_alloc_trim(pa, order, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE);
+    uint8_t *img = phys_to_virt(pa);
+    memcpy(img, first, ROFS_BLOCK_SIZE);
+    page_free(first_pa, 0);
+    uint64_t t0 = clock_monotonic_ns();
+    r = blk_read(bd, ROFS_BLOCK_SIZE / BLK_SECTOR_SIZE, img + ROFS_BLOCK_SIZE,
+                 size - ROFS_BLOCK_SIZE);
+    uint64_t ms = (clock_monotonic_ns() - t0) / 1000000;
+    if (r < 0) {
+        pr_err("vfs: disk %s: reading the ROFS image failed (error %d)\n", bd->name, r);
+        return -EIO;
+    }
+
+    struct rofs_error err;
+    if (mount_image(img, size, &err) != ROFS_OK) {
+        pr_err("vfs: disk %s: not a usable ROFS image: %s\n", bd->name, err.msg);
+        return -EIO;
+    }
+    pr_info("vfs: mounted ROFS %u.%u from disk %s (%llu KiB, %u inodes, read in %llu ms) "
+            "on /\n", root.version_major, root.version_minor, bd->name,
+            (unsigned long long)size / 1024, root.inode_count, (unsigned long long)ms);
+    return 0;
+}
+
+int vfs_mount_root(void)
+{
+    if (boot_info.nr_modules > 0)
+        return mount_module(&boot_info.modules[0]);
+    struct blkdev *bd = blkdev_get(0);
+    if (bd)
+        return mount_disk(bd);
+    return -ENOENT;
 }
 
 bool vfs_root_mounted(void)

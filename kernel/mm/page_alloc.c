@@ -372,6 +372,36 @@ void page_free(paddr_t pa, unsigned order)
     pa_unlock();
 }
 
+void page_alloc_trim(paddr_t pa, unsigned order, uint64_t pages)
+{
+    pa_lock();
+    if (order > PAGE_ALLOC_MAX_ORDER || !in_span(pa) ||
+        state[page_index(pa)] != (PS_ALLOC | order))
+        PA_PANIC("page_alloc_trim: %#llx is not a block allocated with order %u",
+                 ull(pa), order);
+    if (pages == 0 || pages > 1ULL << order)
+        PA_PANIC("page_alloc_trim: cannot keep %llu pages of an order-%u block",
+                 ull(pages), order);
+    /* Halve the block until what is kept fills it. An upper half past the
+     * kept pages goes back whole; its buddy, the lower half, is in use, so
+     * it cannot merge. A lower half that is all kept becomes an allocated
+     * block of its own and the trimming goes on in the upper half. */
+    while (pages < 1ULL << order) {
+        order--;
+        uint64_t half = 1ULL << order;
+        state[page_index(pa)] = PS_ALLOC | order;
+        if (pages <= half) {
+            list_push(pa + block_bytes(order), order);
+            stats.free_pages += half;
+        } else {
+            pa += block_bytes(order);
+            state[page_index(pa)] = PS_ALLOC | order;
+            pages -= half;
+        }
+    }
+    pa_unlock();
+}
+
 unsigned page_order_for(size_t bytes)
 {
     uint64_t pages = ((uint64_t)bytes >> PAGE_SHIFT) +

@@ -4,5 +4,6 @@ PLATFORM_SRCS += platform/kvm/pci.c
 PLATFORM_SRCS += platform/kvm/virtio_pci.c
 PLATFORM_SRCS += platform/kvm/virtqueue.c
 PLATFORM_SRCS += platform/kvm/virtio_net.c
+PLATFORM_SRCS += platform/kvm/virtio_blk.c
 PLATFORM_SRCS_x86_64 := platform/kvm/uart16550.c platform/kvm/exit_x86_64.c
 PLATFORM_SRCS += $(PLATFORM_SRCS_$(ARCH))

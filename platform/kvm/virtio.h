@@ -159,5 +159,6 @@ int virtio_config_irq(struct virtio_dev *vd, unsigned entry);
 
 /* Drivers (one probe per device type). */
 int virtio_net_probe(struct virtio_dev *vd);
+int virtio_blk_probe(struct virtio_dev *vd);
 
 #endif

@@ -237,6 +237,7 @@ static const struct {
     virtio_probe_fn probe;
 } drivers[] = {
     { VIRTIO_ID_NET, virtio_net_probe },
+    { VIRTIO_ID_BLOCK, virtio_blk_probe },
 };
 
 /* The window a capability points at, mapped; NULL when it lies outside

@@ -502,6 +502,53 @@ TEST(overwritten_free_block_detected)
     arena_release();
 }
 
+/* page_alloc_trim: 21 of 32 pages kept as blocks of 16, 4 and 1 pages;
+ * the 11 others (8, 2 and 1) are free and allocatable; freeing the kept
+ * blocks merges everything back. */
+TEST(trim_keeps_a_prefix_and_frees_the_rest)
+{
+    init_t1();
+    struct page_stats st0 = stats(), st;
+
+    paddr_t p = page_alloc(5);
+    CHECK(p != 0);
+    page_alloc_trim(p, 5, 21);
+    st = stats();
+    CHECK_EQ_INT(st.free_pages, st0.free_pages - 21);
+    CHECK_EQ_INT(block_pages_sum(&st), st.free_pages);
+    /* The freed tail, and only it, comes back from the allocator. */
+    paddr_t t3 = page_alloc(3), t1 = page_alloc(1), t0 = page_alloc(0);
+    CHECK_EQ_INT(t3, p + 24 * PG);
+    CHECK_EQ_INT(t1, p + 22 * PG);
+    CHECK_EQ_INT(t0, p + 21 * PG);
+    page_free(t0, 0);
+    page_free(t1, 1);
+    page_free(t3, 3);
+    /* The kept blocks are allocated with their own orders. */
+    EXPECT_PANIC(page_free(p, 5), "wrong order");
+    page_free(p + 16 * PG, 2);
+    page_free(p, 4);
+    page_free(p + 20 * PG, 0);
+    st = stats();
+    CHECK(same_blocks(&st0, &st));
+
+    /* Keeping everything or one page; refusing nonsense. */
+    p = page_alloc(3);
+    page_alloc_trim(p, 3, 8);
+    page_free(p, 3);
+    p = page_alloc(3);
+    page_alloc_trim(p, 3, 1);
+    CHECK_EQ_INT(stats().free_pages, st0.free_pages - 1);
+    EXPECT_PANIC(page_alloc_trim(p, 0, 2), "cannot keep");
+    EXPECT_PANIC(page_alloc_trim(p, 0, 0), "cannot keep");
+    EXPECT_PANIC(page_alloc_trim(p, 3, 1), "not a block allocated");
+    EXPECT_PANIC(page_alloc_trim(p + PG, 0, 1), "not a block allocated");
+    page_free(p, 0);
+    st = stats();
+    CHECK(same_blocks(&st0, &st));
+    arena_release();
+}
+
 TEST(order_for_sizes)
 {
     CHECK_EQ_INT(page_order_for(0), 0);

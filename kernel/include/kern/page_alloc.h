@@ -29,6 +29,13 @@ bool page_alloc_ready(void);
 paddr_t page_alloc(unsigned order);
 void page_free(paddr_t pa, unsigned order);
 
+/* Keep the first pages pages (1 .. 2^order) of the block allocated at pa
+ * and give the rest back, for memory that need not be a power of two
+ * (the root file system's image read from a disk). What is kept becomes
+ * the blocks of pages' binary decomposition, largest first from pa; free
+ * those one by one with their own orders, never pa with order. */
+void page_alloc_trim(paddr_t pa, unsigned order, uint64_t pages);
+
 /* The smallest order whose block holds bytes. */
 unsigned page_order_for(size_t bytes);
 

@@ -1,6 +1,6 @@
 /*
  * The virtual file system: today one read-only root, the ROFS image that
- * came as the first boot module (or, later, from a virtio-blk disk). File
+ * came as the first boot module or on the first disk (kern/blkdev.h). File
  * pages can be used in place: the image is in memory and every file starts
  * on a page boundary, so vfs_map needs no copy.
  *
@@ -51,9 +51,10 @@ struct kdirent {
 
 struct file;
 
-/* Mount the root file system from the first boot module, if there is one.
- * Returns 0, -ENOENT when there is no module, or -EIO for a bad image (the
- * reason is printed). */
+/* Mount the root file system from the first boot module, or else from the
+ * first block device (read whole into memory). Returns 0, -ENOENT when
+ * there is neither, or -EIO for a bad image or a failed read (the reason
+ * is printed). */
 int vfs_mount_root(void);
 bool vfs_root_mounted(void);
 
