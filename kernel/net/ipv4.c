@@ -145,22 +145,15 @@ static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t
     return err;
 }
 
-int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl)
+/* The common tail of ip_output and ip_output_on: header, then the link. */
+static int output_via(struct netif *ifp, uint32_t hop, struct netbuf *nb, uint32_t src,
+                      uint32_t dst, uint8_t proto, uint8_t ttl)
 {
-    uint32_t hop;
-    struct netif *ifp = ip_route(dst, &hop);
-    if (!ifp) {
-        net_stats.ip_no_route++;
-        netbuf_free(nb);
-        return -1;
-    }
     uint32_t total = netbuf_total(nb) + IP_HLEN;
     if (total > 65535) {
         netbuf_free(nb);
         return -1;
     }
-    if (!src)
-        src = ifp->ip;
     if (total > ifp->mtu && nb->gso_type == NETBUF_GSO_NONE)
         return fragment(ifp, nb, hop, src, dst, proto, ttl);
     uint8_t *h = netbuf_push(nb, IP_HLEN);
@@ -173,11 +166,38 @@ int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint
     return arp_output(ifp, nb, hop);
 }
 
+int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl)
+{
+    uint32_t hop;
+    struct netif *ifp = ip_route(dst, &hop);
+    if (!ifp) {
+        net_stats.ip_no_route++;
+        netbuf_free(nb);
+        return -1;
+    }
+    return output_via(ifp, hop, nb, src ? src : ifp->ip, dst, proto, ttl);
+}
+
+int ip_output_on(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst,
+                 uint8_t proto, uint8_t ttl)
+{
+    /* No routing: the caller chose the interface, which may not have an
+     * address yet (DHCP sends from 0.0.0.0). Broadcasts and the subnet go
+     * straight to dst, the rest through the interface's gateway. */
+    uint32_t hop = dst;
+    bool on_link = dst == 0xffffffff ||
+                   (ifp->ip && (dst & ifp->netmask) == (ifp->ip & ifp->netmask));
+    if (!on_link && ifp->gateway)
+        hop = ifp->gateway;
+    return output_via(ifp, hop, nb, src, dst, proto, ttl);
+}
+
 void net_tick(void)
 {
     uint64_t now = net_now_ns();
     arp_tick(now);
     ip_tick(now);
+    dhcp_tick(now);
 }
 
 /* ---- reassembly -------------------------------------------------------------- */

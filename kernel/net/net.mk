@@ -11,6 +11,7 @@ NET_SRCS := \
 	kernel/net/udp.c \
 	kernel/net/ping.c \
 	kernel/net/dgram.c \
+	kernel/net/dhcp.c \
 	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netdev_glue.c \

@@ -31,6 +31,10 @@ bool arp_lookup(uint32_t ip, uint8_t *mac);
 void ip_input(struct netif *ifp, struct netbuf *nb);
 /* Prepend an IPv4 header (src 0: the interface's address) and route. */
 int ip_output(struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl);
+/* The same on a given interface, without routing and with src as given
+ * (0.0.0.0 too): for DHCP before the interface has an address. */
+int ip_output_on(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst,
+                 uint8_t proto, uint8_t ttl);
 /* The interface for dst and its next hop; NULL when unreachable. */
 struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
 bool ip_is_local(uint32_t addr);
@@ -63,6 +67,19 @@ bool ping_input(struct netbuf *nb, uint32_t src);
 
 /* UDP (udp.c). */
 void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
+
+/* DHCP client (dhcp.c). dhcp_start: acquire ifp's address (again, if it
+ * runs already). dhcp_input: a datagram to port 68 (nb at its UDP header,
+ * checksum verified); true when the client took it, which it does for all
+ * of them on an interface it runs on. dhcp_pending: some interface is
+ * still waiting for its first lease. */
+void dhcp_start(struct netif *ifp);
+bool dhcp_input(struct netif *ifp, struct netbuf *nb);
+void dhcp_tick(uint64_t now);
+bool dhcp_pending(void);
+/* Kernel (netif_config.c): wait for dhcp_pending to clear, at most
+ * timeout_ns; called without net_lock, at boot. */
+void net_wait_for_dhcp(uint64_t timeout_ns);
 
 /* Counters printed by net_print_stats (netstat.c). */
 struct net_counters {

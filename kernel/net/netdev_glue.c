@@ -88,6 +88,10 @@ void net_init(void)
         net_configure(ifp);
         net_unlock();
     }
-    if (n)
+    if (n) {
         net_start_timers();
+        /* An app expects its network configured when it starts: wait for
+         * a first DHCP lease (a few ms with a server; 10 s without). */
+        net_wait_for_dhcp(10 * 1000000000ULL);
+    }
 }

@@ -1,12 +1,14 @@
 /*
  * Interface configuration from the image: the "net.*" lines tern build
  * writes into /.tern/manifest (docs/manifest.md): a static address with
- * its prefix and gateway. (DHCP comes with the DHCP client.)
+ * its prefix and gateway, or "net.ip dhcp", which starts the DHCP client
+ * (dhcp.c) on the interface.
  */
 #include <kern/kmalloc.h>
 #include <kern/net.h>
 #include <kern/printk.h>
 #include <kern/string.h>
+#include <kern/thread.h>
 #include <kern/vfs.h>
 #include "net_internal.h"
 
@@ -95,10 +97,32 @@ void net_configure(struct netif *ifp)
         pr_info("net: %s %02x:%02x:%02x:%02x:%02x:%02x address %s netmask %s gateway %s\n",
                 ifp->name, ifp->mac[0], ifp->mac[1], ifp->mac[2], ifp->mac[3], ifp->mac[4],
                 ifp->mac[5], a, m, gw ? g : "none");
+    } else if (dhcp) {
+        ifp->up = true;                 /* it sends and receives before it has an address */
+        dhcp_start(ifp);
     } else {
         ifp->up = true;
-        pr_warn("net: %s has no address: %s\n", ifp->name,
-                dhcp ? "DHCP is not implemented yet; give a static address (manifest network.ip)"
-                     : "no network settings in the image");
+        pr_warn("net: %s has no address: no network settings in the image\n", ifp->name);
     }
+}
+
+/* Boot waits, at most timeout_ns, for DHCP to give every interface that
+ * asked for one its address, so that the app starts with its network
+ * configured (Linux guests have network-online.target for this). Called
+ * without net_lock, after net_start_timers (the client's retransmissions
+ * run on the timer thread). A short poll: it runs once, at boot. */
+void net_wait_for_dhcp(uint64_t timeout_ns)
+{
+    uint64_t end = net_now_ns() + timeout_ns;
+    net_lock();
+    while (dhcp_pending() && net_now_ns() < end) {
+        net_unlock();
+        thread_sleep_ns(10 * 1000000ULL);
+        net_lock();
+    }
+    bool late = dhcp_pending();
+    net_unlock();
+    if (late)
+        pr_warn("net: no DHCP lease after %llu s; starting without an address (still asking)\n",
+                (unsigned long long)(timeout_ns / 1000000000ULL));
 }

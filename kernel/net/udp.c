@@ -203,6 +203,8 @@ void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
     uint16_t sport, dport;
     memcpy(&sport, h, 2);
     memcpy(&dport, h + 2, 2);
+    if (dport == htons(68) && dhcp_input(ifp, nb))
+        return;
 
     /* The most specific match: connected, then bound to this address, then
      * to any address. */

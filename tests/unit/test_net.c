@@ -31,6 +31,7 @@ uint64_t net_now_ns(void) { return fake_now; }
 bool net_wait(struct sock *s, uint64_t timeout_ns) { (void)s; (void)timeout_ns; return false; }
 void sock_wakeup(struct sock *s) { (void)s; wakeups++; }
 bool sock_nonblocking(const struct sock *s) { (void)s; return true; }
+uint64_t random_u64(void) { return 0x1234; }     /* the DHCP client's xid */
 
 /* ---- the fake interface -------------------------------------------------------------- */
 

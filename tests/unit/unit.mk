@@ -1,7 +1,7 @@
 # Host unit tests: tests/unit/test_NAME.c is linked with UNIT_NAME_SRCS
 # (kernel sources compiled for the host). Add a test: write the file, add
 # its name to UNIT_TESTS and list what it links.
-UNIT_TESTS := printf string cmdline page_alloc kmalloc ksyms rofs sha256 net
+UNIT_TESTS := printf string cmdline page_alloc kmalloc ksyms rofs sha256 net dhcp
 
 UNIT_printf_SRCS     := kernel/lib/vsnprintf.c
 UNIT_string_SRCS     := kernel/lib/string.c kernel/lib/vsnprintf.c
@@ -16,5 +16,8 @@ UNIT_rofs_CFLAGS     := -Iimage
 # The TCP/IP stack's protocol files, with host stand-ins for the kernel side.
 UNIT_net_SRCS        := kernel/net/netbuf.c kernel/net/checksum.c kernel/net/ether.c \
 	kernel/net/arp.c kernel/net/ipv4.c kernel/net/icmp.c kernel/net/udp.c kernel/net/ping.c kernel/net/dgram.c \
-	kernel/lib/vsnprintf.c
+	kernel/net/dhcp.c kernel/lib/vsnprintf.c
 UNIT_net_CFLAGS      := -Ikernel/net
+# The DHCP client against a fake server, on the same stack.
+UNIT_dhcp_SRCS       := $(UNIT_net_SRCS)
+UNIT_dhcp_CFLAGS     := -Ikernel/net
