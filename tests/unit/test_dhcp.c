@@ -17,59 +17,21 @@
 #include <kern/waitq.h>
 #include "net_internal.h"
 
-/* ---- host stand-ins for the kernel side ------------------------------------------ */
-
-void *kmalloc(size_t n) { return malloc(n ? n : 1); }
-void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
-void kfree(void *p) { free(p); }
-void waitq_init(struct waitq *wq) { (void)wq; }
-
 #define SEC 1000000000ULL
 #define MS  1000000ULL
 #define TICK (100 * MS)
 
-static uint64_t fake_now = 1000 * SEC;
-void net_lock(void) {}
-void net_unlock(void) {}
-uint64_t net_now_ns(void) { return fake_now; }
-bool net_wait(struct sock *s, uint64_t timeout_ns) { (void)s; (void)timeout_ns; return false; }
-void sock_wakeup(struct sock *s) { (void)s; }
-bool sock_nonblocking(const struct sock *s) { (void)s; return true; }
+#define NET_HOST_START_NS (1000 * SEC)
+#include "net_host.h"
+#include "net_fake_link.h"
+
 /* Deterministic, so that a failure reproduces; the tests allow for any
  * value (xids differ, jitter stays within ±1 s). */
 uint64_t random_u64(void) { return check_rng(); }
 
-/* ---- the fake interface and what the client sent ----------------------------------- */
-
-#define MAX_SENT 64
-static uint8_t sent[MAX_SENT][1600];
-static uint32_t sent_len[MAX_SENT];
-static int nsent;
-
-static int fake_xmit(struct netif *ifp, struct netbuf *nb)
-{
-    (void)ifp;
-    uint32_t n = netbuf_total(nb);
-    if (nsent < MAX_SENT && n <= sizeof(sent[0])) {
-        sent_len[nsent] = n;
-        netbuf_copy_out(nb, 0, sent[nsent], n);
-        nsent++;
-    }
-    netbuf_complete(nb);
-    return 0;
-}
-
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t server_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static struct netif ifp;
-
-static uint32_t ip4(int a, int b, int c, int d)
-{
-    uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-    uint32_t v;
-    memcpy(&v, x, 4);
-    return v;
-}
 
 #define SERVER   ip4(10, 0, 0, 1)
 #define OFFERED  ip4(10, 0, 0, 50)
@@ -184,7 +146,7 @@ static void arp_reply_from_server(uint32_t spa)
  * requests answered (which may send more). */
 static void collect(void)
 {
-    static uint8_t f[MAX_SENT][1600];
+    static uint8_t f[MAX_SENT][sizeof(sent[0])];
     static uint32_t flen[MAX_SENT];
     while (nsent) {
         int n = nsent;

@@ -16,53 +16,14 @@
 #include <kern/errno.h>
 #include "net_internal.h"
 
-/* ---- host stand-ins for the kernel side ------------------------------------------ */
+#include "net_host.h"
+#include "net_fake_link.h"
 
-void *kmalloc(size_t n) { return malloc(n ? n : 1); }
-void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
-void kfree(void *p) { free(p); }
-void waitq_init(struct waitq *wq) { (void)wq; }
-
-static uint64_t fake_now;
-static int wakeups;
-void net_lock(void) {}
-void net_unlock(void) {}
-uint64_t net_now_ns(void) { return fake_now; }
-bool net_wait(struct sock *s, uint64_t timeout_ns) { (void)s; (void)timeout_ns; return false; }
-void sock_wakeup(struct sock *s) { (void)s; wakeups++; }
-bool sock_nonblocking(const struct sock *s) { (void)s; return true; }
 uint64_t random_u64(void) { return 0x1234; }     /* the DHCP client's xid */
-
-/* ---- the fake interface -------------------------------------------------------------- */
-
-#define MAX_SENT 64
-static uint8_t sent[MAX_SENT][2048];
-static uint32_t sent_len[MAX_SENT];
-static int nsent;
-
-static int fake_xmit(struct netif *ifp, struct netbuf *nb)
-{
-    (void)ifp;
-    if (nsent < MAX_SENT) {
-        sent_len[nsent] = netbuf_total(nb);
-        netbuf_copy_out(nb, 0, sent[nsent], sent_len[nsent]);
-        nsent++;
-    }
-    netbuf_complete(nb);
-    return 0;
-}
 
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static struct netif ifp;
-
-static uint32_t ip4(int a, int b, int c, int d)
-{
-    uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-    uint32_t v;
-    memcpy(&v, x, 4);
-    return v;
-}
 
 static void setup(void)
 {
