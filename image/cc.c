@@ -25,6 +25,7 @@
  * host is baked into the tool.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,35 @@ static void find_musl(const char *arch, struct musl *m)
 /* --------------------------------------------------------------- command --- */
 
 /* Print argv as a shell command line, quoting what needs it. */
+/* Tern's headers for apps (<tern/zcopy.h>): $TERN_INCLUDE, else the
+ * include/ of the tree this tool was built in (out/host/tern ->
+ * include/). Added after the user's -I options, before the libc's. */
+static void add_tern_include(struct argv_buf *a)
+{
+    const char *env = getenv("TERN_INCLUDE");
+    char dir[PATH_MAX + 32];
+    if (env && *env) {
+        snprintf(dir, sizeof(dir), "%s", env);
+    } else {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+            return;
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return;
+        *slash = 0;
+        snprintf(dir, sizeof(dir), "%s/../../include", exe);
+    }
+    char probe[PATH_MAX + 64];
+    snprintf(probe, sizeof(probe), "%s/tern/zcopy.h", dir);
+    if (access(probe, R_OK) != 0)
+        return;
+    argv_add(a, "-idirafter");
+    argv_add(a, dir);
+}
+
 static void show_command(char *const argv[])
 {
     fputs("tern: cc:", stderr);
@@ -324,6 +354,7 @@ int cmd_cc(int argc, char **argv)
 
     struct argv_buf a = { 0 };
     argv_add(&a, GCC);
+    add_tern_include(&a);
 
     if (!strcmp(libc, "glibc")) {
         /* gcc's own specs know glibc's static start files. */

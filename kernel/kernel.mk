@@ -11,6 +11,7 @@ KERNEL_SRCS := \
 	kernel/core/ktest.c \
 	kernel/core/ktest_faults.c \
 	kernel/core/ktest_torture.c \
+	kernel/core/ktest_trap.c \
 	kernel/core/ktest_sched.c \
 	kernel/core/ktest_bench.c \
 	kernel/lib/vsnprintf.c \
@@ -21,7 +22,9 @@ KERNEL_SRCS := \
 	kernel/core/ktest_fs.c \
 	kernel/core/ktest_poll.c \
 	kernel/core/ktest_net_smoke.c \
+	kernel/core/ktest_net_ceiling.c \
 	kernel/core/netdev.c \
+	kernel/core/profile.c \
 	kernel/core/blkdev.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \

@@ -27,8 +27,10 @@
  */
 #include <kern/errno.h>
 #include <kern/kmalloc.h>
+#include <kern/byteorder.h>
 #include <kern/ktest.h>
 #include <kern/kva.h>
+#include <kern/net.h>
 #include <kern/netdev.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
@@ -172,38 +174,11 @@ static bool wait_completions(void)
 
 /* ---------------------------------------------------- frame building ---- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (; len >= 2; p += 2, len -= 2)
-        sum += get16(p);
-    if (len)
-        sum += (uint32_t)p[0] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 static uint8_t *put_eth(uint8_t *p, const uint8_t *dst, const uint8_t *src, uint16_t type)
 {
     memcpy(p, dst, 6);
     memcpy(p + 6, src, 6);
-    put16(p + 12, type);
+    put_be16(p + 12, type);
     return p + ETH_HDR_LEN;
 }
 
@@ -211,13 +186,13 @@ static uint8_t *put_ip(uint8_t *p, uint8_t proto, size_t payload, uint16_t id)
 {
     memset(p, 0, IP_HDR_LEN);
     p[0] = 0x45;
-    put16(p + 2, (uint16_t)(IP_HDR_LEN + payload));
-    put16(p + 4, id);
+    put_be16(p + 2, (uint16_t)(IP_HDR_LEN + payload));
+    put_be16(p + 4, id);
     p[8] = 64;                  /* TTL */
     p[9] = proto;
     memcpy(p + 12, our_ip, 4);
     memcpy(p + 16, gw_ip, 4);
-    put16(p + 10, (uint16_t)~fold(sum16(0, p, IP_HDR_LEN)));
+    put_be16(p + 10, inet_fold(inet_sum(p, IP_HDR_LEN, 0)));
     return p + IP_HDR_LEN;
 }
 
@@ -230,16 +205,16 @@ static uint8_t payload_byte(size_t i, unsigned seq)
  * ICMP payload length, or -1. */
 static long echo_reply(const uint8_t *f, size_t len, uint16_t seq)
 {
-    if (len < ETH_HDR_LEN + IP_HDR_LEN + ICMP_HDR_LEN || get16(f + 12) != ETH_P_IP)
+    if (len < ETH_HDR_LEN + IP_HDR_LEN + ICMP_HDR_LEN || get_be16(f + 12) != ETH_P_IP)
         return -1;
     const uint8_t *ip = f + ETH_HDR_LEN;
     size_t ihl = (size_t)(ip[0] & 15) * 4;
-    size_t total = get16(ip + 2);
+    size_t total = get_be16(ip + 2);
     if (ip[9] != 1 || memcmp(ip + 12, gw_ip, 4) || ihl < IP_HDR_LEN || total < ihl + ICMP_HDR_LEN ||
         ETH_HDR_LEN + total > len)
         return -1;
     const uint8_t *icmp = ip + ihl;
-    if (icmp[0] != ICMP_ECHO_REPLY || get16(icmp + 4) != ICMP_ID || get16(icmp + 6) != seq)
+    if (icmp[0] != ICMP_ECHO_REPLY || get_be16(icmp + 4) != ICMP_ID || get_be16(icmp + 6) != seq)
         return -1;
     return (long)(total - ihl - ICMP_HDR_LEN);
 }
@@ -252,11 +227,11 @@ static bool arp_gateway(struct netdev *dev, uint8_t *gw_mac, uint8_t *buf)
     if (!frame)
         return false;
     uint8_t *p = put_eth(frame, broadcast, dev->mac, ETH_P_ARP);
-    put16(p, 1);                /* Ethernet */
-    put16(p + 2, ETH_P_IP);
+    put_be16(p, 1);                /* Ethernet */
+    put_be16(p + 2, ETH_P_IP);
     p[4] = 6;
     p[5] = 4;
-    put16(p + 6, 1);            /* request */
+    put_be16(p + 6, 1);            /* request */
     memcpy(p + 8, dev->mac, 6);
     memcpy(p + 14, our_ip, 4);
     memcpy(p + 24, gw_ip, 4);   /* target MAC stays zero */
@@ -271,8 +246,8 @@ static bool arp_gateway(struct netdev *dev, uint8_t *gw_mac, uint8_t *buf)
         size_t len;
         while (!found && (len = next_frame(buf, deadline)) > 0) {
             const uint8_t *a = buf + ETH_HDR_LEN;
-            if (len >= ETH_HDR_LEN + 28 && get16(buf + 12) == ETH_P_ARP &&
-                get16(a + 6) == 2 && !memcmp(a + 14, gw_ip, 4) && !memcmp(a + 24, our_ip, 4)) {
+            if (len >= ETH_HDR_LEN + 28 && get_be16(buf + 12) == ETH_P_ARP &&
+                get_be16(a + 6) == 2 && !memcmp(a + 14, gw_ip, 4) && !memcmp(a + 24, our_ip, 4)) {
                 memcpy(gw_mac, a + 8, 6);
                 found = true;
                 pr_info("net_smoke: ARP reply: 10.0.2.2 is at "
@@ -303,12 +278,12 @@ static void ping(struct netdev *dev, const uint8_t *gw_mac, uint8_t *buf)
         p = put_ip(p, 1, ICMP_HDR_LEN + DATA, seq);
         p[0] = ICMP_ECHO_REQUEST;
         p[1] = 0;
-        put16(p + 2, 0);
-        put16(p + 4, ICMP_ID);
-        put16(p + 6, seq);
+        put_be16(p + 2, 0);
+        put_be16(p + 4, ICMP_ID);
+        put_be16(p + 6, seq);
         for (size_t i = 0; i < DATA; i++)
             p[ICMP_HDR_LEN + i] = payload_byte(i, seq);
-        put16(p + 2, (uint16_t)~fold(sum16(0, p, ICMP_HDR_LEN + DATA)));
+        put_be16(p + 2, inet_fold(inet_sum(p, ICMP_HDR_LEN + DATA, 0)));
 
         struct netdev_seg seg = { frame, frame_len };
         uint64_t t0 = clock_monotonic_ns();
@@ -378,9 +353,9 @@ static void big_pings(struct netdev *dev, const uint8_t *gw_mac, uint8_t *buf)
         p = put_ip(p, 1, ICMP_HDR_LEN + DATA, seq);
         p[0] = ICMP_ECHO_REQUEST;
         p[1] = 0;
-        put16(p + 4, ICMP_ID);
-        put16(p + 6, seq);
-        put16(p + 2, 0);        /* ICMP has no pseudo-header: the sum starts at 0 */
+        put_be16(p + 4, ICMP_ID);
+        put_be16(p + 6, seq);
+        put_be16(p + 2, 0);        /* ICMP has no pseudo-header: the sum starts at 0 */
         for (size_t i = 0; i < PART1; i++)
             p1[i] = payload_byte(i, seq);
         for (size_t i = 0; i < PART2; i++)
@@ -441,14 +416,13 @@ static void udp_discard(struct netdev *dev, const uint8_t *gw_mac)
         uint8_t *f = frames + (hdrs + DATA) * k;
         uint8_t *p = put_eth(f, gw_mac, dev->mac, ETH_P_IP);
         p = put_ip(p, 17, UDP_HDR_LEN + DATA, (uint16_t)(200 + k));
-        put16(p, 40000);
-        put16(p + 2, 9);
-        put16(p + 4, UDP_HDR_LEN + DATA);
+        put_be16(p, 40000);
+        put_be16(p + 2, 9);
+        put_be16(p + 4, UDP_HDR_LEN + DATA);
         for (size_t i = 0; i < DATA; i++)
             p[UDP_HDR_LEN + i] = payload_byte(i, k);
-        uint32_t pseudo = sum16(0, our_ip, 4);
-        pseudo = sum16(pseudo, gw_ip, 4) + 17 + UDP_HDR_LEN + DATA;
-        put16(p + 6, fold(pseudo));
+        uint32_t pseudo = inet_sum(gw_ip, 4, inet_sum(our_ip, 4, 0)) + 17 + UDP_HDR_LEN + DATA;
+        put_be16(p + 6, (uint16_t)~inet_fold(pseudo));   /* the seed: folded, not complemented */
         /* Two segments: the headers and the data, both by reference. */
         struct netdev_seg segs[2] = { { f, hdrs }, { f + hdrs, DATA } };
         struct netdev_tx_meta meta = {
@@ -484,7 +458,7 @@ static void burst(struct netdev *dev)
     for (unsigned k = 0; k < BURST; k++) {
         uint8_t *f = frames + SIZE * k;
         uint8_t *p = put_eth(f, broadcast, dev->mac, ETH_P_TEST);
-        put16(p, (uint16_t)k);
+        put_be16(p, (uint16_t)k);
         /* Too big to be copied, in two segments: a chain of three
          * descriptors, or one indirect one. */
         struct netdev_seg segs[2] = { { f, ETH_HDR_LEN }, { p, SIZE - ETH_HDR_LEN } };
@@ -525,13 +499,13 @@ static void tso(struct netdev *dev, const uint8_t *gw_mac, uint8_t *buf)
     }
     uint8_t *p = put_eth(f, gw_mac, dev->mac, ETH_P_IP);
     p = put_ip(p, 6, TCP_HDR_LEN + DATA, 300);
-    put16(p, 40001);
-    put16(p + 2, 9);
+    put_be16(p, 40001);
+    put_be16(p + 2, 9);
     p[12] = (TCP_HDR_LEN / 4) << 4;
     p[13] = 0x18;               /* PSH|ACK */
-    put16(p + 14, 65535);
-    uint32_t pseudo = sum16(sum16(0, our_ip, 4), gw_ip, 4) + 6 + TCP_HDR_LEN + DATA;
-    put16(p + 16, fold(pseudo));
+    put_be16(p + 14, 65535);
+    uint32_t pseudo = inet_sum(gw_ip, 4, inet_sum(our_ip, 4, 0)) + 6 + TCP_HDR_LEN + DATA;
+    put_be16(p + 16, (uint16_t)~inet_fold(pseudo));  /* the seed: folded, not complemented */
     struct netdev_seg segs[2] = { { f, hdrs }, { f + hdrs, DATA } };
     struct netdev_tx_meta meta = {
         .flags = NETDEV_TX_CSUM | NETDEV_TX_TSO4,
@@ -552,8 +526,8 @@ static void tso(struct netdev *dev, const uint8_t *gw_mac, uint8_t *buf)
     while (!rst && (len = next_frame(buf, deadline)) > 0) {
         const uint8_t *ip = buf + ETH_HDR_LEN;
         size_t ihl = (size_t)(ip[0] & 15) * 4;
-        if (len >= ETH_HDR_LEN + ihl + TCP_HDR_LEN && get16(buf + 12) == ETH_P_IP &&
-            ip[9] == 6 && get16(ip + ihl) == 9 && get16(ip + ihl + 2) == 40001 &&
+        if (len >= ETH_HDR_LEN + ihl + TCP_HDR_LEN && get_be16(buf + 12) == ETH_P_IP &&
+            ip[9] == 6 && get_be16(ip + ihl) == 9 && get_be16(ip + ihl + 2) == 40001 &&
             (ip[ihl + 13] & 0x04))
             rst = true;
     }
@@ -703,16 +677,16 @@ static void arp_answer(struct tcp_rx *t, const uint8_t *f, size_t len)
     const uint8_t *a = f + ETH_HDR_LEN;
     unsigned slot;
     uint8_t *o;
-    if (len < ETH_HDR_LEN + 28 || get16(a + 6) != 1 || memcmp(a + 24, our_ip, 4) ||
+    if (len < ETH_HDR_LEN + 28 || get_be16(a + 6) != 1 || memcmp(a + 24, our_ip, 4) ||
         !(o = tx_slot(t, &slot)))
         return;
     memset(o, 0, 60);
     uint8_t *p = put_eth(o, a + 8, t->dev->mac, ETH_P_ARP);
-    put16(p, 1);
-    put16(p + 2, ETH_P_IP);
+    put_be16(p, 1);
+    put_be16(p + 2, ETH_P_IP);
     p[4] = 6;
     p[5] = 4;
-    put16(p + 6, 2);            /* reply */
+    put_be16(p + 6, 2);            /* reply */
     memcpy(p + 8, t->dev->mac, 6);
     memcpy(p + 14, our_ip, 4);
     memcpy(p + 18, a + 8, 10);  /* the asker's MAC and IP */
@@ -733,10 +707,10 @@ static void tcp_send(struct tcp_rx *t, uint8_t flags, uint32_t seq)
     uint8_t *ip = p;
     p = put_ip(p, 6, tcp_len, 0);
     memcpy(ip + 16, t->peer_ip, 4);             /* put_ip aims at the gateway */
-    put16(ip + 10, 0);
-    put16(ip + 10, (uint16_t)~fold(sum16(0, ip, IP_HDR_LEN)));
-    put16(p, RX_PORT);
-    put16(p + 2, t->peer_port);
+    put_be16(ip + 10, 0);
+    put_be16(ip + 10, inet_fold(inet_sum(ip, IP_HDR_LEN, 0)));
+    put_be16(p, RX_PORT);
+    put_be16(p + 2, t->peer_port);
     p[4] = (uint8_t)(seq >> 24);
     p[5] = (uint8_t)(seq >> 16);
     p[6] = (uint8_t)(seq >> 8);
@@ -747,14 +721,14 @@ static void tcp_send(struct tcp_rx *t, uint8_t flags, uint32_t seq)
     p[11] = (uint8_t)t->rcv_nxt;
     p[12] = (uint8_t)((tcp_len / 4) << 4);
     p[13] = flags | 0x10;                       /* always ACK */
-    put16(p + 14, 65535);
+    put_be16(p + 14, 65535);
     if (tcp_len == 24) {
         p[20] = 2;                              /* MSS 1460 */
         p[21] = 4;
-        put16(p + 22, 1460);
+        put_be16(p + 22, 1460);
     }
-    uint32_t sum = sum16(sum16(0, our_ip, 4), t->peer_ip, 4) + 6 + (uint32_t)tcp_len;
-    put16(p + 16, (uint16_t)~fold(sum16(sum, p, tcp_len)));
+    uint32_t sum = inet_sum(t->peer_ip, 4, inet_sum(our_ip, 4, 0)) + 6 + (uint32_t)tcp_len;
+    put_be16(p + 16, inet_fold(inet_sum(p, tcp_len, sum)));
     tx_send(t, slot, ETH_HDR_LEN + IP_HDR_LEN + tcp_len);
 }
 
@@ -789,20 +763,20 @@ static void on_tcp_rx(struct netdev *dev, const void *frame, size_t len,
 {
     struct tcp_rx *t = arg;
     const uint8_t *f = frame;
-    if (get16(f + 12) == ETH_P_ARP) {
+    if (get_be16(f + 12) == ETH_P_ARP) {
         arp_answer(t, f, len);
         return;
     }
-    if (len < ETH_HDR_LEN + IP_HDR_LEN + 20 || get16(f + 12) != ETH_P_IP)
+    if (len < ETH_HDR_LEN + IP_HDR_LEN + 20 || get_be16(f + 12) != ETH_P_IP)
         return;
     const uint8_t *ip = f + ETH_HDR_LEN;
-    size_t ihl = (size_t)(ip[0] & 15) * 4, total = get16(ip + 2);
+    size_t ihl = (size_t)(ip[0] & 15) * 4, total = get_be16(ip + 2);
     if (ip[9] != 6 || memcmp(ip + 16, our_ip, 4) || ihl < IP_HDR_LEN ||
         ETH_HDR_LEN + total > len || total < ihl + 20)
         return;
     const uint8_t *tcp = ip + ihl;
     size_t doff = (size_t)(tcp[12] >> 4) * 4;
-    if (get16(tcp + 2) != RX_PORT || doff < 20 || ihl + doff > total || t->state == 3)
+    if (get_be16(tcp + 2) != RX_PORT || doff < 20 || ihl + doff > total || t->state == 3)
         return;
     uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
     uint8_t flags = tcp[13];
@@ -820,7 +794,7 @@ static void on_tcp_rx(struct netdev *dev, const void *frame, size_t len,
             return;
         memcpy(t->peer_mac, f + 6, 6);
         memcpy(t->peer_ip, ip + 12, 4);
-        t->peer_port = get16(tcp);
+        t->peer_port = get_be16(tcp);
         t->rcv_nxt = seq + 1;
         t->state = 1;
         tcp_send(t, 0x02, RX_ISS);

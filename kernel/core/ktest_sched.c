@@ -1,7 +1,8 @@
 /*
  * Scheduler and timer tests (ktest=sched_fair, ktest=timer_accuracy,
- * ktest=threads): CPU shares by weight, sleep precision, and the thread
- * life cycle with the blocking primitives.
+ * ktest=timer_race, ktest=threads): CPU shares by weight, sleep precision,
+ * timers raced across CPUs, and the thread life cycle with the blocking
+ * primitives.
  */
 #include <kern/kmalloc.h>
 #include <kern/ktest.h>
@@ -9,6 +10,7 @@
 #include <kern/printk.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
+#include <kern/waitq.h>
 
 #define FAIR_RUN_NS    1500000000ULL    /* how long the CPU hogs compete */
 #define FAIR_TOLERANCE 10                /* percent */
@@ -132,6 +134,97 @@ KTEST(timer_accuracy, "sleeps never end early; overshoot statistics")
     if (early)
         pr_err("timer_accuracy: %d sleeps ended early\n", early);
     return early ? 1 : 0;
+}
+
+/*
+ * Timers raced across CPUs. Sleepers alternate a futex wait with a timeout
+ * and a plain sleep, both tens of microseconds, so the waker's wakeups and
+ * the timeouts collide; they move between CPUs, so a sleep timer is armed
+ * on one CPU while its last callback may still run on another. A callback
+ * that outlived its wait would end a later sleep early, and a timer
+ * unlinked under the wrong CPU's lock damages the lists (and a CPU whose
+ * head timer was lost never wakes: the test would hang).
+ */
+#define RACE_SLEEPERS 4
+#define RACE_RUN_NS   2000000000ULL
+#define RACE_CALLBACK_DELAY_NS 30000ULL
+
+static volatile uint32_t race_words[RACE_SLEEPERS];
+static volatile bool race_stop;
+static struct {
+    unsigned rounds, woken, timed_out, early;
+} race_stats[RACE_SLEEPERS];
+
+static uint32_t race_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (uint32_t)(*s >> 16);
+}
+
+static void race_sleeper(void *arg)
+{
+    unsigned i = (unsigned)(uintptr_t)arg;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL * (i + 1);
+    while (!race_stop) {
+        int r = kfutex_wait(&race_words[i], 0, 10000 + race_rand(&seed) % 90000);
+        if (r == KFUTEX_WOKEN)
+            race_stats[i].woken++;
+        else if (r == KFUTEX_TIMEDOUT)
+            race_stats[i].timed_out++;
+        uint64_t ns = 10000 + race_rand(&seed) % 90000;
+        uint64_t t0 = clock_monotonic_ns();
+        thread_sleep_ns(ns);
+        if (clock_monotonic_ns() - t0 < ns)
+            race_stats[i].early++;
+        /* Now and then, move: the next timers go to another CPU's list. */
+        if (++race_stats[i].rounds % 8 == 0) {
+            sched_set_cpu((int)(race_rand(&seed) % nr_cpus));
+            sched_set_cpu(-1);
+        }
+    }
+}
+
+static void race_waker(void *arg)
+{
+    uint64_t seed = 0x2545f4914f6cdd1dULL;
+    (void)arg;
+    while (!race_stop) {
+        kfutex_wake(&race_words[race_rand(&seed) % RACE_SLEEPERS], 1);
+        uint64_t until = clock_monotonic_ns() + race_rand(&seed) % 40000;
+        while (clock_monotonic_ns() < until)
+            arch_cpu_relax();
+        if (race_rand(&seed) % 4 == 0)
+            thread_sleep_ns(20000);
+    }
+}
+
+KTEST(timer_race, "futex timeouts and sleeps raced against wakeups across CPUs")
+{
+    struct thread *t[RACE_SLEEPERS + 1];
+    race_stop = false;
+    /* Under a loaded host a vCPU can stall anywhere for milliseconds; hold
+     * every callback back a little so the races happen here too. */
+    timer_test_delay_callbacks(RACE_CALLBACK_DELAY_NS);
+    for (int i = 0; i < RACE_SLEEPERS; i++)
+        t[i] = thread_create("race_sleeper", race_sleeper, (void *)(uintptr_t)i, 0);
+    t[RACE_SLEEPERS] = thread_create("race_waker", race_waker, NULL, 0);
+    thread_sleep_ns(RACE_RUN_NS);
+    race_stop = true;
+    for (int i = 0; i <= RACE_SLEEPERS; i++)
+        thread_join(t[i]);
+    timer_test_delay_callbacks(0);
+
+    int fails = timer_check_lists();
+    for (int i = 0; i < RACE_SLEEPERS; i++) {
+        pr_info("timer_race: sleeper %d: %u rounds, futex woken %u, timed out %u, "
+                "sleeps ended early %u\n", i, race_stats[i].rounds, race_stats[i].woken,
+                race_stats[i].timed_out, race_stats[i].early);
+        if (race_stats[i].early || !race_stats[i].woken || !race_stats[i].timed_out)
+            fails++;
+    }
+    return fails ? 1 : 0;
 }
 
 /* Thread life cycle: many short threads, join order, exit statuses, and a

@@ -14,6 +14,7 @@
 #include <kern/panic.h>
 #include <kern/platform.h>
 #include <kern/printk.h>
+#include <kern/profile.h>
 #include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -86,6 +87,7 @@ void kernel_main(void)
      * the image's settings (so after the root is mounted). */
     net_init();
     print_ready();
+    profile_start();
 
     if (kopt.ktest) {
         int status = ktest_run(kopt.ktest);

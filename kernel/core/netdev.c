@@ -127,10 +127,11 @@ void netdev_print_stats(const struct netdev *dev)
     netdev_get_stats(dev, &s);
     pr_info("%s: rx %llu packets %llu bytes, %llu dropped, %llu errors; "
             "tx %llu packets %llu bytes, %llu completed, %llu busy, %llu errors; "
-            "%llu interrupts\n", dev->name,
+            "%llu interrupts, %llu stall kicks\n", dev->name,
             (unsigned long long)s.rx_packets, (unsigned long long)s.rx_bytes,
             (unsigned long long)s.rx_dropped, (unsigned long long)s.rx_errors,
             (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
             (unsigned long long)s.tx_completed, (unsigned long long)s.tx_busy,
-            (unsigned long long)s.tx_errors, (unsigned long long)s.interrupts);
+            (unsigned long long)s.tx_errors, (unsigned long long)s.interrupts,
+            (unsigned long long)s.stall_kicks);
 }

@@ -33,6 +33,10 @@ static const struct cmdline_option options[] = {
       "ktest=torture: preemptions to reach (default 10000)" },
     { "torture_seconds", CMDLINE_INT, &kopt.torture_seconds, 1, 3600, NULL,
       "ktest=torture: give up after this long (default 300)" },
+    { "profile", CMDLINE_INT, &kopt.profile_hz, 0, 10000, NULL,
+      "sample every CPU's program counter this many times a second; print the busiest functions at exit" },
+    { "net_lose_kicks", CMDLINE_INT, &kopt.net_lose_kicks, 0, 1000000, NULL,
+      "tests: drop every Nth transmit notification the device asked for (0: none)" },
 };
 
 /* The parser works in place; keep the original for messages. */

@@ -12,6 +12,7 @@
 #include <kern/platform.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
+#include <kern/profile.h>
 
 void kernel_exit(int status)
 {
@@ -21,6 +22,8 @@ void kernel_exit(int status)
      * status line is already out, so just go on to the next method. */
     if (exiting++)
         platform_exit(status);
+    if (status != EXIT_PANIC)
+        profile_report();               /* a panic's state is not to be trusted */
     console_printf("tern-exit: status=%d\n", status);
     platform_exit(status);
 }

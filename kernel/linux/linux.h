@@ -91,4 +91,10 @@ int path_from_user(int dirfd, const char *upath, char *buf, size_t size);
 /* Fill checked app memory with random bytes (sys_misc.c). */
 void random_to_app(void *ubuf, size_t n);
 
+/* zcopy_tx's completion descriptor (zcopy_file.c): a kfile in *out and
+ * its notification, with pending = 1 for the sender (kern/socket.h). */
+struct zc_notify;
+struct kfile;
+struct zc_notify *zcopy_file_new(struct kfile **out);
+
 #endif

@@ -24,4 +24,5 @@ LINUX_SRCS += \
 	kernel/linux/sys_misc.c \
 	kernel/linux/sys_signal.c \
 	kernel/linux/sys_socket.c \
+	kernel/linux/zcopy_file.c \
 	kernel/linux/proc_files.c

@@ -12,6 +12,7 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
+#include <kern/net.h>
 #include <kern/options.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
@@ -130,8 +131,15 @@ void app_thread_exit(int status)
     thread_exit(status);
 }
 
+/* How long an exiting app's last TCP output may take to be acknowledged
+ * before the machine powers off anyway (a dead peer never will). */
+#define EXIT_DRAIN_NS (2ULL * 1000000000)
+
 void app_exit(int status)
 {
+    /* Linux keeps a closed socket's FIN going after its process exits;
+     * here the machine ends with the app, so it waits for that first. */
+    net_drain_output(EXIT_DRAIN_NS);
     console_end_line();
     pr_info("app: exited with status %d\n", status & 0xff);
     kernel_exit(status & 0xff);

@@ -7,6 +7,7 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
+#include <arch/mm.h>
 #include <kern/socket.h>
 #include <kern/string.h>
 #include <kern/syscall.h>
@@ -31,6 +32,27 @@
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL   38
 #define SO_DOMAIN     39
+#define SO_ZEROCOPY   60
+
+/* MSG_ERRQUEUE's control message for zero-copy completions */
+#define SOL_IP                   0
+#define IP_RECVERR               11
+#define SO_EE_ORIGIN_ZEROCOPY    5
+#define SO_EE_CODE_ZEROCOPY_COPIED 1
+#define MSG_CTRUNC               0x8
+
+struct linux_cmsghdr {
+    uint64_t len;
+    int32_t level;
+    int32_t type;
+};
+
+struct linux_sock_extended_err {
+    uint32_t ee_errno;
+    uint8_t ee_origin, ee_type, ee_code, ee_pad;
+    uint32_t ee_info;
+    uint32_t ee_data;
+};
 
 #define IOV_MAX 1024
 
@@ -198,7 +220,7 @@ SYSCALL3(socket, int, domain, int, type, int, protocol)
     else if (base == SOCK_DGRAM && protocol == 1)
         err = ping_socket(&s);
     else if (base == SOCK_STREAM && (protocol == 0 || protocol == 6))
-        return -EPROTONOSUPPORT;        /* TCP: comes next (issue 6) */
+        err = tcp_socket(&s);
     else if (base == SOCK_DGRAM || base == SOCK_STREAM)
         return -EPROTONOSUPPORT;
     else
@@ -318,7 +340,7 @@ static int iov_from_user(const struct sock_iov *uiov, size_t cnt, struct sock_io
     struct sock_iov *iov = cnt <= nsmall ? small : kmalloc(cnt * sizeof(*iov));
     if (!iov)
         return -ENOMEM;
-    if (copy_from_user(iov, uiov, cnt * sizeof(*iov))) {
+    if (cnt && copy_from_user(iov, uiov, cnt * sizeof(*iov))) {
         if (iov != small)
             kfree(iov);
         return -EFAULT;
@@ -334,6 +356,22 @@ static int iov_from_user(const struct sock_iov *uiov, size_t cnt, struct sock_io
     return 0;
 }
 
+/* Zero-copy sends reference app pages that the device reads later, so
+ * they must be present now: touch each one (a fault maps it). */
+static int prefault(const struct sock_iov *iov, size_t cnt)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        const uint8_t *p = iov[i].base, *end = p + iov[i].len;
+        while (p < end) {
+            uint8_t c;
+            if (copy_from_user(&c, p, 1))
+                return -EFAULT;
+            p = (const uint8_t *)(((uintptr_t)p | (PAGE_SIZE - 1)) + 1);
+        }
+    }
+    return 0;
+}
+
 static int64_t do_sendmsg(int fd, struct sock_iov *iov, size_t cnt, const void *uaddr,
                           uint32_t alen, int flags)
 {
@@ -346,6 +384,8 @@ static int64_t do_sendmsg(int fd, struct sock_iov *iov, size_t cnt, const void *
     int64_t r = 0;
     if (uaddr && alen)
         r = addr_from_user(uaddr, alen, &to, NULL);
+    if (!r && (flags & MSG_ZEROCOPY) && s->zerocopy && s->ops->sendmsg_ref)
+        r = prefault(iov, cnt);
     if (!r)
         r = s->ops->sendmsg(s, iov, (int)cnt, uaddr && alen ? &to : NULL, flags);
     kfile_put(f);
@@ -365,10 +405,6 @@ static int64_t do_recvmsg(int fd, struct sock_iov *iov, size_t cnt, void *uaddr,
             kfile_put(f);
             return -EFAULT;
         }
-    if (flags & MSG_ERRQUEUE) {
-        kfile_put(f);
-        return -EAGAIN;                 /* nothing queued: no zero-copy yet */
-    }
     struct sock_addr from = { 0, 0 };
     int64_t r = s->ops->recvmsg(s, iov, (int)cnt, &from, flags, mflags);
     kfile_put(f);
@@ -409,6 +445,40 @@ SYSCALL3(sendmsg, int, fd, const struct linux_msghdr *, umsg, int, flags)
     return r;
 }
 
+/* recvmsg(MSG_ERRQUEUE): one zero-copy completion range as Linux reports
+ * it, a sock_extended_err in an IP_RECVERR control message; no data. */
+static int64_t recv_errqueue(int fd, const struct linux_msghdr *m, struct linux_msghdr *umsg)
+{
+    struct kfile *f;
+    int err = 0;
+    struct sock *s = sock_get(fd, &f, &err);
+    if (!s)
+        return err;
+    uint32_t lo, hi;
+    bool copied = false;
+    err = s->ops->recv_zc_range ? s->ops->recv_zc_range(s, &lo, &hi, &copied) : -EAGAIN;
+    kfile_put(f);
+    if (err)
+        return err;
+    struct {
+        struct linux_cmsghdr h;
+        struct linux_sock_extended_err ee;
+    } c = { { sizeof(c), SOL_IP, IP_RECVERR },
+            { 0, SO_EE_ORIGIN_ZEROCOPY, 0, copied ? SO_EE_CODE_ZEROCOPY_COPIED : 0, 0, lo, hi } };
+    int mflags = MSG_ERRQUEUE;
+    size_t clen = sizeof(c);
+    if (m->controllen < sizeof(c)) {
+        mflags |= MSG_CTRUNC;                   /* the range is lost, as on Linux */
+        clen = 0;
+    } else if (copy_to_user(m->control, &c, sizeof(c))) {
+        return -EFAULT;
+    }
+    if (copy_to_user(&umsg->flags, &mflags, sizeof(mflags)) ||
+        copy_to_user(&umsg->controllen, &clen, sizeof(clen)))
+        return -EFAULT;
+    return 0;
+}
+
 SYSCALL3(recvmsg, int, fd, struct linux_msghdr *, umsg, int, flags)
 {
     struct linux_msghdr m;
@@ -419,6 +489,11 @@ SYSCALL3(recvmsg, int, fd, struct linux_msghdr *, umsg, int, flags)
     if (err)
         return err;
     int mflags = 0;
+    if (flags & MSG_ERRQUEUE) {
+        if (iov != small)
+            kfree(iov);
+        return recv_errqueue(fd, &m, umsg);
+    }
     int64_t r = do_recvmsg(fd, iov, m.iovlen, m.name, m.name ? &umsg->namelen : NULL,
                            flags, &mflags);
     if (iov != small)
@@ -489,6 +564,15 @@ static int set_sol_socket(struct sock *s, int name, const void *uval, uint32_t l
             s->sndtimeo_ns = ns;
         return 0;
     }
+    if (name == SO_LINGER) {
+        struct { int32_t onoff, linger; } l;
+        if (len < sizeof(l))
+            return -EINVAL;
+        if (copy_from_user(&l, uval, sizeof(l)))
+            return -EFAULT;
+        s->linger0 = l.onoff && l.linger == 0;
+        return 0;
+    }
     int v;
     if (len < sizeof(int))
         return -EINVAL;
@@ -503,7 +587,11 @@ static int set_sol_socket(struct sock *s, int name, const void *uval, uint32_t l
     /* Linux doubles the value for bookkeeping overhead and reports that. */
     case SO_RCVBUF: s->rcvbuf = (uint32_t)MAX(v, 1152) * 2; return 0;
     case SO_SNDBUF: s->sndbuf = (uint32_t)MAX(v, 2304) * 2; return 0;
-    case SO_LINGER: return 0;
+    case SO_ZEROCOPY:
+        if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM)
+            return -EOPNOTSUPP;
+        s->zerocopy = v;
+        return 0;
     default: return -ENOPROTOOPT;
     }
 }
@@ -548,7 +636,7 @@ SYSCALL5(getsockopt, int, fd, int, level, int, name, void *, uval, uint32_t *, u
         kfile_put(f);
         return -EINVAL;
     }
-    uint8_t val[64];
+    uint8_t val[256];                   /* TCP_INFO is the largest: 232 bytes */
     size_t vlen = sizeof(int);
     int v = 0;
     err = 0;
@@ -564,7 +652,14 @@ SYSCALL5(getsockopt, int, fd, int, level, int, name, void *, uval, uint32_t *, u
         case SO_BROADCAST:  v = s->broadcast; break;
         case SO_RCVBUF:     v = (int)s->rcvbuf; break;
         case SO_SNDBUF:     v = (int)s->sndbuf; break;
-        case SO_ACCEPTCONN: v = 0; break;
+        case SO_ACCEPTCONN: v = s->listening; break;
+        case SO_ZEROCOPY:   v = s->zerocopy; break;
+        case SO_LINGER: {
+            struct { int32_t onoff, linger; } l = { s->linger0, 0 };
+            memcpy(val, &l, sizeof(l));
+            vlen = sizeof(l);
+            break;
+        }
         case SO_RCVTIMEO:
         case SO_SNDTIMEO: {
             uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
@@ -596,4 +691,163 @@ SYSCALL5(getsockopt, int, fd, int, level, int, name, void *, uval, uint32_t *, u
 SYSCALL4(socketpair, int, domain, int, type, int, protocol, int *, usv)
 {
     return domain == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
+}
+
+/* ---- zero-copy transmit ------------------------------------------------------------ */
+
+/* zcopy_tx(s, zm) (include/tern/zcopy.h): zm starts with a struct msghdr
+ * whose iovec is sent by reference; zm_txfd, right after it, gets the
+ * completion descriptor (kernel/linux/zcopy_file.c). */
+SYSCALL2(tern_zcopy_tx, int, fd, void *, uzm)
+{
+    struct linux_msghdr m;
+    struct sock_iov small[8], *iov;
+    if (copy_from_user(&m, uzm, sizeof(m)))
+        return -EFAULT;
+    int err = iov_from_user(m.iov, m.iovlen, small, 8, &iov);
+    if (err)
+        return err;
+    struct kfile *sf;
+    int64_t r = 0;
+    struct sock *s = sock_get(fd, &sf, &err);
+    if (!s) {
+        r = err;
+    } else if (s->type != SOCK_STREAM || !s->ops->sendmsg_ref) {
+        r = -EOPNOTSUPP;
+        kfile_put(sf);
+    } else if ((r = prefault(iov, m.iovlen)) < 0) {
+        kfile_put(sf);
+    } else {
+        struct kfile *zf;
+        struct zc_notify *zn = zcopy_file_new(&zf);
+        if (!zn) {
+            r = -ENOMEM;
+        } else {
+            r = s->ops->sendmsg_ref(s, iov, (int)m.iovlen, 0, zn);
+            int zfd = r >= 0 ? fd_install(zf, 0, FD_CLOEXEC) : -1;
+            if (r >= 0 && zfd < 0) {
+                r = zfd;                        /* queued, but nobody can wait for it */
+                kfile_put(zf);
+            } else if (r >= 0 && copy_to_user((uint8_t *)uzm + sizeof(m), &zfd, sizeof(zfd))) {
+                fd_close(zfd);
+                r = -EFAULT;
+            } else if (r < 0) {
+                kfile_put(zf);
+            }
+            /* Only now may it fire: the descriptor exists. */
+            zc_notify_seal(zn);
+        }
+        kfile_put(sf);
+    }
+    if (iov != small)
+        kfree(iov);
+    return r;
+}
+
+/* sendfile(2). From a file that can be mapped (ROFS: the image's pages,
+ * which never change) to a stream socket, the pages are sent by
+ * reference; otherwise the bytes are copied through a kernel buffer. */
+#define SENDFILE_BOUNCE (64 * 1024)
+
+static int64_t sendfile_copy(struct kfile *out, struct kfile *in, uint64_t *off, bool positioned,
+                             size_t count)
+{
+    if (!in->ops->read && !in->ops->pread)
+        return -EINVAL;
+    if (!out->ops->write || (out->flags & O_ACCMODE) == O_RDONLY)
+        return -EBADF;
+    uint8_t *buf = kmalloc(SENDFILE_BOUNCE);
+    if (!buf)
+        return -ENOMEM;
+    size_t done = 0;
+    int64_t err = 0;
+    while (done < count) {
+        size_t n = MIN(count - done, (size_t)SENDFILE_BOUNCE);
+        int64_t r;
+        if (positioned && in->ops->pread)
+            r = in->ops->pread(in, buf, n, *off);
+        else if (positioned)
+            r = -ESPIPE;
+        else
+            r = in->ops->read(in, buf, n, in->ops->lseek ? &in->pos : NULL);
+        if (r <= 0) {
+            err = r;
+            break;
+        }
+        int64_t w = out->ops->write(out, buf, (size_t)r, out->ops->lseek ? &out->pos : NULL);
+        if (w <= 0) {
+            err = w ? w : -EIO;
+            break;
+        }
+        if (positioned)
+            *off += (uint64_t)w;
+        done += (size_t)w;
+        if (w < r) {
+            if (!positioned && in->ops->lseek)
+                in->pos -= (uint64_t)(r - w);   /* give back what was not sent */
+            break;
+        }
+    }
+    kfree(buf);
+    return done ? (int64_t)done : err;
+}
+
+SYSCALL4(sendfile, int, out_fd, int, in_fd, int64_t *, uoff, size_t, count)
+{
+    struct kfile *in = fd_get(in_fd);
+    if (!in)
+        return -EBADF;
+    struct kfile *out = fd_get(out_fd);
+    if (!out) {
+        kfile_put(in);
+        return -EBADF;
+    }
+    int64_t r;
+    int64_t off64 = 0;
+    if ((in->flags & O_ACCMODE) == O_WRONLY) {
+        r = -EBADF;
+        goto done;
+    }
+    if (uoff && copy_from_user(&off64, uoff, sizeof(off64))) {
+        r = -EFAULT;
+        goto done;
+    }
+    if (off64 < 0) {
+        r = -EINVAL;
+        goto done;
+    }
+    count = MIN(count, (size_t)0x7ffff000);     /* Linux's MAX_RW_COUNT */
+    uint64_t off = uoff ? (uint64_t)off64 : in->pos;
+    struct sock *s = out->ops == &socket_ops ? out->priv : NULL;
+    struct vm_file vf;
+    if (s && s->type == SOCK_STREAM && s->ops->sendmsg_ref && in->ops->mmap &&
+        in->ops->mmap(in, &vf) == 0) {
+        r = 0;
+        if (off < vf.size && count) {
+            struct sock_iov iov = { (void *)(vf.data + off), MIN(count, (size_t)(vf.size - off)) };
+            r = s->ops->sendmsg_ref(s, &iov, 1, 0, NULL);
+        }
+        if (r > 0)
+            off += (uint64_t)r;
+    } else {
+        r = sendfile_copy(out, in, &off, uoff != NULL, count);
+        if (!uoff) {
+            kfile_put(in);
+            kfile_put(out);
+            return r;                           /* read() moved the position */
+        }
+    }
+    if (r > 0) {
+        if (uoff) {
+            off64 = (int64_t)off;
+            if (copy_to_user(uoff, &off64, sizeof(off64)))
+                r = -EFAULT;
+        } else {
+            in->pos = off;
+        }
+    }
+done:
+    kfile_put(in);
+    kfile_put(out);
+    return r;
 }

@@ -99,6 +99,8 @@ static void request(struct arp_entry *e)
 void arp_announce(struct netif *ifp)
 {
     /* Gratuitous ARP: a request for our own address, from it. */
+    if (ifp->loopback)
+        return;
     send_arp(ifp, ARP_REQUEST, zero_mac, ifp->ip, eth_broadcast);
 }
 
@@ -154,6 +156,8 @@ void arp_input(struct netif *ifp, struct netbuf *nb)
 
 int arp_output(struct netif *ifp, struct netbuf *nb, uint32_t next_hop)
 {
+    if (ifp->loopback)
+        return eth_output(ifp, nb, ifp->mac, ETH_P_IP);
     if (next_hop == 0xffffffff || (ifp->netmask && (next_hop | ifp->netmask) == 0xffffffff))
         return eth_output(ifp, nb, eth_broadcast, ETH_P_IP);
     struct arp_entry *e = find(next_hop);

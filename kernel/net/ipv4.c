@@ -56,6 +56,13 @@ bool ip_is_local(uint32_t addr)
 
 struct netif *ip_route(uint32_t dst, uint32_t *next_hop)
 {
+    /* Our own addresses, whichever interface has them, are reached over
+     * the loopback interface, as on Linux. */
+    for (struct netif *i = netifs; i; i = i->next)
+        if (i->loopback && i->up && ip_is_local(dst)) {
+            *next_hop = dst;
+            return i;
+        }
     for (struct netif *i = netifs; i; i = i->next)
         if (i->up && i->ip && (dst & i->netmask) == (i->ip & i->netmask)) {
             *next_hop = dst;
@@ -121,7 +128,7 @@ static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t
         uint8_t *field = l4 + nb->csum_offset;
         uint32_t sum = get_be16(field);
         put_be16(field, 0);
-        uint16_t c = inet_fold(inet_sum(l4, nb->len - nb->csum_start, sum));
+        uint16_t c = inet_fold(netbuf_sum(nb, nb->csum_start, sum));
         put_be16(field, proto == IPPROTO_UDP && !c ? 0xffff : c);
         nb->flags &= (uint8_t)~NETBUF_CSUM_PARTIAL;
     }
@@ -198,6 +205,7 @@ void net_tick(void)
     arp_tick(now);
     ip_tick(now);
     dhcp_tick(now);
+    tcp_tick(now);
 }
 
 /* ---- reassembly -------------------------------------------------------------- */
@@ -249,8 +257,16 @@ static struct netbuf *reassemble(const uint8_t *iph, const uint8_t *payload, uin
     }
     if (!r) {
         if (!free_slot) {
-            net_stats.ip_frag_dropped++;
-            return NULL;
+            /* All busy: the oldest is the likeliest to have lost a
+             * fragment for good (or to be a late duplicate's); it makes
+             * way, as Linux evicts under its memory limit. */
+            struct reasm *oldest = &slots[0];
+            for (int i = 1; i < REASM_SLOTS; i++)
+                if (slots[i].started < oldest->started)
+                    oldest = &slots[i];
+            reasm_free(oldest);
+            net_stats.ip_reasm_fail++;
+            free_slot = oldest;
         }
         r = free_slot;
         r->data = kmalloc(REASM_MAX);
@@ -363,6 +379,12 @@ void ip_input(struct netif *ifp, struct netbuf *nb)
         break;
     case IPPROTO_UDP:
         udp_input(ifp, nb, src, dst);
+        break;
+    case IPPROTO_TCP:
+        if (bcast)
+            netbuf_free(nb);                    /* TCP is point to point */
+        else
+            tcp_input(ifp, nb, src, dst);
         break;
     default:
         /* Put the header back for the ICMP error, which quotes it. */

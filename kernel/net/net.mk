@@ -1,7 +1,8 @@
-# The TCP/IP stack (included by kernel/kernel.mk). The protocol files also
-# build on the host for unit tests; net_kernel.c and netif_config.c are the
-# kernel's side (lock, clock, timers, configuration).
-NET_SRCS := \
+# The TCP/IP stack (included by kernel/kernel.mk). The protocol files
+# (NET_PROTO_SRCS) also build on the host for unit tests and fuzzing;
+# net_kernel.c, netdev_glue.c and netif_config.c are the kernel's side
+# (lock, clock, timers, devices, configuration).
+NET_PROTO_SRCS := \
 	kernel/net/netbuf.c \
 	kernel/net/checksum.c \
 	kernel/net/ether.c \
@@ -12,7 +13,13 @@ NET_SRCS := \
 	kernel/net/ping.c \
 	kernel/net/dgram.c \
 	kernel/net/dhcp.c \
+	kernel/net/tcp.c \
+	kernel/net/tcp_input.c \
+	kernel/net/tcp_output.c \
+	kernel/net/tcp_sock.c
+NET_SRCS := $(NET_PROTO_SRCS) \
 	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netdev_glue.c \
+	kernel/net/loopback.c \
 	kernel/net/netif_config.c

@@ -68,6 +68,12 @@ bool ping_input(struct netbuf *nb, uint32_t src);
 /* UDP (udp.c). */
 void udp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
 
+/* TCP (tcp*.c): segments in (nb at the TCP header), the timers (from
+ * net_tick), and the device's "room again" after a full ring. */
+void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
+void tcp_tick(uint64_t now);
+void tcp_tx_room(void);
+
 /* DHCP client (dhcp.c). dhcp_start: acquire ifp's address (again, if it
  * runs already). dhcp_input: a datagram to port 68 (nb at its UDP header,
  * checksum verified); true when the client took it, which it does for all

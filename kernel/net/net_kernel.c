@@ -14,8 +14,6 @@
 #include <kern/waitq.h>
 #include "net_internal.h"
 
-#define TICK_NS (100ULL * 1000000)
-
 static struct mutex net_mutex = MUTEX_INIT(net_mutex);
 
 void net_lock(void)
@@ -62,10 +60,23 @@ bool sock_nonblocking(const struct sock *s)
 static void net_timer_thread(void *arg)
 {
     for (;;) {
-        thread_sleep_ns(TICK_NS);
+        thread_sleep_ns(NET_TICK_NS);
         net_lock();
         net_tick();
         net_unlock();
+    }
+}
+
+void net_drain_output(uint64_t timeout_ns)
+{
+    uint64_t end = clock_monotonic_ns() + timeout_ns;
+    for (;;) {
+        net_lock();
+        bool pending = tcp_output_unacked();
+        net_unlock();
+        if (!pending || clock_monotonic_ns() >= end)
+            return;
+        thread_sleep_ns(NET_TICK_NS);
     }
 }
 

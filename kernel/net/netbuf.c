@@ -23,6 +23,8 @@ void netbuf_free(struct netbuf *nb)
 {
     if (!nb)
         return;
+    if (nb->release)
+        nb->release(nb);
     kfree(nb->buf);
     kfree(nb);
 }
@@ -65,6 +67,7 @@ bool netbuf_add_frag(struct netbuf *nb, const void *data, uint32_t len)
         return false;
     nb->frags[nb->nfrags].data = data;
     nb->frags[nb->nfrags].len = len;
+    nb->frags[nb->nfrags].owner = NULL;
     nb->nfrags++;
     return true;
 }

@@ -14,7 +14,20 @@
 
 static void tx_done(struct netdev *dev, void *cookie, int status)
 {
+    /* Under the stack's lock: freeing a frame releases what its fragments
+     * hold (TCP's send-queue chunks, and with them zero-copy completions),
+     * which is stack state. */
+    net_lock();
     netbuf_complete(cookie);
+    net_unlock();
+}
+
+/* The device has room again: TCP sends what it held back. */
+static void glue_tx_room(struct netdev *dev, void *arg)
+{
+    net_lock();
+    tcp_tx_room();
+    net_unlock();
 }
 
 static int glue_xmit(struct netif *ifp, struct netbuf *nb)
@@ -83,13 +96,15 @@ void net_init(void)
         net_lock();
         netif_add(ifp);
         net_unlock();
-        netdev_set_hooks(dev, glue_rx, NULL, NULL, ifp);
+        netdev_set_hooks(dev, glue_rx, glue_tx_room, NULL, ifp);
         net_lock();
         net_configure(ifp);
         net_unlock();
     }
+    /* lo after the devices, so that eth0 stays the first interface. */
+    loopback_init();
+    net_start_timers();
     if (n) {
-        net_start_timers();
         /* An app expects its network configured when it starts: wait for
          * a first DHCP lease (a few ms with a server; 10 s without). */
         net_wait_for_dhcp(10 * 1000000000ULL);

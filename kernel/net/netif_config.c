@@ -14,8 +14,7 @@
 
 #define SETTINGS "/.tern/manifest"
 
-/* "a.b.c.d" -> network order; false on anything else. */
-static bool parse_ipv4(const char *s, const char **end, uint32_t *out)
+bool ipv4_parse(const char *s, const char **end, uint32_t *out)
 {
     uint8_t b[4];
     for (int i = 0; i < 4; i++) {
@@ -71,7 +70,7 @@ void net_configure(struct netif *ifp)
                 const char *end;
                 if (!strncmp(line, "net.ip dhcp", 11)) {
                     dhcp = true;
-                } else if (!strncmp(line, "net.ip ", 7) && parse_ipv4(line + 7, &end, &ip) &&
+                } else if (!strncmp(line, "net.ip ", 7) && ipv4_parse(line + 7, &end, &ip) &&
                            *end == '/') {
                     unsigned prefix = 0;
                     for (end++; *end >= '0' && *end <= '9'; end++)
@@ -80,7 +79,7 @@ void net_configure(struct netif *ifp)
                         prefix = 32;
                     mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
                 } else if (!strncmp(line, "net.gateway ", 12)) {
-                    parse_ipv4(line + 12, &end, &gw);
+                    ipv4_parse(line + 12, &end, &gw);
                 }
                 line = nl ? nl + 1 : NULL;
             }

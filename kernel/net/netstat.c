@@ -7,6 +7,7 @@
 #include <kern/printf.h>
 #include <kern/string.h>
 #include "net_internal.h"
+#include "tcp.h"
 
 /* Append to buf (size bytes, *used filled); output is cut at the end. */
 static void add(char *buf, size_t size, size_t *used, const char *fmt, ...)
@@ -40,6 +41,13 @@ size_t net_format_snmp(char *buf, size_t size)
     add(buf, size, &n, "Icmp: InMsgs OutMsgs OutEchoReps\n");
     add(buf, size, &n, "Icmp: %llu %llu %llu\n", U(c->icmp_in), U(c->icmp_out),
         U(c->icmp_echo_replies));
+    const struct tcp_counters *t = &tcp_stats;
+    add(buf, size, &n, "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens "
+        "AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts\n");
+    add(buf, size, &n, "Tcp: 1 200 120000 -1 %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+        U(t->active_opens), U(t->passive_opens), U(t->attempt_fails), U(t->estab_resets),
+        U(t->curr_estab), U(t->in_segs), U(t->out_segs), U(t->retrans_segs), U(t->in_errs),
+        U(t->out_rsts));
     add(buf, size, &n, "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors "
         "InCsumErrors\n");
     add(buf, size, &n, "Udp: %llu %llu %llu %llu %llu %llu\n",

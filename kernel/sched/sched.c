@@ -367,9 +367,9 @@ static void idle_loop(void *arg)
             schedule();
             continue;
         }
-        /* sti; hlt: the interrupt that ends the wait cannot slip in
+        /* Interrupts go on only as the CPU halts: a wakeup cannot slip in
          * between the check above and the halt. */
-        __asm__ volatile("sti; hlt" : : : "memory");
+        arch_idle_halt();
     }
 }
 
@@ -380,6 +380,7 @@ extern char boot_stack_bottom[], boot_stack_top[];
 void sched_init(void)
 {
     init_weights();
+    futex_init();
     struct cpu *c = this_cpu();
     list_init(&c->rq.threads);
     list_init(&c->timers);

@@ -183,6 +183,9 @@ void thread_sleep_ns(uint64_t ns)
     t->nr_voluntary++;
     timer_add(&t->sleep_timer, arch_time_ns() + ns, sleep_expired);
     schedule();
+    /* sleep_expired may still be returning on another CPU: let it finish
+     * before this thread arms the same timer for its next sleep. */
+    timer_cancel_sync(&t->sleep_timer);
     arch_irq_restore(flags);
 }
 

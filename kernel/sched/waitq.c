@@ -62,9 +62,11 @@ bool waitq_sleep_locked(struct waitq *wq, unsigned long *flags, uint64_t timeout
         timer_add(&t->sleep_timer, arch_time_ns() + timeout_ns, wait_timed_out);
     spin_unlock_raw(&wq->lock);
     schedule();
-    spin_lock_raw(&wq->lock);
+    /* Before re-taking the lock (wait_timed_out takes it): once this
+     * returns, no callback of this wait is left to time out a later one. */
     if (timeout_ns)
-        timer_cancel(&t->sleep_timer);
+        timer_cancel_sync(&t->sleep_timer);
+    spin_lock_raw(&wq->lock);
     return !t->timed_out;
 }
 
@@ -168,15 +170,18 @@ void sem_up(struct semaphore *s)
 
 #define FUTEX_BUCKETS 64
 static struct waitq futex_buckets[FUTEX_BUCKETS];
-static bool futex_ready;
+
+/* At boot, on one CPU. (Initialized on first use instead, two threads
+ * starting at once on two CPUs could both initialize, and the second would
+ * empty a list the first had just queued a waiter on: a lost wakeup.) */
+void futex_init(void)
+{
+    for (int i = 0; i < FUTEX_BUCKETS; i++)
+        waitq_init(&futex_buckets[i]);
+}
 
 static struct waitq *bucket(const volatile uint32_t *addr)
 {
-    if (!futex_ready) {             /* first use, before any contention */
-        for (int i = 0; i < FUTEX_BUCKETS; i++)
-            waitq_init(&futex_buckets[i]);
-        futex_ready = true;
-    }
     uintptr_t a = (uintptr_t)addr >> 2;
     return &futex_buckets[(a ^ (a >> 6) ^ (a >> 12)) % FUTEX_BUCKETS];
 }

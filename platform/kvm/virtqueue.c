@@ -196,6 +196,10 @@ bool vq_kick(struct virtqueue *vq)
     } else {
         need = !(vq->used->flags & VIRTQ_USED_F_NO_NOTIFY);
     }
+    if (need && vq->lose_every && ++vq->lose_count % vq->lose_every == 0) {
+        vq->notifies_lost++;
+        return false;
+    }
     if (need) {
         vq->notifies++;
         vq->notify(vq);
@@ -203,6 +207,24 @@ bool vq_kick(struct virtqueue *vq)
         vq->notifies_suppressed++;
     }
     return need;
+}
+
+void vq_notify(struct virtqueue *vq)
+{
+    mb();
+    vq->kicked_idx = vq->avail_idx;
+    vq->notifies_forced++;
+    vq->notify(vq);
+}
+
+bool vq_stood_still(struct virtqueue *vq)
+{
+    uint16_t used = vq->used->idx;
+    bool held = vq->avail_idx != used;
+    bool still = held && vq->still_held && used == vq->still_used;
+    vq->still_used = used;
+    vq->still_held = held;
+    return still;
 }
 
 bool vq_has_used(const struct virtqueue *vq)

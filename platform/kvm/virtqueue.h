@@ -90,8 +90,16 @@ struct virtqueue {
     void (*notify)(struct virtqueue *vq);
     volatile void *notify_reg;
 
+    /* Tests: every lose_every-th notification the device asked for is
+     * dropped, as by a device that missed it (net_lose_kicks=N). */
+    unsigned lose_every, lose_count;
+
+    /* vq_stood_still: what the previous call saw. */
+    uint16_t still_used;
+    bool still_held;
+
     /* statistics */
-    uint64_t added, notifies, notifies_suppressed;
+    uint64_t added, notifies, notifies_suppressed, notifies_forced, notifies_lost;
 };
 
 /* A queue of size entries (a power of two, at most 32768) with rings in
@@ -117,6 +125,13 @@ bool vq_fits(const struct virtqueue *vq, unsigned n);
 /* Publish what was added and notify the device unless it said it does not
  * need it (2.7.10). Returns whether it notified. */
 bool vq_kick(struct virtqueue *vq);
+/* Notify the device whatever it asked for: the way out of a stall where
+ * the device waits for a notification it never asked for (virtio_net.c). */
+void vq_notify(struct virtqueue *vq);
+/* Whether the device held chains at the previous call and still does,
+ * having used none in between: a queue standing still over whatever
+ * period the caller calls this at. Under the lock that guards the queue. */
+bool vq_stood_still(struct virtqueue *vq);
 
 /* The cookie of the next chain the device has finished with, and *len,
  * the bytes it wrote into the chain's writable part; NULL when none. Its

@@ -36,9 +36,12 @@ netns_down() {
     ip netns del "$ns" 2> /dev/null
 }
 
-# netns_boot NAME MANIFEST-BODY: writes the manifest (network lines added)
-# and starts tern run in the namespace, in the background; waits until the
-# console says READY (a regex) or the guest ended. Sets boot_pid, log.
+# netns_boot NAME MANIFEST-BODY READY: writes the manifest (network lines
+# added) and starts tern run in the namespace, in the background; waits until
+# the console says READY (a regex) or the guest ended. Sets boot_pid, log.
+# The guest may run NETNS_TIMEOUT seconds (default 180). TERN_NETNS_RUN_ARGS
+# adds `tern run` options to every such boot, for debugging a case by hand
+# (e.g. --qemu with a wrapper that opens a gdbstub).
 netns_boot() {
     name=$1 ready=$3
     m=$NETNS_DIR/$name.yaml
@@ -49,7 +52,7 @@ netns_boot() {
     } > "$m"
     log=$LOG_DIR/guest_netns_$name.log
     ip netns exec "$ns" "$TERN" run "$m" -o "$NETNS_DIR/img-$name" --kernel "$KERNEL" \
-        --accel "$ACCEL" --quiet --timeout 180 --log "$log" > "$log.tern" 2>&1 &
+        --accel "$ACCEL" --quiet --timeout "${NETNS_TIMEOUT:-180}" --log "$log" ${TERN_NETNS_RUN_ARGS:-} > "$log.tern" 2>&1 &
     boot_pid=$!
     i=0
     while [ $i -lt 1200 ]; do

@@ -40,7 +40,7 @@ tool_case cc_glibc_static 5 '^static$' -- \
 # Separate compile and link; -v shows the gcc command with musl's pieces.
 tool_case cc_compile_then_link 0 '^argv\[0\]=' -- sh -c '
     "$1" cc -c -o "$2.o" apps/hello.c && "$1" cc -o "$2" "$2.o" && "$2"' sh "$TERN" "$CC_OUT/two-step"
-tool_case cc_verbose 0 'tern: cc: gcc -nostdinc .*-static-pie .*/rcrt1\.o .*/libc\.a .*/crtn\.o' -- \
+tool_case cc_verbose 0 'tern: cc: gcc (-idirafter [^ ]+/include )?-nostdinc .*-static-pie .*/rcrt1\.o .*/libc\.a .*/crtn\.o' -- \
     "$TERN" cc -v -o "$CC_OUT/verbose" apps/hello.c
 # musl's headers, not glibc's: __GLIBC__ is undefined with musl (and
 # defined with --libc=glibc, which shows that the probe can tell).

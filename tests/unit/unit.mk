@@ -14,10 +14,16 @@ UNIT_sha256_SRCS     := kernel/lib/sha256.c kernel/lib/vsnprintf.c
 UNIT_rofs_SRCS       := kernel/fs/rofs/rofs_reader.c kernel/lib/sha256.c image/rofs_write.c kernel/lib/vsnprintf.c
 UNIT_rofs_CFLAGS     := -Iimage
 # The TCP/IP stack's protocol files, with host stand-ins for the kernel side.
-UNIT_net_SRCS        := kernel/net/netbuf.c kernel/net/checksum.c kernel/net/ether.c \
-	kernel/net/arp.c kernel/net/ipv4.c kernel/net/icmp.c kernel/net/udp.c kernel/net/ping.c kernel/net/dgram.c \
-	kernel/net/dhcp.c kernel/lib/vsnprintf.c
+UNIT_net_SRCS        := $(NET_PROTO_SRCS) kernel/lib/vsnprintf.c
 UNIT_net_CFLAGS      := -Ikernel/net
 # The DHCP client against a fake server, on the same stack.
 UNIT_dhcp_SRCS       := $(UNIT_net_SRCS)
 UNIT_dhcp_CFLAGS     := -Ikernel/net
+# Two stacks talking over a simulated lossy link (tests/unit/twin/twin.mk):
+# the harness itself on UDP, ARP and ICMP, then TCP.
+include tests/unit/twin/twin.mk
+UNIT_TESTS           += twin tcp
+UNIT_twin_SRCS       := $(TWIN_SRCS)
+UNIT_twin_CFLAGS     := -Itests/unit/twin -Ikernel/net
+UNIT_tcp_SRCS        := $(TWIN_SRCS)
+UNIT_tcp_CFLAGS      := -Itests/unit/twin

@@ -117,6 +117,23 @@ trap_common:
     jz 3f
     subq %rax, %rsp
     andq $-64, %rsp
+    /*
+     * The area is fresh stack, holding whatever an earlier trap left there.
+     * XSAVE writes only the XSTATE_BV bits of the components it saves, and
+     * never XCOMP_BV or the rest of the 64-byte header at offset 512; the
+     * standard form of XRSTOR raises #GP when XSTATE_BV names a component
+     * outside XCR0 or bytes 8-23 of the header are not zero (SDM vol. 1,
+     * 13.7 and 13.8.1). So the header starts out clear.
+     */
+    xorl %ecx, %ecx
+    movq %rcx, 512(%rsp)
+    movq %rcx, 520(%rsp)
+    movq %rcx, 528(%rsp)
+    movq %rcx, 536(%rsp)
+    movq %rcx, 544(%rsp)
+    movq %rcx, 552(%rsp)
+    movq %rcx, 560(%rsp)
+    movq %rcx, 568(%rsp)
     movl $-1, %eax
     movl $-1, %edx
     xsave64 (%rsp)

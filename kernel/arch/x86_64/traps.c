@@ -177,6 +177,7 @@ void trap_dispatch(struct trap_frame *tf)
     switch (tf->vector) {
     case VEC_TIMER:
         apic_eoi();
+        c->irq_pc = tf->rip;
         timer_interrupt();
         break;
     case VEC_IPI_RESCHED:

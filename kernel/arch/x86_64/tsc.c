@@ -11,7 +11,7 @@
 #include "x86_64.h"
 
 #define PIT_HZ          1193182
-#define CALIBRATE_MS    5
+#define CALIBRATE_MS    3
 
 static uint64_t tsc_hz;
 

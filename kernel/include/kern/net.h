@@ -35,6 +35,7 @@ struct netif {
     uint16_t mtu;
     unsigned features;
     bool up;
+    bool loopback;                  /* lo: no ARP, frames come straight back */
     /* Send one frame (linear part + fragments); the driver owns nb from
      * here and calls netbuf_complete when the device is done with it.
      * -EAGAIN when the device queue is full (nb still the caller's). */
@@ -65,6 +66,8 @@ void netif_set_addr(struct netif *ifp, uint32_t ip, uint32_t netmask, uint32_t g
 /* Configure ifp from the image's settings (/.tern/manifest) and bring it
  * up; start the stack's timers (kernel). */
 void net_configure(struct netif *ifp);
+/* The loopback interface lo, 127.0.0.1/8 (kernel/net/loopback.c). */
+void loopback_init(void);
 void net_start_timers(void);
 
 /* A frame received on ifp (starting at the Ethernet header); the stack
@@ -72,16 +75,33 @@ void net_start_timers(void);
 void net_input(struct netif *ifp, struct netbuf *nb);
 
 /* Timers: the stack's periodic work (ARP ageing, reassembly timeouts,
- * TCP later); call about every 100 ms with net_lock held. */
+ * TCP's retransmission, delayed-ACK, persist, keepalive and TIME_WAIT
+ * timers); call every NET_TICK_NS with net_lock held. */
+#define NET_TICK_NS (10ULL * 1000000)
 void net_tick(void);
+
+/* Whether a TCP connection still has bytes or a FIN out that the peer
+ * has not acknowledged (tcp.c; under net_lock). */
+bool tcp_output_unacked(void);
+/* Wait, up to timeout_ns, until no connection has unacknowledged output:
+ * the app has exited, and what it wrote and closed must still reach its
+ * peer before the machine powers off (a lost FIN is only resent by us). */
+void net_drain_output(uint64_t timeout_ns);
 
 /* The counters as /proc/net/snmp and /proc/net/dev text (netstat.c);
  * returns the length written (cut at size). */
 size_t net_format_snmp(char *buf, size_t size);
 size_t net_format_dev(char *buf, size_t size);
 
+/* "a.b.c.d" at s -> *out in network order, *end just past it; false on
+ * anything else (netif_config.c). */
+bool ipv4_parse(const char *s, const char **end, uint32_t *out);
+
 /* Internet checksum helpers. */
 uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
 uint16_t inet_fold(uint32_t sum);
+/* inet_sum over a netbuf from byte off to its end: the linear part, then
+ * the fragments (of any lengths). */
+uint32_t netbuf_sum(const struct netbuf *nb, uint32_t off, uint32_t sum);
 
 #endif

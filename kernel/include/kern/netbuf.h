@@ -32,7 +32,13 @@ struct netbuf;
 struct netbuf_frag {
     const void *data;
     uint32_t len;
+    void *owner;                    /* for the release hook; NULL: nobody */
 };
+
+/* Called by netbuf_free, whoever frees the netbuf and whenever: the
+ * owner of the fragments' memory drops what it holds for this netbuf
+ * (TCP: a reference per send-queue chunk, tcp_output.c). */
+typedef void (*netbuf_release_fn)(struct netbuf *nb);
 
 struct netbuf {
     struct netbuf *next;            /* for queues (ARP pending, reassembly) */
@@ -55,6 +61,7 @@ struct netbuf {
     /* Called (from the device's completion path) when the device is done
      * with every byte; NULL: just free. The callback frees the netbuf. */
     void (*done)(struct netbuf *nb);
+    netbuf_release_fn release;
     void *owner;
     uint64_t cookie;
 };

@@ -114,6 +114,7 @@ struct netdev_stats {
     uint64_t tx_busy;           /* -EAGAIN: ring full */
     uint64_t tx_errors;         /* refused (bad request) or failed */
     uint64_t interrupts;
+    uint64_t stall_kicks;       /* notifications for a queue that stood still */
 };
 
 struct netdev_ops {

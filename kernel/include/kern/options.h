@@ -11,6 +11,8 @@ struct kernel_options {
     const char *ktest;          /* NULL: none */
     long exit_status;           /* exit status when no app runs */
     long torture_switches, torture_preemptions, torture_seconds;
+    long profile_hz;            /* 0: not profiling */
+    long net_lose_kicks;        /* tests: drop every Nth TX notification; 0: none */
     struct cmdline_result app;  /* arguments after "--" */
 };
 

@@ -38,11 +38,15 @@ struct cpu {
     /* One-shot timers, sorted by deadline (kernel/sched/timer.c). */
     spinlock_t timer_lock;
     struct list_head timers;
+    /* The timer whose callback runs now (timer_cancel_sync waits for it). */
+    struct timer *running_timer;
     uint64_t slice_end_ns;          /* when the running thread's slice ends */
     /* Bring-up and IPIs (arch). */
     uintptr_t arch_boot_stack;
     uintptr_t arch_ist_tops[4];
     volatile uint32_t tlb_flush_req;
+    /* Where the last timer interrupt stopped this CPU (for profile=). */
+    uintptr_t irq_pc;
     /* Statistics. */
     uint64_t nr_switches, nr_preemptions, nr_interrupts, idle_ns;
 };

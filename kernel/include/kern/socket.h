@@ -50,6 +50,19 @@ struct sock_iov {
 
 struct sock;
 
+/* A zero-copy send's completion (zcopy_tx, MSG_ZEROCOPY, kernel/net/tcp*):
+ * pending counts the send-queue pieces that still reference the sender's
+ * buffers, plus one the sender holds while it is still queueing (dropped
+ * by zc_notify_seal). When it reaches zero, fire runs, under net_lock:
+ * every byte was ACKed and the device returned every descriptor. */
+struct zc_notify {
+    uint32_t pending;
+    uint32_t id;                        /* MSG_ZEROCOPY: the send's number */
+    bool copied;                        /* the stack had to copy the bytes */
+    void (*fire)(struct zc_notify *zn);
+};
+void zc_notify_seal(struct zc_notify *zn);
+
 struct sock_ops {
     int (*bind)(struct sock *s, const struct sock_addr *a);
     int (*connect)(struct sock *s, const struct sock_addr *a);
@@ -58,6 +71,15 @@ struct sock_ops {
     /* to: NULL for connected sockets. Returns bytes sent or -errno. */
     int64_t (*sendmsg)(struct sock *s, const struct sock_iov *iov, int iovcnt,
                        const struct sock_addr *to, int flags);
+    /* Send by reference (stream sockets): the bytes at iov stay where they
+     * are until zn fires (zn NULL: memory that never changes, such as the
+     * image's pages for sendfile). The caller has faulted the pages in.
+     * Returns bytes queued or -errno; zn is the caller's to seal. */
+    int64_t (*sendmsg_ref)(struct sock *s, const struct sock_iov *iov, int iovcnt, int flags,
+                           struct zc_notify *zn);
+    /* MSG_ERRQUEUE: the oldest zero-copy completion range; -EAGAIN when
+     * none is queued. */
+    int (*recv_zc_range)(struct sock *s, uint32_t *lo, uint32_t *hi, bool *copied);
     /* from (may be NULL) gets the sender; *msg_flags gets MSG_TRUNC etc. */
     int64_t (*recvmsg)(struct sock *s, const struct sock_iov *iov, int iovcnt,
                        struct sock_addr *from, int flags, int *msg_flags);
@@ -77,10 +99,12 @@ struct sock {
     struct kfile *file;             /* the kfile that holds it (weak) */
     int type, protocol;
     struct sock_addr local, remote;
-    bool bound, connected;
+    bool bound, connected, listening;
     int error;                      /* SO_ERROR, cleared when read */
     /* SOL_SOCKET options */
     bool reuseaddr, reuseport, keepalive, broadcast;
+    bool zerocopy;                  /* SO_ZEROCOPY: MSG_ZEROCOPY is honoured */
+    bool linger0;                   /* SO_LINGER on with 0 s: close resets */
     uint32_t rcvbuf, sndbuf;
     uint64_t rcvtimeo_ns, sndtimeo_ns;  /* 0: forever */
     struct waitq wait;              /* readers and writers block here */
@@ -88,6 +112,7 @@ struct sock {
 
 /* Create a protocol socket (udp.c, tcp.c): fills *out. */
 int udp_socket(struct sock **out);
+int tcp_socket(struct sock **out);
 int ping_socket(struct sock **out);     /* SOCK_DGRAM, IPPROTO_ICMP */
 
 /* Wake blocked callers and poll/epoll waiters of s: its readiness may

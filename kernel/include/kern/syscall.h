@@ -38,6 +38,9 @@
  * bit 8+i = after the action. */
 #define SYS_tern_argcheck 0x7e55
 
+/* Tern's own, for apps: zcopy_tx (include/tern/zcopy.h, kernel/linux/sys_socket.c). */
+#define SYS_tern_zcopy_tx 0x7e60
+
 typedef int64_t (*syscall_fn)(const uint64_t *args);
 
 struct syscall_entry {

@@ -61,6 +61,8 @@ void sem_up(struct semaphore *s);
 #define KFUTEX_WOKEN     0
 #define KFUTEX_CHANGED   1
 #define KFUTEX_TIMEDOUT  2
+/* The futex hash buckets: once, at boot (sched_init). */
+void futex_init(void);
 int kfutex_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 int kfutex_wake(const volatile uint32_t *addr, int n);
 

@@ -19,4 +19,9 @@ static inline void arch_irq_disable(void) { __asm__ volatile("cli" : : : "memory
 static inline void arch_irq_enable(void)  { __asm__ volatile("sti" : : : "memory"); }
 static inline void arch_cpu_relax(void)   { __asm__ volatile("pause" : : : "memory"); }
 
+/* Called with interrupts off: enable them and wait for one. STI takes
+ * effect after the next instruction, so an interrupt pending since the
+ * caller's last check ends the HLT instead of slipping in before it. */
+static inline void arch_idle_halt(void)   { __asm__ volatile("sti; hlt" : : : "memory"); }
+
 #endif

@@ -1,0 +1,142 @@
+#!/bin/sh
+# The benchmark's Linux guest, built from Debian packages into
+# ~/.cache/tern/linux-guest/ (never into the repository):
+#
+#   vmlinuz         Debian's linux-image-amd64 kernel (the version that
+#                   metapackage depends on), unpacked with dpkg-deb -x
+#   initramfs.gz    a gzip'd newc cpio: busybox (busybox-static) as the
+#                   shell and tools, the virtio modules the kernel has as
+#                   modules (virtio_pci and virtio_net are =m in Debian's
+#                   config), bench/bulksend and apps/hello, and /init below
+#   version         "linux VERSION, busybox VERSION"
+#
+# /init mounts /proc and /sys, insmods the modules in dependency order,
+# brings up eth0 with the address in bench_ip= (the kernel passes unknown
+# name=value words to init's environment), prints
+# "init: app start uptime=S" and runs the words after "--" on the kernel
+# command line (the kernel hands them to init as arguments), then prints
+# "init: app exited with status N" and powers off (poweroff -f: ACPI S5,
+# which ends QEMU). So `-append "console=ttyS0 quiet bench_ip=10.99.0.2/24
+# -- /bin/bulksend send ..."` runs the very binary a Tern image runs.
+#
+#   sh bench/linux-guest.sh BULKSEND HELLO     prints the cache directory
+#
+# Rebuilds the initramfs when the binaries or this script changed; the
+# packages are fetched once (apt-get download) and reused offline.
+set -eu
+BULKSEND=${1:?usage: linux-guest.sh BULKSEND HELLO}
+HELLO=${2:?usage: linux-guest.sh BULKSEND HELLO}
+CACHE=${TERN_CACHE:-$HOME/.cache/tern}/linux-guest
+mkdir -p "$CACHE/debs"
+
+# Modules in load order (each after what its depends= names); checked
+# against the kernel's config below, since a built-in one needs no insmod.
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+
+say() { echo "linux-guest: $*" >&2; }
+
+fetch() {   # PACKAGE-NAME: its .deb in $CACHE/debs, downloading when missing
+    f=$(ls "$CACHE/debs/$1"_*.deb 2> /dev/null | head -n 1)
+    if [ -z "$f" ]; then
+        say "downloading $1"
+        # apt's sandbox user cannot write into root's home: download in a
+        # directory it can, then move.
+        t=$(mktemp -d)
+        chmod 777 "$t"
+        (cd "$t" && apt-get download "$1" > /dev/null 2>&1) ||
+            (apt-get update > /dev/null 2>&1 && cd "$t" && apt-get download "$1" > /dev/null) ||
+            { rm -rf "$t"; say "cannot download $1 (apt-get download)"; exit 1; }
+        mv "$t"/*.deb "$CACHE/debs/"
+        rm -rf "$t"
+        f=$(ls "$CACHE/debs/$1"_*.deb | head -n 1)
+    fi
+    echo "$f"
+}
+
+# The kernel package the metapackage points at; remembered, so a later
+# offline run uses the same one.
+if [ ! -s "$CACHE/kernel-package" ]; then
+    kpkg=$(apt-cache depends linux-image-amd64 2> /dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+    if [ -z "$kpkg" ]; then
+        apt-get update > /dev/null 2>&1 || true
+        kpkg=$(apt-cache depends linux-image-amd64 2> /dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+    fi
+    [ -n "$kpkg" ] || { say "apt-cache does not know linux-image-amd64"; exit 1; }
+    echo "$kpkg" > "$CACHE/kernel-package"
+fi
+kpkg=$(cat "$CACHE/kernel-package")
+kdeb=$(fetch "$kpkg")
+bdeb=$(fetch busybox-static)
+
+root=$CACHE/unpacked
+stamp_in="$kdeb $bdeb $(cksum < "$0") $(cksum < "$BULKSEND") $(cksum < "$HELLO")"
+if [ -f "$CACHE/initramfs.gz" ] && [ -f "$CACHE/vmlinuz" ] &&
+    [ "$(cat "$CACHE/inputs" 2> /dev/null)" = "$stamp_in" ]; then
+    echo "$CACHE"
+    exit 0
+fi
+say "building the kernel and initramfs in $CACHE"
+rm -rf "$root"
+mkdir -p "$root"
+dpkg-deb -x "$kdeb" "$root"
+dpkg-deb -x "$bdeb" "$root"
+kver=$(ls "$root/lib/modules" | head -n 1)
+cp "$root/boot/vmlinuz-$kver" "$CACHE/vmlinuz"
+config=$root/boot/config-$kver
+
+ir=$CACHE/initramfs
+rm -rf "$ir"
+mkdir -p "$ir/bin" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/tmp" "$ir/lib/modules" "$ir/data"
+cp "$root/bin/busybox" "$ir/bin/busybox"
+for t in sh mount insmod ip cat sleep poweroff echo ls; do
+    ln -s busybox "$ir/bin/$t"
+done
+# The kernel opens /dev/console for init's stdin/stdout/stderr before /init
+# runs: it must be in the archive (we are root: mknod works).
+mknod -m 600 "$ir/dev/console" c 5 1
+mknod -m 666 "$ir/dev/null" c 1 3
+load=
+for m in $MODULES; do
+    sym=CONFIG_$(echo "$m" | tr 'a-z' 'A-Z')
+    if grep -q "^$sym=y" "$config"; then
+        continue                # built in
+    fi
+    ko=$(find "$root/lib/modules/$kver" -name "$m.ko" | head -n 1)
+    [ -n "$ko" ] || { say "$m.ko is not in $kpkg"; exit 1; }
+    cp "$ko" "$ir/lib/modules/"
+    load="$load $m"
+done
+cp "$BULKSEND" "$ir/bin/bulksend"
+cp "$HELLO" "$ir/bin/hello"
+cat > "$ir/init" <<EOF
+#!/bin/sh
+# PID 1 of the benchmark's Linux guest (written by bench/linux-guest.sh).
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+for m in$load; do
+    insmod /lib/modules/\$m.ko || echo "init: insmod \$m failed"
+done
+if [ -n "\${bench_ip:-}" ]; then
+    i=0
+    while [ ! -e /sys/class/net/eth0 ] && [ \$i -lt 100 ]; do sleep 0.05; i=\$((i + 1)); done
+    ip link set lo up
+    ip addr add "\$bench_ip" dev eth0 && ip link set eth0 up || echo "init: eth0 did not come up"
+fi
+read up idle < /proc/uptime
+echo "init: app start uptime=\$up"
+"\$@"
+rc=\$?
+echo "init: app exited with status \$rc"
+poweroff -f
+EOF
+chmod 755 "$ir/init"
+(cd "$ir" && find . | sort | "$root/bin/busybox" cpio -o -H newc 2> /dev/null) |
+    gzip -9 > "$CACHE/initramfs.gz.tmp"
+mv "$CACHE/initramfs.gz.tmp" "$CACHE/initramfs.gz"
+bver=$(dpkg-deb -f "$bdeb" Version)
+kdver=$(dpkg-deb -f "$kdeb" Version)
+echo "Debian $kpkg $kdver, busybox-static $bver" > "$CACHE/version"
+echo "$stamp_in" > "$CACHE/inputs"
+say "$(cat "$CACHE/version"): vmlinuz $(wc -c < "$CACHE/vmlinuz") bytes, initramfs.gz $(wc -c < "$CACHE/initramfs.gz") bytes"
+echo "$CACHE"

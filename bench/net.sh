@@ -1,0 +1,392 @@
+#!/bin/sh
+# The zero-copy TCP benchmark (issue 7): Tern's senders against a Linux
+# guest running the same binary and against the device ceiling, on one
+# QEMU/virtio-net/tap configuration, plus boot time, image size and the
+# smallest memory that runs hello. `make bench` runs it in full,
+# `make bench-smoke` with --smoke (one short run per case, few boots).
+#
+#   sh bench/net.sh [--smoke]
+#
+# Environment: KERNEL, TERN (as make sets them), BENCH_BIN (bench tools,
+# default out/bench), APPS (default out/apps), BENCH_OUT (where results go;
+# default bench/results in full, out/bench/smoke with --smoke),
+# BENCH_SECONDS (per throughput run; default 3, smoke 1), BENCH_RUNS
+# (default 5, smoke 1).
+#
+# Every guest is started by bench/stamp (timestamps, QEMU's PID) inside a
+# network namespace holding a tap device (host side 10.99.0.1/24, guest
+# 10.99.0.2), with the same QEMU options: -M q35, the accelerator (KVM only
+# when both guests boot under it, else TCG for both), -cpu as tern run
+# picks it, -m 256, -smp 2, -netdev tap + virtio-net-pci; only -kernel,
+# -initrd and -append differ. bench/sink receives in the namespace and
+# samples QEMU's CPU time over exactly the transfer.
+#
+# Outputs (BENCH_OUT): runs.csv (every run), boot.csv (every boot),
+# latest.csv (the summary), latest.md (the table with the targets),
+# throughput.png and cpu.png; a full run also keeps a dated copy in
+# BENCH_OUT/history/DATE/. Exit status 0 when every case produced its
+# numbers (targets missed are reported, not failures), 1 when a case
+# failed, 3 when this machine cannot run it (the reason on stderr).
+set -u
+SMOKE=0
+[ "${1:-}" = --smoke ] && SMOKE=1
+: "${KERNEL:?}" "${TERN:?}"
+BIN=${BENCH_BIN:-out/bench}
+APPS=${APPS:-out/apps}
+if [ $SMOKE = 1 ]; then
+    OUT=${BENCH_OUT:-out/bench/smoke}
+    SECS=${BENCH_SECONDS:-1}
+    RUNS=${BENCH_RUNS:-1}
+    SIZES=65536
+    BOOTS=3
+else
+    OUT=${BENCH_OUT:-bench/results}
+    SECS=${BENCH_SECONDS:-3}
+    RUNS=${BENCH_RUNS:-5}
+    SIZES="4096 16384 65536 262144 1048576"
+    BOOTS=20
+fi
+MEM=256
+SMP=2
+HOST_IP=10.99.0.1
+GUEST_IP=10.99.0.2
+PORT=5001
+FILE_BYTES=4194304          # the file sendfile() sends over and over
+MAC=52:54:00:be:0c:07
+
+cannot() {
+    echo "bench: cannot run here: $*" >&2
+    exit 3
+}
+
+[ "$(id -u)" = 0 ] || cannot "needs root (a network namespace with a tap device)"
+command -v ip > /dev/null 2>&1 || cannot "ip is not installed (iproute2)"
+[ -c /dev/net/tun ] || cannot "/dev/net/tun is missing"
+command -v qemu-system-x86_64 > /dev/null 2>&1 || cannot "qemu-system-x86_64 is not installed"
+for t in sink stamp bulksend; do
+    [ -x "$BIN/$t" ] || cannot "$BIN/$t is not built (make bench-tools)"
+done
+[ -x "$APPS/hello" ] || cannot "$APPS/hello is not built (make apps)"
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WORK=$OUT/work
+rm -rf "$WORK"
+mkdir -p "$WORK"
+T0=$(date +%s)
+
+# ------------------------------------------------------------ the guests ---
+# The Linux guest (downloads once into ~/.cache/tern).
+LG=$(sh bench/linux-guest.sh "$BIN/bulksend" "$APPS/hello") ||
+    cannot "the Linux guest could not be built (bench/linux-guest.sh; Debian's mirror unreachable?)"
+
+# Tern: one image for all throughput runs (the app's arguments come from
+# -append), hello for boot time, image size and memory.
+"$BIN/bulksend" mkfile "$WORK/stream.bin" $FILE_BYTES || exit 1
+cat > "$WORK/bench.yaml" <<EOF
+name: bench
+memory: ${MEM}M
+cpus: $SMP
+cmdline: [/bin/bulksend]
+files:
+  /bin/bulksend: $PWD/$BIN/bulksend
+  /data/stream.bin: $WORK/stream.bin
+network:
+  mode: tap
+  tap: tapbench
+  ip: $GUEST_IP/24
+  gateway: $HOST_IP
+EOF
+"$TERN" build "$WORK/bench.yaml" -o "$WORK/tern-bench" --kernel "$KERNEL" > "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; exit 1; }
+"$TERN" build manifests/hello.yaml -o "$WORK/tern-hello" --kernel "$KERNEL" >> "$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; exit 1; }
+HELLO_APPEND=$(sed -n '/^-append$/{n;p;}' "$WORK/tern-hello/qemu.args")
+
+# --------------------------------------------------------- the namespace ---
+ns=tern-bench-$$
+tap=tb$$
+cleanup() {
+    [ -n "${sink_pid:-}" ] && kill "$sink_pid" 2> /dev/null
+    ip netns del "$ns" 2> /dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ip netns add "$ns" &&
+    ip netns exec "$ns" ip link set lo up &&
+    ip netns exec "$ns" ip tuntap add "$tap" mode tap &&
+    ip netns exec "$ns" ip addr add "$HOST_IP/24" dev "$tap" &&
+    ip netns exec "$ns" ip link set "$tap" up || cannot "could not make a network namespace with a tap device"
+
+# --------------------------------------------------------- the accelerator ---
+PIDF=$WORK/qemu.pid
+# qemu ACCEL LOG MARK TIMEOUT NIC(0|1) ARGS...: one guest, started by stamp
+# in the namespace; stamp's status is returned (Tern exits through
+# isa-debug-exit: status 0 becomes 1; Linux powers off: 0).
+qemu() {
+    q_accel=$1 q_log=$2 q_mark=$3 q_timeout=$4 q_nic=$5
+    shift 5
+    if [ "$q_accel" = kvm ]; then q_cpu=host,-arch-capabilities; else q_cpu=max; fi
+    rm -f "$PIDF"
+    if [ "$q_nic" = 1 ]; then
+        set -- -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
+            -device "virtio-net-pci,netdev=net0,mac=$MAC" "$@"
+    fi
+    ip netns exec "$ns" "$BIN/stamp" --pid-file "$PIDF" --timeout "$q_timeout" --mark "$q_mark" -- \
+        qemu-system-x86_64 -M q35 -accel "$q_accel" -cpu "$q_cpu" -m "${Q_MEM:-$MEM}" -smp $SMP \
+        -name bench,debug-threads=on -nodefaults -no-user-config -display none -serial stdio \
+        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" > "$q_log" 2>&1
+}
+# tsc=reliable: under TCG Linux finds the vCPUs' TSCs "unsynchronized" and falls
+# back to the HPET, whose every read is an emulated MMIO access; Tern reads
+# the TSC, so the Linux guest gets it too (measured: +15% at 64 KiB send()).
+# panic=-1: a guest given too little memory ends at once instead of hanging.
+LINUX_CMDLINE="console=ttyS0 quiet tsc=reliable panic=-1"
+# hello_ok GUEST LOG STATUS: did hello run to its end?
+hello_ok() {
+    if [ "$1" = tern ]; then
+        [ "$3" = 1 ] && grep -q '| tern-exit: status=0$' "$2" && grep -q '| argv\[0\]=/bin/hello' "$2"
+    else
+        [ "$3" = 0 ] && grep -q '| init: app exited with status 0$' "$2" && grep -q '| argv\[0\]=/bin/hello' "$2"
+    fi
+}
+boot_hello() {    # GUEST ACCEL LOG TIMEOUT: status of stamp
+    if [ "$1" = tern ]; then
+        qemu "$2" "$3" "app: /bin/hello:" "$4" 0 -kernel "$WORK/tern-hello/kernel.elf" \
+            -initrd "$WORK/tern-hello/rofs.img" -append "$HELLO_APPEND"
+    else
+        qemu "$2" "$3" "init: app start" "$4" 0 -kernel "$LG/vmlinuz" -initrd "$LG/initramfs.gz" \
+            -append "$LINUX_CMDLINE -- /bin/hello Hello"
+    fi
+}
+
+ACCEL=$("$TERN" probe --kernel "$KERNEL" 2> "$WORK/probe.log")
+ACCEL_WHY=$(sed -n 's/^tern: [a-z]*: //p' "$WORK/probe.log")
+if [ "$ACCEL" = kvm ]; then
+    # Both guests or neither: Debian's kernel hangs under some nested KVMs.
+    boot_hello linux kvm "$WORK/linux-kvm-probe.log" 120
+    if ! hello_ok linux "$WORK/linux-kvm-probe.log" $?; then
+        ACCEL=tcg
+        ACCEL_WHY="Tern boots under KVM but the Linux guest does not: TCG for both"
+    fi
+fi
+[ "$ACCEL" = kvm ] || ACCEL=tcg
+echo "bench: accel $ACCEL ($ACCEL_WHY); $RUNS run(s) of ${SECS}s per case; sizes $SIZES"
+
+# ------------------------------------------------------------ throughput ---
+RAW=$OUT/runs.csv
+echo "guest,mode,msg_bytes,run,bytes,secs,gbps,qemu_cpu_s,vcpu_cpu_s,verified,guest_gbps,status" > "$RAW"
+failures=0
+sink_pid=
+
+# ring MSG: buffers in the sender's ring: 4 MiB of them, 8 to 512.
+ring() {
+    r=$((4194304 / $1))
+    [ $r -lt 8 ] && r=8
+    [ $r -gt 512 ] && r=512
+    echo $r
+}
+
+# tput GUEST MODE MSG RUN
+tput_run() {
+    g=$1 mode=$2 msg=$3 run=$4
+    log=$WORK/$g-$mode-$msg-$run.log
+    slog=$log.sink
+    k=$(ring "$msg")
+    period=$((k * msg))
+    extra=
+    [ "$mode" = sendfile ] && period=$FILE_BYTES extra="--file /data/stream.bin"
+    verify=
+    # The sampled run: every byte checked against the pattern.
+    [ "$run" = 1 ] && verify="--verify-period $period"
+    [ "$g" = ceiling ] && verify=
+    if [ "$g" = ceiling ]; then
+        # shellcheck disable=SC2086
+        ip netns exec "$ns" "$BIN/sink" --tap-counter "/sys/class/net/$tap/statistics/rx_bytes" \
+            --cpu-pid-file "$PIDF" --timeout $((SECS + 120)) > "$slog" 2>&1 &
+    else
+        # shellcheck disable=SC2086
+        ip netns exec "$ns" "$BIN/sink" --port $PORT --cpu-pid-file "$PIDF" \
+            --timeout $((SECS + 150)) $verify > "$slog" 2>&1 &
+    fi
+    sink_pid=$!
+    i=0
+    until grep -q '^sink: \(listening\|watching\)' "$slog" 2> /dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 $sink_pid 2> /dev/null; then
+            echo "bench: $g $mode $msg: the sink did not start: $(tail -n 1 "$slog")" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    args="send --mode $mode --to $HOST_IP:$PORT --seconds $SECS --msg $msg --ring $k $extra"
+    case $g in
+    tern)
+        qemu $ACCEL "$log" "app: /bin/bulksend" $((SECS + 120)) 1 \
+            -kernel "$WORK/tern-bench/kernel.elf" -initrd "$WORK/tern-bench/rofs.img" \
+            -append "-- /bin/bulksend $args"
+        st=$? want=1 ;;
+    linux)
+        qemu $ACCEL "$log" "init: app start" $((SECS + 150)) 1 -kernel "$LG/vmlinuz" \
+            -initrd "$LG/initramfs.gz" \
+            -append "$LINUX_CMDLINE bench_ip=$GUEST_IP/24 -- /bin/bulksend $args"
+        st=$? want=0 ;;
+    ceiling)
+        qemu $ACCEL "$log" "net_ceiling: start" $((SECS + 120)) 1 -kernel "$KERNEL" \
+            -append "ktest=net_ceiling -- seconds=$SECS src=$GUEST_IP dst=$HOST_IP"
+        st=$? want=1 ;;
+    esac
+    # The sink is done once the guest closed (or the counter stood still);
+    # a guest that never connected leaves it waiting: stop it.
+    i=0
+    while kill -0 $sink_pid 2> /dev/null && [ $i -lt 40 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill $sink_pid 2> /dev/null
+    wait $sink_pid 2> /dev/null
+    sink_pid=
+    res=$(sed -n 's/^sink: result //p' "$slog" | tail -n 1)
+    if [ "$g" = ceiling ]; then
+        gg=$(sed -n 's/.*net_ceiling: sent .*: \([0-9.]*\) Gbit\/s.*/\1/p' "$log")
+        okline=$(grep -c 'net_ceiling: passed' "$log")
+    else
+        gg=$(sed -n 's/.*bulksend: result .* gbps=\([0-9.]*\) .*/\1/p' "$log")
+        okline=$(grep -c 'bulksend: result' "$log")
+    fi
+    status=ok
+    if [ "$st" != "$want" ] || [ "$okline" = 0 ] || [ -z "$res" ]; then
+        status=failed
+    fi
+    v() { echo "$res" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    bytes=$(v bytes) secs=$(v secs) gbps=$(v gbps) qc=$(v qemu_cpu) vc=$(v vcpu_cpu) ver=$(v verified)
+    if [ "$g" = ceiling ] && [ -n "$bytes" ]; then
+        # The tap counts whole frames; a TCP receiver counts payload:
+        # 65160 of every 65226 bytes (ktest_net_ceiling.c).
+        bytes=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b * 65160 / 65226 }')
+        gbps=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.4f", b * 8 / s / 1e9 }')
+    fi
+    [ "$ver" = no ] && status=corrupt
+    if [ "$status" != ok ]; then
+        failures=$((failures + 1))
+        echo "bench: FAILED: $g $mode msg $msg run $run (guest status $st, want $want): $(grep -h 'bulksend: \|net_ceiling: FAIL\|sink: ' "$log" "$slog" | grep -v 'result\|listening\|connecting\|watching\|tcp_info' | tail -n 2 | tr '\n' ' ')" >&2
+    fi
+    echo "$g,$mode,$msg,$run,${bytes:-0},${secs:-0},${gbps:-0},${qc:--1},${vc:--1},${ver:-none},${gg:-0},$status" >> "$RAW"
+    printf 'bench: %-8s %-13s %8s run %s: %8s Gbit/s (guest says %s), QEMU CPU %s s, vCPU %s s, verified %s: %s\n' \
+        "$g" "$mode" "$msg" "$run" "${gbps:--}" "${gg:--}" "${qc:--}" "${vc:--}" "${ver:--}" "$status"
+}
+
+for msg in $SIZES; do
+    for mode in send msg_zerocopy zcopy sendfile; do
+        run=1
+        while [ $run -le "$RUNS" ]; do
+            tput_run tern $mode "$msg" $run
+            run=$((run + 1))
+        done
+    done
+    for mode in send msg_zerocopy; do
+        run=1
+        while [ $run -le "$RUNS" ]; do
+            tput_run linux $mode "$msg" $run
+            run=$((run + 1))
+        done
+    done
+done
+run=1
+while [ $run -le "$RUNS" ]; do
+    tput_run ceiling tso 65226 $run
+    run=$((run + 1))
+done
+
+# ------------------------------------------ boot time, size, memory -------
+BOOT=$OUT/boot.csv
+echo "guest,boot,host_ms_to_main,guest_ms_to_main,host_ms_to_exit,status" > "$BOOT"
+for g in tern linux; do
+    i=1
+    while [ $i -le $BOOTS ]; do
+        log=$WORK/boot-$g-$i.log
+        boot_hello $g $ACCEL "$log" 120
+        st=$?
+        mark=$(sed -n 's/^stamp: mark ms=//p' "$log")
+        total=$(sed -n 's/^stamp: exit status=[0-9]* ms=//p' "$log")
+        if [ $g = tern ]; then
+            # The kernel's own clock on the line it prints just before
+            # jumping to the app's entry: ms since kernel entry.
+            gms=$(sed -n 's/.*| \[ *\([0-9.]*\)\] app: \/bin\/hello:.*/\1/p' "$log" |
+                awk '{ printf "%.3f", $1 * 1000 }')
+        else
+            # /proc/uptime read by init just before it runs the app: ms
+            # since the kernel started its clock (10 ms resolution).
+            gms=$(sed -n 's/.*| init: app start uptime=\([0-9.]*\)$/\1/p' "$log" |
+                awk '{ printf "%.0f", $1 * 1000 }')
+        fi
+        s=ok
+        hello_ok $g "$log" $st || { s=failed; failures=$((failures + 1)); echo "bench: FAILED: $g boot $i (status $st)" >&2; }
+        echo "$g,$i,${mark:-0},${gms:-0},${total:-0},$s" >> "$BOOT"
+        i=$((i + 1))
+    done
+    echo "bench: $g: $BOOTS boots of hello done"
+done
+
+SIZE=$OUT/size.csv
+echo "guest,what,bytes,contents" > "$SIZE"
+tb=$(($(wc -c < "$WORK/tern-hello/kernel.elf") + $(wc -c < "$WORK/tern-hello/rofs.img")))
+echo "tern,hello image,$tb,kernel.elf + rofs.img of manifests/hello.yaml" >> "$SIZE"
+lb=$(($(wc -c < "$LG/vmlinuz") + $(wc -c < "$LG/initramfs.gz")))
+echo "linux,hello image,$lb,vmlinuz + initramfs.gz (busybox + virtio modules + hello + bulksend)" >> "$SIZE"
+
+# mem_ok GUEST MIB: does hello run in that much guest memory?
+mem_ok() {
+    log=$WORK/mem-$1-$2.log
+    Q_MEM=$2 boot_hello "$1" $ACCEL "$log" 60
+    st=$?
+    hello_ok "$1" "$log" $st
+}
+# min_mem GUEST LO HI: the smallest MiB in (LO, HI] that runs hello,
+# assuming more memory never hurts; "" when even HI does not.
+min_mem() {
+    lo=$2 hi=$3
+    mem_ok "$1" "$hi" || { echo ""; return; }
+    while [ $((hi - lo)) -gt 1 ]; do
+        mid=$(((lo + hi) / 2))
+        if mem_ok "$1" $mid; then hi=$mid; else lo=$mid; fi
+    done
+    echo "$hi"
+}
+MEMCSV=$OUT/memory.csv
+echo "guest,check,mib,result" > "$MEMCSV"
+if mem_ok tern 16; then r=yes; else r=no; fi
+echo "tern,runs hello,16,$r" >> "$MEMCSV"
+if [ $SMOKE = 0 ]; then
+    echo "tern,smallest -m,$(min_mem tern 1 64),hello" >> "$MEMCSV"
+    echo "linux,smallest -m,$(min_mem linux 16 512),hello" >> "$MEMCSV"
+fi
+echo "bench: memory checks done"
+
+# ------------------------------------------------------------- the report ---
+T1=$(date +%s)
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "machine=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "cpu_mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    echo "host_kernel=$(uname -r)"
+    echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
+    echo "accel=$ACCEL ($ACCEL_WHY)"
+    echo "guest_config=-M q35 -accel $ACCEL -cpu $( [ "$ACCEL" = kvm ] && echo host,-arch-capabilities || echo max) -m $MEM -smp $SMP, virtio-net-pci on a tap in a network namespace"
+    echo "tern=$(grep -m1 'Tern [0-9]' "$WORK/boot-tern-1.log" | sed 's/.*\] //')"
+    echo "linux=$(cat "$LG/version"), kernel command line: $LINUX_CMDLINE"
+    echo "runs=$RUNS x ${SECS}s per case"
+    echo "elapsed_s=$((T1 - T0))"
+    echo "smoke=$SMOKE"
+} > "$OUT/env.txt"
+sh bench/report.sh "$OUT" || failures=$((failures + 1))
+if [ $SMOKE = 0 ]; then
+    d=$OUT/history/$(date -u +%Y-%m-%d-%H%M)
+    mkdir -p "$d"
+    cp "$OUT"/latest.csv "$OUT"/latest.md "$OUT"/throughput.png "$OUT"/cpu.png "$OUT"/runs.csv \
+        "$OUT"/boot.csv "$OUT"/size.csv "$OUT"/memory.csv "$OUT"/env.txt "$d"/
+    rm -rf "$WORK"
+fi
+echo "bench: $((T1 - T0)) s; results in $OUT (latest.md, latest.csv, throughput.png, cpu.png)"
+[ $failures -eq 0 ] || { echo "bench: $failures case(s) failed" >&2; exit 1; }
+exit 0

@@ -1,0 +1,268 @@
+/*
+ * TCP connection blocks: their life (allocation, references, states,
+ * teardown, TIME_WAIT), ports, lookup of the block a segment belongs to,
+ * the MSS and receive-window setup, and the stack's tick for TCP timers.
+ */
+#include <kern/errno.h>
+#include <kern/kmalloc.h>
+#include <kern/string.h>
+#include "tcp.h"
+
+#define TIME_WAIT_MS       60000        /* 2*MSL as Linux counts it (TCP_TIMEWAIT_LEN) */
+#define INITIAL_RTO_MS     1000         /* RFC 6298 2.1 */
+#define MIN_RCVBUF         (16 * 1024)
+#define EPHEMERAL_FIRST    32768        /* Linux's ip_local_port_range */
+#define EPHEMERAL_LAST     60999
+
+struct list_head tcp_socks = LIST_HEAD_INIT(tcp_socks);
+struct tcp_counters tcp_stats;
+static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+
+uint64_t tcp_now_ms(void)
+{
+    return net_now_ns() / 1000000;
+}
+
+struct tcp_sock *tcp_alloc(void)
+{
+    struct tcp_sock *tp = kzalloc(sizeof(*tp));
+    if (!tp)
+        return NULL;
+    tp->refs = 1;
+    tp->state = TCPS_CLOSED;
+    tp->rto_ms = INITIAL_RTO_MS;
+    tp->mss = TCP_DEFAULT_MSS;
+    tp->peer_mss = TCP_DEFAULT_MSS;
+    tp->ssthresh = 0xffffffff;
+    tp->keepidle_s = 7200;                      /* RFC 1122 4.2.3.6; Linux's defaults */
+    tp->keepintvl_s = 75;
+    tp->keepcnt = 9;
+    list_init(&tp->accept_q);
+    list_init(&tp->accept_link);
+    list_init(&tp->link);
+    waitq_init(&tp->sock.wait);
+    return tp;
+}
+
+void tcp_put(struct tcp_sock *tp)
+{
+    if (--tp->refs > 0)
+        return;
+    tcp_purge_ooo(tp);
+    kfree(tp->rbuf);
+    kfree(tp);
+}
+
+void tcp_set_state(struct tcp_sock *tp, uint8_t state)
+{
+    if (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT)
+        tcp_stats.curr_estab--;
+    if (state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT)
+        tcp_stats.curr_estab++;
+    if (state == TCPS_ESTABLISHED)
+        tp->sock.connected = true;          /* getpeername; EPIPE rather than ENOTCONN later */
+    tp->state = state;
+}
+
+static void unlink_tcb(struct tcp_sock *tp)
+{
+    if (tp->in_list) {
+        list_del(&tp->link);
+        tp->in_list = false;
+    }
+}
+
+void tcp_drop(struct tcp_sock *tp, int err)
+{
+    if (tp->state == TCPS_CLOSED && !tp->in_list)
+        return;
+    if (err && (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT))
+        tcp_stats.estab_resets++;
+    tcp_set_state(tp, TCPS_CLOSED);
+    tp->rto_at = tp->delack_at = tp->persist_at = tp->keepalive_at = 0;
+    tp->timewait_at = tp->finwait2_at = 0;
+    tcp_purge_send_queue(tp);
+    tcp_purge_ooo(tp);
+    if (err)
+        tp->sock.error = err;
+    unlink_tcb(tp);
+    struct tcp_sock *parent = tp->parent;
+    if (parent) {
+        /* Not accepted yet: the listener owned it. */
+        if (!list_empty(&tp->accept_link)) {
+            list_del(&tp->accept_link);
+            parent->accept_len--;
+        } else {
+            parent->embryos--;
+        }
+        tp->parent = NULL;
+        tcp_put(tp);
+        return;
+    }
+    sock_wakeup(&tp->sock);
+    if (tp->orphan)
+        tcp_put(tp);
+}
+
+void tcp_enter_time_wait(struct tcp_sock *tp)
+{
+    tcp_set_state(tp, TCPS_TIME_WAIT);
+    tp->rto_at = tp->persist_at = tp->keepalive_at = tp->finwait2_at = 0;
+    tp->timewait_at = tcp_now_ms() + TIME_WAIT_MS;
+    tcp_purge_send_queue(tp);
+    tcp_shed_buffers(tp);
+    sock_wakeup(&tp->sock);
+}
+
+void tcp_shed_buffers(struct tcp_sock *tp)
+{
+    /* A connection nobody can read any more waits out TIME_WAIT (60 s)
+     * as a bare block: many short connections must not hold their
+     * receive rings meanwhile. */
+    if (!tp->orphan || tp->state != TCPS_TIME_WAIT)
+        return;
+    tcp_purge_ooo(tp);
+    kfree(tp->rbuf);
+    tp->rbuf = NULL;
+    tp->rbuf_len = tp->rbuf_head = 0;
+}
+
+/* ---- ports and lookup ------------------------------------------------------------ */
+
+bool tcp_port_in_use(uint16_t port, uint32_t addr, const struct tcp_sock *except, bool reuse)
+{
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        if (t == except || !t->sock.bound || t->sock.local.port != port || t->parent)
+            continue;
+        if (t->sock.local.addr && addr && t->sock.local.addr != addr)
+            continue;
+        /* SO_REUSEADDR: only a listener blocks the port (Linux). */
+        if (reuse && t->state != TCPS_LISTEN)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* A free ephemeral port for a connection to remote (the four-tuple must
+ * be unique; the port itself may serve other peers). */
+int tcp_autobind(struct tcp_sock *tp)
+{
+    for (int n = 0; n <= EPHEMERAL_LAST - EPHEMERAL_FIRST; n++) {
+        uint16_t port = htons(next_ephemeral);
+        next_ephemeral = next_ephemeral == EPHEMERAL_LAST ? EPHEMERAL_FIRST
+                                                          : next_ephemeral + 1;
+        if (!tcp_port_in_use(port, tp->sock.local.addr, tp, false)) {
+            tp->sock.local.port = port;
+            tp->sock.bound = true;
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+void tcp_hash(struct tcp_sock *tp)
+{
+    if (!tp->in_list) {
+        list_add_tail(&tp->link, &tcp_socks);
+        tp->in_list = true;
+    }
+}
+
+struct tcp_sock *tcp_lookup(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+    struct tcp_sock *listener = NULL;
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        if (t->sock.local.port != dport || t->state == TCPS_CLOSED)
+            continue;
+        if (t->state == TCPS_LISTEN) {
+            if ((!t->sock.local.addr || t->sock.local.addr == dst) &&
+                (!listener || t->sock.local.addr))
+                listener = t;
+            continue;
+        }
+        if (t->sock.remote.port == sport && t->sock.remote.addr == src &&
+            t->sock.local.addr == dst)
+            return t;
+    }
+    return listener;
+}
+
+/* ---- sizes --------------------------------------------------------------------------- */
+
+uint16_t tcp_advertised_mss(const struct netif *ifp)
+{
+    return (uint16_t)((ifp ? ifp->mtu : 576) - IP_HLEN - TCP_HLEN);
+}
+
+uint32_t tcp_rcv_window(const struct tcp_sock *tp)
+{
+    if (!tp->rbuf)
+        return tp->rbuf_size ? tp->rbuf_size : 65535;
+    return tp->rbuf_size - tp->rbuf_len;
+}
+
+/* Once the route to dst is known: the source address, MSS and receive
+ * buffer (whose size fixes the window scale we offer). */
+int tcp_prepare(struct tcp_sock *tp, uint32_t dst)
+{
+    uint32_t hop;
+    struct netif *ifp = ip_route(dst, &hop);
+    if (!ifp)
+        return -ENETUNREACH;
+    if (!tp->sock.local.addr)
+        tp->sock.local.addr = ifp->ip;
+    if (!tp->rbuf) {
+        tp->rbuf_size = MAX(tp->sock.rcvbuf, (uint32_t)MIN_RCVBUF);
+        tp->rbuf = kmalloc(tp->rbuf_size);
+        if (!tp->rbuf)
+            return -ENOBUFS;
+    }
+    tp->rcv_wscale = 0;
+    while (tp->rcv_wscale < 14 && (tp->rbuf_size >> tp->rcv_wscale) > 65535)
+        tp->rcv_wscale++;
+    tp->mss = tcp_advertised_mss(ifp);
+    return 0;
+}
+
+/* ---- the tick ------------------------------------------------------------------------ */
+
+void tcp_tick(uint64_t now_ns)
+{
+    uint64_t now = now_ns / 1000000;
+    struct list_head *pos, *n;
+    /* A timer may drop t (and so unlink it), never another block. */
+    list_for_each_safe(pos, n, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        t->refs++;
+        tcp_timers(t, now);
+        tcp_put(t);
+    }
+}
+
+bool tcp_output_unacked(void)
+{
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        /* The FIN takes the sequence number after the last byte. */
+        if (tcp_can_send_data(t->state) &&
+            SEQ_LT(t->snd_una, t->snd_end + (t->fin_queued ? 1 : 0)))
+            return true;
+    }
+    return false;
+}
+
+void tcp_tx_room(void)
+{
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        if (t->tx_blocked)
+            tcp_output(t);
+    }
+}

@@ -1,0 +1,213 @@
+/*
+ * TCP (RFC 9293) inside the stack: the connection block and what its
+ * files share. tcp_input.c takes segments in (the state machine),
+ * tcp_output.c sends (segments over the send queue, retransmission,
+ * congestion control, timers), tcp_sock.c is the socket interface.
+ *
+ * The send queue is a list of chunks: bytes copied from the app (send),
+ * or app memory by reference (zcopy_tx, MSG_ZEROCOPY) or image pages
+ * (sendfile from ROFS). A chunk holds one reference for being queued
+ * (dropped when the peer ACKed all of it) and one per netbuf in flight
+ * whose fragments point into it (dropped by the netbuf's release hook
+ * when the device gave it back, or when it was dropped on the way). When
+ * both kinds are gone the chunk is freed and its zero-copy notification
+ * counts down: that is the DESIGN.md rule "a buffer is free after ACK and
+ * after the device returned every descriptor".
+ *
+ * Everything here runs under net_lock, including the release hook (the
+ * device's completion path takes the lock).
+ */
+#ifndef NET_TCP_H
+#define NET_TCP_H
+
+#include <kern/list.h>
+#include <kern/socket.h>
+#include "net_internal.h"
+
+/* States, numbered as Linux numbers them (TCP_INFO's tcpi_state). */
+enum tcp_state {
+    TCPS_ESTABLISHED = 1,
+    TCPS_SYN_SENT,
+    TCPS_SYN_RECEIVED,
+    TCPS_FIN_WAIT_1,
+    TCPS_FIN_WAIT_2,
+    TCPS_TIME_WAIT,
+    TCPS_CLOSED,
+    TCPS_CLOSE_WAIT,
+    TCPS_LAST_ACK,
+    TCPS_LISTEN,
+    TCPS_CLOSING,
+};
+
+/* header flags */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+#define TCP_HLEN        20
+#define TCP_MAX_HLEN    60
+#define TCP_DEFAULT_MSS 536             /* RFC 9293 3.7.1: without the option */
+
+/* Sequence-space comparisons (RFC 9293 3.4): modulo 2^32. */
+#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b)  SEQ_LT(b, a)
+#define SEQ_GEQ(a, b) SEQ_LEQ(b, a)
+
+/* A zero-copy notification: counts the chunks of one zcopy_tx call or one
+ * MSG_ZEROCOPY send; when the last is released it fires. */
+struct tcp_zc;
+
+/* chunk kinds */
+#define TCP_CHUNK_COPY 0                /* kernel memory, ours: freed with the chunk */
+#define TCP_CHUNK_REF  1                /* app or image memory: not ours */
+
+struct tcp_chunk {
+    struct tcp_chunk *next;
+    struct tcp_sock *tp;                /* holds a reference on it */
+    uint32_t seq;                       /* sequence number of data[0] */
+    uint32_t len;
+    uint32_t cap;                       /* COPY: room at data */
+    uint8_t kind;
+    bool queued;                        /* still on the send queue */
+    int refs;
+    uint8_t *data;
+    struct zc_notify *zc;               /* REF: whom to tell, or NULL */
+};
+
+/* One MSG_ZEROCOPY completion range (Linux's ee_info .. ee_data). */
+struct tcp_zc_range {
+    uint32_t lo, hi;
+};
+#define TCP_ERRQ_MAX 64
+
+struct tcp_sock {
+    struct sock sock;
+    struct list_head link;              /* tcp_socks */
+    uint8_t state;
+    int refs;                           /* the socket's own, plus one per chunk */
+    bool orphan;                        /* closed by the app; freed by the stack */
+    bool in_list;
+
+    /* listening */
+    struct tcp_sock *parent;            /* SYN_RECEIVED/not yet accepted: the listener */
+    struct list_head accept_q;          /* listener: established, not yet accepted */
+    struct list_head accept_link;
+    int backlog, accept_len, embryos;
+
+    /* send side (RFC 9293 3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t snd_end;                   /* one past the last byte queued */
+    struct tcp_chunk *q_head, *q_tail;  /* covering [snd_una, snd_end) */
+    uint16_t mss;                       /* payload per segment we send */
+    uint16_t peer_mss;
+    uint8_t snd_wscale, rcv_wscale;
+    bool ws_ok, ts_ok, sack_ok;
+    bool fin_queued;                    /* shutdown(SHUT_WR) or close */
+    bool tx_blocked;                    /* the device was full */
+    uint32_t cwnd, ssthresh, recover;
+    int dupacks;
+    bool in_recovery;
+
+    /* round trip (RFC 6298) and timers, in ms of net_now_ns */
+    uint32_t srtt_us, rttvar_us, rto_ms;
+    int backoff;                        /* RTO doublings in a row */
+    bool rtt_timing;
+    uint32_t rtt_seq;
+    uint64_t rtt_start_ms;
+    uint64_t rto_at, delack_at, persist_at, keepalive_at, timewait_at, finwait2_at;
+    int persist_backoff, keep_probes;
+    uint32_t keepidle_s, keepintvl_s, keepcnt;
+    uint32_t ts_recent;                 /* the peer's last TSval we echo */
+    uint32_t user_timeout_ms;
+
+    /* receive side: a ring the reader drains outside the lock */
+    uint32_t irs, rcv_nxt, rcv_adv;     /* rcv_adv: right edge advertised */
+    uint8_t *rbuf;
+    uint32_t rbuf_size, rbuf_head, rbuf_len;
+    struct netbuf *ooo;                 /* out-of-order segments, by seq */
+    uint32_t ooo_bytes;
+    bool fin_received;
+    unsigned ack_pending;               /* bytes received and not yet ACKed */
+    uint16_t rcv_mss;                   /* the largest segment seen */
+
+    /* the socket's users */
+    bool nodelay, cork, rx_busy, tx_busy, shut_rd;
+    uint32_t zc_next_id;
+    struct tcp_zc_range errq[TCP_ERRQ_MAX];
+    unsigned errq_len;
+
+    /* TCP_INFO */
+    uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+    uint32_t total_retrans, segs_in, segs_out;
+    uint64_t last_data_recv_ms, last_ack_recv_ms;
+};
+
+/* The states in which data or a FIN we queued may still go out (and so
+ * may still wait for the peer's ACK). */
+static inline bool tcp_can_send_data(uint8_t state)
+{
+    return state == TCPS_ESTABLISHED || state == TCPS_CLOSE_WAIT ||
+           state == TCPS_FIN_WAIT_1 || state == TCPS_CLOSING || state == TCPS_LAST_ACK;
+}
+
+static inline struct tcp_sock *tcp_of(struct sock *s)
+{
+    return container_of(s, struct tcp_sock, sock);
+}
+
+/* Shared between the TCP files. */
+extern struct list_head tcp_socks;
+uint64_t tcp_now_ms(void);
+struct tcp_sock *tcp_alloc(void);
+void tcp_put(struct tcp_sock *tp);
+void tcp_set_state(struct tcp_sock *tp, uint8_t state);
+/* Tear the connection down: state CLOSED, queues freed, error reported
+ * to the app (0: none); frees an orphan. */
+void tcp_drop(struct tcp_sock *tp, int err);
+void tcp_enter_time_wait(struct tcp_sock *tp);
+/* Free the receive ring of an orphan in TIME_WAIT. */
+void tcp_shed_buffers(struct tcp_sock *tp);
+/* The MSS and receive-buffer setup once the route is known. */
+int tcp_prepare(struct tcp_sock *tp, uint32_t dst);
+uint16_t tcp_advertised_mss(const struct netif *ifp);
+uint32_t tcp_rcv_window(const struct tcp_sock *tp);
+
+bool tcp_port_in_use(uint16_t port, uint32_t addr, const struct tcp_sock *except, bool reuse);
+int tcp_autobind(struct tcp_sock *tp);
+/* Put tp on the list segments are matched against. */
+void tcp_hash(struct tcp_sock *tp);
+/* The connection for a segment, else a listener on its port, else NULL. */
+struct tcp_sock *tcp_lookup(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport);
+
+/* tcp_output.c */
+void tcp_output(struct tcp_sock *tp);
+/* A segment with no data: SYN, SYN-ACK, ACK, FIN-less RST... */
+void tcp_send_ctl(struct tcp_sock *tp, uint8_t flags);
+void tcp_send_ack(struct tcp_sock *tp);
+/* RST in reply to a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                    uint32_t seq, uint32_t ack, uint8_t flags);
+void tcp_ack_received(struct tcp_sock *tp, uint32_t ack, uint32_t tsecr, bool has_ts);
+void tcp_dupack(struct tcp_sock *tp);
+void tcp_queue_chunk(struct tcp_sock *tp, struct tcp_chunk *c);
+void tcp_chunk_put(struct tcp_chunk *c);
+void tcp_purge_send_queue(struct tcp_sock *tp);
+void tcp_rearm_rto(struct tcp_sock *tp);
+void tcp_timers(struct tcp_sock *tp, uint64_t now);
+uint32_t tcp_flight(const struct tcp_sock *tp);
+
+/* tcp_input.c */
+void tcp_purge_ooo(struct tcp_sock *tp);
+
+/* Counters (netstat.c prints them as /proc/net/snmp's Tcp line). */
+struct tcp_counters {
+    uint64_t active_opens, passive_opens, attempt_fails, estab_resets, in_segs, out_segs,
+             retrans_segs, in_errs, out_rsts, curr_estab;
+};
+extern struct tcp_counters tcp_stats;
+
+#endif
