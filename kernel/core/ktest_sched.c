@@ -17,22 +17,33 @@
 
 static volatile bool hogs_go, hogs_stop;
 
+/* arg: the CPU the hog starts on. */
 static void hog(void *arg)
 {
+    sched_set_cpu((int)(intptr_t)arg);  /* pinned there until the start */
     while (!hogs_go)
         thread_yield();
+    sched_set_cpu(-1);
     while (!hogs_stop)
         __asm__ volatile("" ::: "memory");
 }
 
-/* Runs n hogs with the given nice values; fills their CPU times. */
+/*
+ * Runs n hogs with the given nice values; fills their CPU times. With more
+ * than one CPU, all but the last hog start on cpu0 and the last on cpu1:
+ * a split that stealing alone never evens out (no CPU goes idle), so the
+ * shares come out equal only if the scheduler balances busy CPUs too.
+ */
 static void run_hogs(int n, const int *nice, uint64_t *exec_ns)
 {
     struct thread *t[8];
     uint64_t base[8];
     hogs_go = hogs_stop = false;
+    if (nr_cpus > 1)
+        pr_info("sched_fair: %d hogs start %d:1 on cpu0:cpu1\n", n, n - 1);
     for (int i = 0; i < n; i++)
-        t[i] = thread_create("hog", hog, NULL, nice[i]);
+        t[i] = thread_create("hog", hog, (void *)(intptr_t)(nr_cpus > 1 && i == n - 1),
+                             nice[i]);
     hogs_go = true;
     thread_yield();
     for (int i = 0; i < n; i++)

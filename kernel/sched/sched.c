@@ -164,6 +164,39 @@ void sched_enqueue_new(struct thread *t)
 }
 
 /*
+ * The thread of c's queue that would wait longest there (the largest
+ * vruntime) and is free to move, taken out of the queue; NULL if none.
+ * Called with c's run-queue lock held. Never one whose context is still
+ * live on its CPU: a thread woken while it was on its way into schedule()
+ * there sits in that queue before its CPU has switched away from it.
+ * Moving it would let that CPU, seeing the state the new one sets
+ * (RUNNING), queue and run it again: one thread on two CPUs.
+ * Its vruntime comes back relative to c's queue (rq_adopt adds the new
+ * queue's base), so it keeps its place.
+ */
+static struct thread *rq_take_movable(struct cpu *c)
+{
+    struct list_head *pos;
+    for (pos = c->rq.threads.prev; pos != &c->rq.threads; pos = pos->prev) {
+        struct thread *t = list_entry(pos, struct thread, rq_link);
+        if (t->pinned_cpu < 0 && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
+            rq_dequeue(c, t);
+            t->vruntime -= MIN(t->vruntime, c->rq.min_vruntime);
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Give c a thread taken by rq_take_movable; c's lock is held. */
+static void rq_adopt(struct cpu *c, struct thread *t)
+{
+    t->vruntime += c->rq.min_vruntime;
+    t->cpu = c;
+    t->nr_migrations++;
+}
+
+/*
  * Load balancing by stealing: a CPU about to go idle takes a runnable
  * thread from the busiest other run queue. Called with our run-queue lock
  * held; the other lock is only tried, never waited for, so two CPUs
@@ -180,31 +213,52 @@ static struct thread *steal(struct cpu *self)
     }
     if (!busiest || !spin_trylock_raw(&busiest->rq.lock))
         return NULL;
-    struct thread *t = NULL;
-    struct list_head *pos;
-    /* The one that would wait longest there (the largest vruntime) and is
-     * free to move. Not one whose context is still live on its CPU: a
-     * thread woken while it was on its way into schedule() there sits in
-     * that queue before its CPU has switched away from it. Taking it would
-     * let that CPU, seeing the state we set (RUNNING), queue and run it
-     * again while we run it too: one thread on two CPUs. */
-    for (pos = busiest->rq.threads.prev; pos != &busiest->rq.threads; pos = pos->prev) {
-        struct thread *c = list_entry(pos, struct thread, rq_link);
-        if (c->pinned_cpu < 0 && !__atomic_load_n(&c->on_cpu, __ATOMIC_ACQUIRE)) {
-            t = c;
-            break;
-        }
-    }
-    if (t) {
-        rq_dequeue(busiest, t);
-        /* Keep its place relative to the queue it joins. */
-        t->vruntime = t->vruntime - MIN(t->vruntime, busiest->rq.min_vruntime) +
-                      self->rq.min_vruntime;
-        t->cpu = self;
-        t->nr_migrations++;
-    }
+    struct thread *t = rq_take_movable(busiest);
     spin_unlock_raw(&busiest->rq.lock);
+    if (t)
+        rq_adopt(self, t);
     return t;
+}
+
+/*
+ * Load balancing by pushing, for what stealing cannot see: no CPU is idle,
+ * but one runs three threads and another one (a 3:1 split of four hogs
+ * gives shares of 16% and 50%). At a scheduler tick, a CPU whose load is
+ * at least two above the least loaded CPU's moves one queued thread
+ * there. A difference of one is left alone: moving would only swap the
+ * imbalance. Ticks come only to CPUs with threads waiting (tickless), which
+ * are the ones that can push. The two run-queue locks are taken one after
+ * the other, never together, so this cannot deadlock with steal() or
+ * another push; in between, the thread is in no queue and RUNNABLE, which
+ * nothing but a run queue acts on.
+ */
+#define BALANCE_INTERVAL_NS 20000000ULL   /* 20 ms: five time slices */
+
+static void balance_push(struct cpu *self, uint64_t now)
+{
+    if (nr_cpus < 2 || now < self->next_balance_ns)
+        return;
+    self->next_balance_ns = now + BALANCE_INTERVAL_NS;
+    struct cpu *target = NULL;
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        struct cpu *c = &cpus[i];
+        if (c != self && c->online && (!target || load_of(c) < load_of(target)))
+            target = c;
+    }
+    if (!target || load_of(target) + 2 > load_of(self))
+        return;
+    spin_lock_raw(&self->rq.lock);
+    struct thread *t = rq_take_movable(self);
+    spin_unlock_raw(&self->rq.lock);
+    if (!t)
+        return;
+    spin_lock_raw(&target->rq.lock);
+    rq_adopt(target, t);
+    bool was_alone = target->rq.nr_running == 0;
+    rq_enqueue(target, t);
+    bool kick = target->current == target->idle || was_alone;
+    spin_unlock_raw(&target->rq.lock);
+    after_enqueue(target, kick, was_alone);
 }
 
 /* --- switching ------------------------------------------------------------ */
@@ -332,6 +386,8 @@ void sched_tick(void)
         c->need_resched = true;
     bool waiting = c->rq.nr_running > 0;
     spin_unlock_raw(&c->rq.lock);
+    if (waiting)
+        balance_push(c, now);
     /* Threads wait here while another CPU idles: wake it to steal one. */
     if (waiting)
         for (unsigned i = 0; i < nr_cpus; i++) {

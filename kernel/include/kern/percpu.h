@@ -41,6 +41,7 @@ struct cpu {
     /* The timer whose callback runs now (timer_cancel_sync waits for it). */
     struct timer *running_timer;
     uint64_t slice_end_ns;          /* when the running thread's slice ends */
+    uint64_t next_balance_ns;       /* the earliest next balance_push */
     /* Bring-up and IPIs (arch). */
     uintptr_t arch_boot_stack;
     uintptr_t arch_ist_tops[4];
