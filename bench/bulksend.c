@@ -36,7 +36,7 @@
  * last byte (and, zero-copy, the last completion) it half-closes and waits
  * for the receiver's close, then prints
  *
- *   bulksend: tcp_info rtt_us=... cwnd_segs=... snd_wnd=... (TCP_INFO as sending ends)
+ *   bulksend: tcp_info rtt_us=... cwnd_segs=... snd_wnd=... segs_in=... (TCP_INFO as sending ends)
  *   bulksend: result mode=M msg=SIZE bytes=N secs=T gbps=G cpu=C copied=X
  *
  * (cpu: CLOCK_PROCESS_CPUTIME_ID seconds; copied: MSG_ZEROCOPY sends the
@@ -351,10 +351,11 @@ static void report_tcp_info(void)
         return;
     }
     say("tcp_info rtt_us=%u rttvar_us=%u cwnd_segs=%u ssthresh_segs=%u mss=%u snd_wnd=%u "
-        "unacked_segs=%u total_retrans=%u segs_out=%u",
+        "unacked_segs=%u total_retrans=%u segs_out=%u segs_in=%u data_segs_out=%u",
         ti.tcpi_rtt, ti.tcpi_rttvar, ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_snd_mss,
         len >= offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof(ti.tcpi_snd_wnd) ? ti.tcpi_snd_wnd : 0,
-        ti.tcpi_unacked, ti.tcpi_total_retrans, ti.tcpi_segs_out);
+        ti.tcpi_unacked, ti.tcpi_total_retrans, ti.tcpi_segs_out, ti.tcpi_segs_in,
+        ti.tcpi_data_segs_out);
 }
 
 static int cmd_send(int argc, char **argv)

@@ -142,7 +142,8 @@ struct tcp_sock {
 
     /* TCP_INFO */
     uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
-    uint32_t total_retrans, segs_in, segs_out;
+    /* As Linux counts them: every segment, and those carrying data. */
+    uint32_t total_retrans, segs_in, segs_out, data_segs_in, data_segs_out;
     uint64_t last_data_recv_ms, last_ack_recv_ms;
 };
 

@@ -474,7 +474,8 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
         return;
     }
     if (len || fin) {
-        tp->segs_in++;
+        if (len)
+            tp->data_segs_in++;
         if (seq == tp->rcv_nxt) {
             bool hole_filled = tp->ooo != NULL;
             if (len > tp->rcv_mss)
@@ -529,6 +530,7 @@ void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
         return;
     }
     bool kept = false;
+    tp->segs_in++;
     tp->refs++;                                 /* a drop below must not free it yet */
     if (tp->state == TCPS_LISTEN)
         listen_input(tp, &sg, src, dst);

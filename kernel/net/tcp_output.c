@@ -271,6 +271,8 @@ static int send_segment(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t
         tp->delack_at = 0;
     }
     tp->segs_out++;
+    if (got)
+        tp->data_segs_out++;
     tcp_stats.out_segs++;
     if (flags & TH_RST)
         tcp_stats.out_rsts++;

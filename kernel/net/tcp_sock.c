@@ -659,6 +659,8 @@ static void fill_info(struct tcp_sock *tp, struct linux_tcp_info *ti)
     ti->bytes_received = tp->bytes_received;
     ti->segs_out = tp->segs_out;
     ti->segs_in = tp->segs_in;
+    ti->data_segs_in = tp->data_segs_in;
+    ti->data_segs_out = tp->data_segs_out;
     ti->notsent_bytes = SEQ_GT(tp->snd_end, tp->snd_nxt) ? tp->snd_end - tp->snd_nxt : 0;
     ti->bytes_sent = tp->bytes_sent;
     ti->bytes_retrans = tp->bytes_retrans;

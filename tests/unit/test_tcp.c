@@ -747,6 +747,12 @@ TWIN_TEST(handshake_and_small_exchange)
     CHECK_EQ_INT(ti.tcpi_bytes_acked, 5 + 1);           /* Linux counts the SYN */
     CHECK_EQ_INT(ti.tcpi_bytes_received, 6);
     CHECK_EQ_INT(ti.tcpi_total_retrans, 0);
+    /* Segments as Linux counts them: all of them, and those with data
+     * (one each way here; the SYN-ACK and ACKs count only in the first). */
+    CHECK_EQ_INT(ti.tcpi_data_segs_in, 1);
+    CHECK_EQ_INT(ti.tcpi_data_segs_out, 1);
+    CHECK(ti.tcpi_segs_in > ti.tcpi_data_segs_in);
+    CHECK(ti.tcpi_segs_out > ti.tcpi_data_segs_out);
     CHECK_EQ_INT(wst[A].rst + wst[B].rst, 0);
     c->ops->close(c);
     s->ops->close(s);
