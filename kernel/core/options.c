@@ -35,6 +35,8 @@ static const struct cmdline_option options[] = {
       "ktest=torture: give up after this long (default 300)" },
     { "profile", CMDLINE_INT, &kopt.profile_hz, 0, 10000, NULL,
       "sample every CPU's program counter this many times a second; print the busiest functions at exit" },
+    { "netstat", CMDLINE_FLAG, &kopt.netstat, 0, 0, NULL,
+      "print the network counters (snmp, interfaces, devices) when the app exits" },
     { "net_lose_kicks", CMDLINE_INT, &kopt.net_lose_kicks, 0, 1000000, NULL,
       "tests: drop every Nth transmit notification the device asked for (0: none)" },
 };

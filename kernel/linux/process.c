@@ -141,6 +141,8 @@ void app_exit(int status)
      * here the machine ends with the app, so it waits for that first. */
     net_drain_output(EXIT_DRAIN_NS);
     console_end_line();
+    if (kopt.netstat)
+        net_print_stats();
     pr_info("app: exited with status %d\n", status & 0xff);
     kernel_exit(status & 0xff);
 }

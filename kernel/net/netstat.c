@@ -4,7 +4,10 @@
  * and apps that read those files read these. The Linux layer serves them
  * as files (kernel/linux/proc_files.c).
  */
+#include <kern/kmalloc.h>
+#include <kern/netdev.h>
 #include <kern/printf.h>
+#include <kern/printk.h>
 #include <kern/string.h>
 #include "net_internal.h"
 #include "tcp.h"
@@ -75,4 +78,37 @@ size_t net_format_dev(char *buf, size_t size)
     }
     net_unlock();
     return n;
+}
+
+/* Print text line by line, each with the prefix. */
+static void print_lines(const char *prefix, char *text)
+{
+    char *line = text;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        pr_info("%s%s\n", prefix, line);
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+}
+
+void net_print_stats(void)
+{
+    enum { TEXT_MAX = 2048 };
+    char *text = kmalloc(TEXT_MAX);
+    if (!text)
+        return;
+    /* One call's output fits: the formats are short and fixed. */
+    net_format_snmp(text, TEXT_MAX - 1);
+    text[TEXT_MAX - 1] = 0;
+    print_lines("netstat: ", text);
+    net_format_dev(text, TEXT_MAX - 1);
+    text[TEXT_MAX - 1] = 0;
+    print_lines("netstat: ", text);
+    kfree(text);
+    for (struct netdev *d = netdev_next(NULL); d; d = netdev_next(d))
+        netdev_print_stats(d);
 }

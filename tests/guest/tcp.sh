@@ -483,7 +483,40 @@ TCP_TX_EXPECT="^tcpbulk: MSG_ZEROCOPY: $((TCP_MB * 8)) sends, " \
 TCP_TX_EXPECT="^tcpbulk: zcopy_tx: $((TCP_MB * 8)) calls, " \
     tcp_tx_case tcp_bulk_tx_zcopy zcopy "$TCP_MB"
 TCP_TX_ARGS='--msg, 4M, --ring, 4' TCP_TX_EXPECT='^tcpbulk: zcopy_tx: 16 calls, 16 completions' \
-    tcp_tx_case tcp_zcopy_tx_4m_buffers zcopy 64
+TCP_TX_KOPTS=netstat tcp_tx_case tcp_zcopy_tx_4m_buffers zcopy 64
+# The same boot's `netstat` dump at exit: counters that add up.
+netstat_check() {
+    selected guest:tcp_zcopy_tx_4m_buffers_netstat || return 0
+    ns_log=$LOG_DIR/guest_netns_tcp_zcopy_tx_4m_buffers.log
+    [ -f "$ns_log" ] || { fail guest:tcp_zcopy_tx_4m_buffers_netstat "no log of tcp_zcopy_tx_4m_buffers"; return 0; }
+    ns_why=$(tr -d '\r' < "$ns_log" | awk -v mib=64 '
+        / netstat: Tcp: [0-9]/ { tcp = 1; out = $(NF - 3); act = $(NF - 9) }
+        / netstat: +eth0: / { eth = 1; txb = $(NF - 3) }
+        / net0: rx .* completed/ {
+            dev = 1
+            for (i = 1; i < NF; i++) {
+                if ($i == "tx") txp = $(i + 1)
+                if ($(i + 1) == "completed,") done = $i
+            }
+        }
+        END {
+            if (!tcp) { print "no netstat Tcp counters"; exit }
+            if (!eth) { print "no netstat line for eth0"; exit }
+            if (!dev) { print "no net0 driver counters"; exit }
+            if (act != 1) { print "ActiveOpens " act ", want 1"; exit }
+            if (out + 0 < 1000) { print "OutSegs " out ", want at least 1000"; exit }
+            if (txb + 0 < mib * 1048576) { print "eth0 sent " txb " bytes, want at least " mib " MiB"; exit }
+            # The last frames may still be out as the app exits.
+            if (done > txp || txp - done > 256) { print "net0 sent " txp " frames, completed " done; exit }
+        }')
+    if [ -n "$ns_why" ]; then
+        fail guest:tcp_zcopy_tx_4m_buffers_netstat "$ns_why"
+        grep 'netstat: \|net0: rx' "$ns_log" | sed 's/^/    | /'
+    else
+        pass guest:tcp_zcopy_tx_4m_buffers_netstat
+    fi
+}
+netstat_check
 tcp_tx_case tcp_bulk_tx_sendfile sendfile "$TCP_MB"
 tcp_rx_case tcp_bulk_rx "$TCP_MB"
 # A device that misses transmit notifications (QEMU's virtio-net was seen

@@ -12,6 +12,7 @@ struct kernel_options {
     long exit_status;           /* exit status when no app runs */
     long torture_switches, torture_preemptions, torture_seconds;
     long profile_hz;            /* 0: not profiling */
+    bool netstat;               /* print the network counters at app exit */
     long net_lose_kicks;        /* tests: drop every Nth TX notification; 0: none */
     struct cmdline_result app;  /* arguments after "--" */
 };
