@@ -163,6 +163,12 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     echo
     echo "Device ceiling: **${ceil:-–} Gbit/s** ($(get throughput ceiling tso 65226 min)–$(get throughput ceiling tso 65226 max))."
     echo
+    echo "What the ceiling leaves out: its frames reach no socket on the host (the tap"
+    echo "counts them, then the host drops them), so it pays for neither the host's TCP"
+    echo "receive nor the sink's copy. Every sender run pays for both, on the same host"
+    echo "CPUs as QEMU's vCPU and I/O threads; on a machine with few cores that is a large"
+    echo "part of the gap to the ceiling."
+    echo
     echo "## Host CPU: QEMU process utime+stime per GiB moved (s/GiB, median)"
     echo
     table qemu_cpu_s_per_gib
