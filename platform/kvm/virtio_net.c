@@ -510,7 +510,17 @@ static bool read_link(struct vnet *vn)
  * its used index, and no notification due by that event index. Receive
  * went on (the peer's retransmissions came in), but every ACK for them
  * piled up behind the rest, so the peer backed off until the test timed
- * out. One notification got it going again. So every STALL_CHECK_NS the
+ * out. One notification got it going again.
+ *
+ * The likely cause, from QEMU's source: when the tap had refused a frame,
+ * virtio_net_tx_complete turns notifications back on and flushes, and
+ * each virtqueue_pop there stores avail_event and then, with no full
+ * barrier in between, loads avail->idx to see whether the queue is empty.
+ * x86 lets that load pass the store. Our side is the mirror image (store
+ * avail->idx, mb, load avail_event), so both can read the old value: we
+ * see no notification due, the device sees an empty queue, and
+ * tx_complete does not look again when its flush ran dry. No driver-side
+ * ordering can close that window, so every STALL_CHECK_NS the
  * device thread notifies a queue that holds work and has not moved since
  * its last look. Receive gets the same: QEMU has had a receive stall of
  * the same kind (a device waiting, with mergeable buffers, for a kick the
