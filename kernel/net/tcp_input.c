@@ -474,8 +474,6 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
         return;
     }
     if (len || fin) {
-        if (len)
-            tp->data_segs_in++;
         if (seq == tp->rcv_nxt) {
             bool hole_filled = tp->ooo != NULL;
             if (len > tp->rcv_mss)
@@ -530,7 +528,11 @@ void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
         return;
     }
     bool kept = false;
+    /* Every segment that reached the connection, as Linux counts them,
+     * duplicates and out-of-window ones included. */
     tp->segs_in++;
+    if (sg.len)
+        tp->data_segs_in++;
     tp->refs++;                                 /* a drop below must not free it yet */
     if (tp->state == TCPS_LISTEN)
         listen_input(tp, &sg, src, dst);

@@ -270,15 +270,18 @@ static int send_segment(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t
         tp->ack_pending = 0;
         tp->delack_at = 0;
     }
-    tp->segs_out++;
-    if (got)
-        tp->data_segs_out++;
-    tcp_stats.out_segs++;
-    if (flags & TH_RST)
-        tcp_stats.out_rsts++;
     int err = ip_output(nb, src, tp->sock.remote.addr, IPPROTO_TCP, TCP_TTL);
     if (err == -EAGAIN)
-        return -EAGAIN;
+        return -EAGAIN;                 /* sent again later: counted then */
+    /* A TSO frame counts as the segments it becomes on the wire, as
+     * Linux counts it (tcp_skb_pcount). */
+    uint32_t pcount = got > seg_mss ? (got + seg_mss - 1) / seg_mss : 1;
+    tp->segs_out += pcount;
+    if (got)
+        tp->data_segs_out += pcount;
+    tcp_stats.out_segs += pcount;
+    if (flags & TH_RST)
+        tcp_stats.out_rsts++;
     return (int)got;
 }
 
