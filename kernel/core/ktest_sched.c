@@ -16,11 +16,13 @@
 #define FAIR_TOLERANCE 10                /* percent */
 
 static volatile bool hogs_go, hogs_stop;
+static unsigned hogs_ready;             /* hogs on their starting CPU */
 
 /* arg: the CPU the hog starts on. */
 static void hog(void *arg)
 {
     sched_set_cpu((int)(intptr_t)arg);  /* pinned there until the start */
+    __atomic_add_fetch(&hogs_ready, 1, __ATOMIC_RELEASE);
     while (!hogs_go)
         thread_yield();
     sched_set_cpu(-1);
@@ -39,11 +41,16 @@ static void run_hogs(int n, const int *nice, uint64_t *exec_ns)
     struct thread *t[8];
     uint64_t base[8];
     hogs_go = hogs_stop = false;
+    hogs_ready = 0;
     if (nr_cpus > 1)
         pr_info("sched_fair: %d hogs start %d:1 on cpu0:cpu1\n", n, n - 1);
     for (int i = 0; i < n; i++)
         t[i] = thread_create("hog", hog, (void *)(intptr_t)(nr_cpus > 1 && i == n - 1),
                              nice[i]);
+    /* Every hog pinned where it starts before any is let go, or an idle
+     * CPU could steal one that had unpinned early. */
+    while (__atomic_load_n(&hogs_ready, __ATOMIC_ACQUIRE) < (unsigned)n)
+        thread_yield();
     hogs_go = true;
     thread_yield();
     for (int i = 0; i < n; i++)
