@@ -12,6 +12,7 @@ NET_PROTO_SRCS := \
 	kernel/net/udp.c \
 	kernel/net/ping.c \
 	kernel/net/dgram.c \
+	kernel/net/sock_iov.c \
 	kernel/net/dhcp.c \
 	kernel/net/tcp.c \
 	kernel/net/tcp_input.c \

@@ -13,6 +13,13 @@
 #define UDP_HLEN    8
 #define IP_DEFAULT_TTL 64
 
+/* The app's I/O vectors (sock_iov.c): the bytes they hold, and a copy of
+ * n of them into dst from the cursor (*vi, *voff), which moves past them;
+ * the vectors hold at least n more bytes. */
+struct sock_iov;
+size_t sock_iov_total(const struct sock_iov *iov, int iovcnt);
+void sock_iov_gather(const struct sock_iov *iov, int *vi, size_t *voff, void *dst, size_t n);
+
 /* Ethernet (ether.c): prepend the header and send. Frees nb on error. */
 int eth_output(struct netif *ifp, struct netbuf *nb, const uint8_t *dst, uint16_t type);
 extern const uint8_t eth_broadcast[ETH_ALEN];

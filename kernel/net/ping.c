@@ -87,9 +87,7 @@ static int64_t ping_sendmsg(struct sock *s, const struct sock_iov *iov, int iovc
                             const struct sock_addr *to, int flags)
 {
     struct ping_sock *p = ping_of(s);
-    size_t len = 0;
-    for (int i = 0; i < iovcnt; i++)
-        len += iov[i].len;
+    size_t len = sock_iov_total(iov, iovcnt);
     if (len < 8 || len > 65535 - IP_HLEN)
         return len < 8 ? -EINVAL : -EMSGSIZE;
     if (!to && !s->connected)
@@ -98,11 +96,10 @@ static int64_t ping_sendmsg(struct sock *s, const struct sock_iov *iov, int iovc
     struct netbuf *nb = netbuf_alloc(len);
     if (!nb)
         return -ENOBUFS;
-    uint8_t *h = netbuf_put(nb, len), *d = h;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(d, iov[i].base, iov[i].len);
-        d += iov[i].len;
-    }
+    uint8_t *h = netbuf_put(nb, len);
+    int vi = 0;
+    size_t voff = 0;
+    sock_iov_gather(iov, &vi, &voff, h, len);
     if (h[0] != ICMP_ECHO_REQUEST || h[1] != 0) {
         netbuf_free(nb);
         return -EINVAL;                 /* only echo requests, as on Linux */

@@ -33,14 +33,6 @@
 
 static const struct sock_ops tcp_ops;
 
-static size_t iov_total(const struct sock_iov *iov, int iovcnt)
-{
-    size_t n = 0;
-    for (int i = 0; i < iovcnt; i++)
-        n += iov[i].len;
-    return n;
-}
-
 static bool must_not_wait(const struct sock *s, int flags)
 {
     return (flags & MSG_DONTWAIT) || sock_nonblocking(s);
@@ -241,7 +233,7 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
                            const struct sock_addr *to, int flags)
 {
     struct tcp_sock *tp = tcp_of(s);
-    size_t total = iov_total(iov, iovcnt), sent = 0;
+    size_t total = sock_iov_total(iov, iovcnt), sent = 0;
     int vi = 0;
     size_t voff = 0;
     (void)to;                                   /* ignored on a connected stream, as Linux */
@@ -262,17 +254,7 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
              * buffer without the lock, then into the chunk with it. */
             tp->tx_busy = true;
             net_unlock();
-            size_t k = 0;
-            while (k < n) {
-                size_t m = MIN(n - k, iov[vi].len - voff);
-                memcpy(small + k, (uint8_t *)iov[vi].base + voff, m);
-                k += m;
-                voff += m;
-                if (voff == iov[vi].len) {
-                    vi++;
-                    voff = 0;
-                }
-            }
+            sock_iov_gather(iov, &vi, &voff, small, n);
             net_lock();
             tp->tx_busy = false;
             tail = tp->q_tail;
@@ -303,19 +285,8 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
             net_unlock();
             struct tcp_chunk *c = kzalloc(sizeof(*c));
             uint8_t *buf = c ? kmalloc(n) : NULL;
-            if (buf) {
-                size_t k = 0;
-                while (k < n) {
-                    size_t m = MIN(n - k, iov[vi].len - voff);
-                    memcpy(buf + k, (uint8_t *)iov[vi].base + voff, m);
-                    k += m;
-                    voff += m;
-                    if (voff == iov[vi].len) {
-                        vi++;
-                        voff = 0;
-                    }
-                }
-            }
+            if (buf)
+                sock_iov_gather(iov, &vi, &voff, buf, n);
             net_lock();
             tp->tx_busy = false;
             sock_wakeup(s);                     /* other writers waited for tx_busy */
@@ -372,7 +343,7 @@ static int64_t tcp_sendmsg_ref(struct sock *s, const struct sock_iov *iov, int i
                                struct zc_notify *zn)
 {
     struct tcp_sock *tp = tcp_of(s);
-    size_t total = iov_total(iov, iovcnt), sent = 0;
+    size_t total = sock_iov_total(iov, iovcnt), sent = 0;
     struct errq_notify *en = NULL;
     net_lock();
     if (!zn && (flags & MSG_ZEROCOPY)) {
@@ -467,7 +438,7 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
                            struct sock_addr *from, int flags, int *msg_flags)
 {
     struct tcp_sock *tp = tcp_of(s);
-    size_t want = iov_total(iov, iovcnt), got = 0;
+    size_t want = sock_iov_total(iov, iovcnt), got = 0;
     int vi = 0;
     size_t voff = 0;
     (void)msg_flags;

@@ -112,19 +112,11 @@ static int udp_connect(struct sock *s, const struct sock_addr *a)
     return err;
 }
 
-static size_t iov_total(const struct sock_iov *iov, int iovcnt)
-{
-    size_t n = 0;
-    for (int i = 0; i < iovcnt; i++)
-        n += iov[i].len;
-    return n;
-}
-
 static int64_t udp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcnt,
                            const struct sock_addr *to, int flags)
 {
     struct udp_sock *u = udp_of(s);
-    size_t len = iov_total(iov, iovcnt);
+    size_t len = sock_iov_total(iov, iovcnt);
     if (len > UDP_MAX_PAYLOAD)
         return -EMSGSIZE;
     if (!to && !s->connected)
@@ -139,11 +131,9 @@ static int64_t udp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
     if (!nb)
         return -ENOBUFS;
     uint8_t *h = netbuf_put(nb, UDP_HLEN + len);
-    uint8_t *p = h + UDP_HLEN;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(p, iov[i].base, iov[i].len);
-        p += iov[i].len;
-    }
+    int vi = 0;
+    size_t voff = 0;
+    sock_iov_gather(iov, &vi, &voff, h + UDP_HLEN, len);
 
     net_lock();
     int64_t ret = (int64_t)len;
