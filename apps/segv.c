@@ -4,6 +4,11 @@
  *   segv           store through a NULL pointer
  *   segv --stack   recurse without bound until the stack runs into its
  *                  guard page
+ *   segv --oom     touch fresh anonymous memory, 16 MiB at a time, until
+ *                  the kernel runs out of pages and kills the program with
+ *                  SIGKILL (status 137), as Linux's OOM killer would; it
+ *                  gives up after 4 GiB. Meant for a small VM: do not run
+ *                  it on a host you care about.
  *
  * The kernel must turn the page fault of a user program into SIGSEGV with
  * the default action: end the process with status 128+11, and (on Tern)
@@ -12,6 +17,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The recursion limit lives in a volatile global so the compiler cannot
  * prove the recursion infinite (gcc's -Winfinite-recursion) or turn it
@@ -29,8 +35,30 @@ __attribute__((noinline)) static long recurse(long depth)
     return recurse(depth + 1) + frame[0];
 }
 
+/* Touch every page of 16 MiB mappings until the kernel kills us. */
+static int exhaust_memory(void)
+{
+    enum { CHUNK = 16 << 20, PAGE = 4096, MAX_CHUNKS = 256 };
+    printf("segv: about to run out of memory\n");
+    fflush(stdout);
+    for (int i = 0; i < MAX_CHUNKS; i++) {
+        volatile char *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            printf("segv: mmap failed after %d MiB\n", i * 16);
+            return 1;
+        }
+        for (long k = 0; k < CHUNK; k += PAGE)
+            p[k] = (char)k;
+    }
+    printf("segv: still alive after %d MiB\n", MAX_CHUNKS * 16);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--oom") == 0)
+        return exhaust_memory();
     if (argc > 1 && strcmp(argv[1], "--stack") == 0) {
         printf("segv: about to overflow the stack\n");
         fflush(stdout);

@@ -19,6 +19,14 @@
  *       "tcpserver: echo: connections=C closed=D reset=R max_open=M
  *       bytes=B partial_writes=W": max_open is how many connections were
  *       open at the same time, the point of the 200-connection test.
+ *       A connection whose first bytes are the line "stats" gets one line
+ *       back, "open=N CurrEstab=E MemTotal=T kB MemFree=F kB used=U kB"
+ *       (from /proc/net/snmp and /proc/meminfo),
+ *       also printed as "tcpserver: echo: stats: ...", and is closed: the
+ *       attack tests (tests/guest/attack_mem.sh) show the guest's memory
+ *       with their connections held. A connection's 16 KiB buffer is
+ *       allocated when its first bytes arrive, so that an idle connection
+ *       costs the app almost nothing (the kernel's cost is under test).
  *
  *   backlog --port P [--backlog B] [--control-port Q]
  *       listen(P, B) and accept nothing until the host sends "accept K" on
@@ -200,16 +208,62 @@ struct conn {
     uint32_t interest;          /* the events registered with epoll */
     int eof, seen;              /* peer shut down writing; data arrived */
     size_t head, len;           /* buf[head, head+len) not yet echoed */
-    unsigned char buf[ECHO_BUF];
+    unsigned char *buf;         /* ECHO_BUF bytes, from the first data on */
 };
 
-enum { KEEP, CLOSE, RESET, QUIT };
+enum { KEEP, CLOSE, RESET, QUIT, STATS };
+
+/* The value of column `name` of the "Tcp:" lines of /proc/net/snmp (a
+ * header line of names, then one of values), or -1. */
+static long snmp_tcp(const char *name)
+{
+    FILE *f = fopen("/proc/net/snmp", "r");
+    char head[512], vals[512];
+    long v = -1;
+    while (f && fgets(head, sizeof(head), f)) {
+        if (strncmp(head, "Tcp:", 4) || !fgets(vals, sizeof(vals), f))
+            continue;
+        char *hs, *vs;
+        char *h = strtok_r(head, " \n", &hs), *w = strtok_r(vals, " \n", &vs);
+        while (h && w && strcmp(h, name)) {
+            h = strtok_r(NULL, " \n", &hs);
+            w = strtok_r(NULL, " \n", &vs);
+        }
+        if (h && w)
+            v = strtol(w, NULL, 10);
+        break;
+    }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* "open=N CurrEstab=E MemTotal=T kB MemFree=F kB used=U kB" into line:
+ * the figures of /proc/net/snmp and /proc/meminfo (Linux's and Tern's)
+ * with n connections open. */
+static void memory_figures(char *line, size_t size, unsigned long n)
+{
+    long total = -1, free_kb = -1;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char l[128];
+    while (f && fgets(l, sizeof(l), f)) {
+        sscanf(l, "MemTotal: %ld kB", &total);
+        sscanf(l, "MemFree: %ld kB", &free_kb);
+    }
+    if (f)
+        fclose(f);
+    snprintf(line, size, "open=%lu CurrEstab=%ld MemTotal=%ld kB MemFree=%ld kB used=%ld kB", n,
+             snmp_tcp("CurrEstab"), total, free_kb,
+             total >= 0 && free_kb >= 0 ? total - free_kb : -1);
+}
 
 /* Reads what there is room for and echoes what is buffered; returns KEEP,
  * or CLOSE/RESET when the connection is done, or QUIT. */
 static int echo_serve(struct conn *c, uint32_t ev, struct echo_stats *st)
 {
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && c->len < ECHO_BUF) {
+        if (!c->buf && !(c->buf = malloc(ECHO_BUF)))
+            fail("out of memory for a connection's buffer at %lu connections", st->open);
         if (c->len == 0)
             c->head = 0;
         if (c->head + c->len == ECHO_BUF) {
@@ -221,6 +275,8 @@ static int echo_serve(struct conn *c, uint32_t ev, struct echo_stats *st)
         if (r > 0) {
             if (!c->seen && r >= 5 && !memcmp(c->buf + tail, "quit\n", 5))
                 return QUIT;
+            if (!c->seen && r >= 6 && !memcmp(c->buf + tail, "stats\n", 6))
+                return STATS;
             c->seen = 1;
             c->len += (size_t)r;
         } else if (r == 0) {
@@ -257,6 +313,7 @@ static void echo_close(int ep, struct conn *c, struct echo_stats *st)
     if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL))
         fail("epoll_ctl(EPOLL_CTL_DEL): %s", errstr(errno));
     close(c->fd);
+    free(c->buf);
     free(c);
     st->open--;
 }
@@ -318,6 +375,20 @@ static void mode_echo(const struct opts *o)
                 st.conns--;
                 quit = 1;
                 break;
+            case STATS: {
+                /* Not one of the counted connections either. The line is
+                 * short: one send fits an empty socket buffer. */
+                char line[160];
+                memory_figures(line, sizeof(line), st.open - 1);
+                say("stats: %s", line);
+                size_t len = strlen(line);
+                line[len++] = '\n';
+                if (send(c->fd, line, len, MSG_NOSIGNAL) < 0)
+                    say("stats: send: %s", errstr(errno));
+                echo_close(ep, c, &st);
+                st.conns--;
+                break;
+            }
             case RESET:
                 st.resets++;
                 /* fall through */

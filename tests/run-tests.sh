@@ -160,8 +160,14 @@ elif [ "$ACCEL" = kvm ] || echo "$PROBE_WHY" | grep -q 'slower than TCG'; then
 else
     KVM_OK=0 KVM_WHY=$PROBE_WHY
 fi
-for f in tests/guest/*.sh; do
+# netns.sh and tcpconn.sh define the helpers of the network cases (the
+# namespace, the host tool, the verdict), so they come first: files that
+# sort before them (attack_*.sh) use those helpers.
+guest_sourced=" "
+for f in tests/guest/netns.sh tests/guest/tcpconn.sh tests/guest/*.sh; do
     [ -e "$f" ] || continue
+    case $guest_sourced in *" $f "*) continue ;; esac
+    guest_sourced="$guest_sourced$f "
     . "./$f"
 done
 

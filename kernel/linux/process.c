@@ -135,14 +135,25 @@ void app_thread_exit(int status)
  * before the machine powers off anyway (a dead peer never will). */
 #define EXIT_DRAIN_NS (2ULL * 1000000000)
 
+/* The `netstat` option's counters, once, however the app ended: an exit,
+ * or a death by a signal (an out-of-memory SIGKILL above all, where they
+ * say most). Two threads can end the app at once (one exits while another
+ * faults): the first one prints. */
+static void app_end_report(void)
+{
+    static int printed;
+    if (!kopt.netstat || __atomic_exchange_n(&printed, 1, __ATOMIC_ACQ_REL))
+        return;
+    net_print_stats();
+}
+
 void app_exit(int status)
 {
     /* Linux keeps a closed socket's FIN going after its process exits;
      * here the machine ends with the app, so it waits for that first. */
     net_drain_output(EXIT_DRAIN_NS);
     console_end_line();
-    if (kopt.netstat)
-        net_print_stats();
+    app_end_report();
     pr_info("app: exited with status %d\n", status & 0xff);
     kernel_exit(status & 0xff);
 }
@@ -164,6 +175,9 @@ void app_crash(int sig, uintptr_t pc, const char *detail)
              proc.exe ? " in " : "", proc.exe ? proc.exe : "");
     if (detail && detail[0])
         pr_emerg("app: %s\n", detail);
+    /* No drain here: a killed process's sockets do not linger on Linux
+     * either. The counters go out after the reason, which matters most. */
+    app_end_report();
     kernel_exit(128 + sig);
 }
 

@@ -4,7 +4,6 @@
  * and apps that read those files read these. The Linux layer serves them
  * as files (kernel/linux/proc_files.c).
  */
-#include <kern/kmalloc.h>
 #include <kern/netdev.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
@@ -98,9 +97,10 @@ static void print_lines(const char *prefix, char *text)
 void net_print_stats(void)
 {
     enum { TEXT_MAX = 2048 };
-    char *text = kmalloc(TEXT_MAX);
-    if (!text)
-        return;
+    /* Static, not kmalloc: the app may be ending because memory ran out
+     * (an out-of-memory SIGKILL), which is when the counters matter. The
+     * caller prints once (app_end_report). */
+    static char text[TEXT_MAX];
     /* One call's output fits: the formats are short and fixed. */
     net_format_snmp(text, TEXT_MAX - 1);
     text[TEXT_MAX - 1] = 0;
@@ -108,7 +108,6 @@ void net_print_stats(void)
     net_format_dev(text, TEXT_MAX - 1);
     text[TEXT_MAX - 1] = 0;
     print_lines("netstat: ", text);
-    kfree(text);
     for (struct netdev *d = netdev_next(NULL); d; d = netdev_next(d))
         netdev_print_stats(d);
 }

@@ -47,6 +47,36 @@
  *   tcp_client quit --to ADDR:PORT
  *       Sends the line "quit" on a new connection (ends `tcpserver echo`).
  *
+ *   tcp_client echo --to ADDR:PORT [--bytes N] [--deadline-ms D]
+ *       The control of the attack tests (tests/guest/attack_mem.sh): a
+ *       fresh connection to `tcpserver echo` that sends N bytes (default
+ *       1 MiB) of a pattern while reading the echo, checks every byte and
+ *       must be done, connect included, within D ms (default 5000). It
+ *       goes on past D (the connect up to 10 s more, the echo up to 30 s)
+ *       to say how long it really took.
+ *       Prints "tcp_client: MODE: control: connected in C ms, N bytes
+ *       echoed intact in T ms".
+ *
+ *   tcp_client idle --to ADDR:PORT --count N [--hold-ms H] [--bytes B]
+ *                   [--deadline-ms D]
+ *       Issue 18 item 2: opens N connections (non-blocking connects in
+ *       batches of 100; RLIMIT_NOFILE raised to fit) and holds them
+ *       without sending a byte; prints how many were established. After H
+ *       ms (default 2000) with all of them open, asks the server for its
+ *       memory figures (a "stats" line, see tcpserver) and runs the echo
+ *       control above; then checks that every idle connection is still
+ *       open (no EOF, no reset) and closes them all. Fails unless all N
+ *       were established and stayed open and the control passed.
+ *
+ *   tcp_client nonreaders --to ADDR:PORT --count N [--send-ms S] [--bytes B]
+ *                         [--deadline-ms D]
+ *       Issue 18 item 4: N connections that send a pattern as fast as the
+ *       server takes it for S ms (default 5000) and never read, so that
+ *       the echo server's replies pile up in its send buffers and their
+ *       data in its receive buffers. Then, with all N still connected,
+ *       the "stats" request and the echo control. Fails unless all N were
+ *       established, none was reset or closed, and the control passed.
+ *
  * Each mode also takes --timeout S (default 120): an alarm ends a run
  * that is stuck. Output: "tcp_client: MODE: ..." lines; a failure prints
  * "tcp_client: MODE: FAIL: why" and exits 1; usage errors exit 2.
@@ -61,6 +91,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -73,6 +104,7 @@ struct opts {
     struct sockaddr_in to, control;
     int have_to, have_control;
     int count, backlog, extra, pending_ms, bytes, port, fin;
+    int deadline_ms, hold_ms, send_ms;
 };
 
 static char alarm_msg[200];
@@ -85,6 +117,8 @@ static void on_alarm(int sig)
     (void)r;
     _exit(1);
 }
+
+#define MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
 
 static long now_ms(void)
 {
@@ -610,6 +644,428 @@ static void mode_quit(const struct opts *o)
     say("sent");
 }
 
+/* ------------------------------------------------------------------ echo -- */
+
+/* The byte at offset i of the control's pattern: not periodic at any
+ * power of two, so that a misplaced block cannot match. */
+static unsigned char control_byte(size_t i)
+{
+    return (unsigned char)(i * 131 + (i >> 9) * 7 + (i >> 17) + 0x5a);
+}
+
+/* A fresh connection sends `bytes` of the pattern, reading the echo as it
+ * goes, and checks every byte. Returns 0 when it was all done within
+ * deadline_ms (connect included); otherwise 1, with the reason in why.
+ * It goes on past the deadline (up to 30 s more) to measure the time. */
+static int echo_control(const struct sockaddr_in *to, size_t bytes, int deadline_ms,
+                        char *why, size_t why_size)
+{
+    long start = now_ms(), limit = start + deadline_ms + 30000;
+    int done;
+    int s = start_connect(to, &done);
+    why[0] = 0;
+    if (!done) {
+        /* A server that does not answer a SYN in this time is not slow
+         * but gone: 10 s covers the host's SYN retries at 1 and 3 s. */
+        if (!wait_fd(s, POLLOUT, deadline_ms + 10000)) {
+            snprintf(why, why_size, "control: connect did not complete within %d ms",
+                     deadline_ms + 10000);
+            close(s);
+            return 1;
+        }
+        int err = so_error(s);
+        if (err) {
+            snprintf(why, why_size, "control: connect: %s after %ld ms", errstr(err),
+                     now_ms() - start);
+            close(s);
+            return 1;
+        }
+    }
+    long connected = now_ms() - start;
+    static unsigned char out[65536], in[65536];
+    size_t sent = 0, rcvd = 0;
+    while (rcvd < bytes) {
+        long left = limit - now_ms();
+        if (left <= 0) {
+            snprintf(why, why_size, "control: sent %zu and got back %zu of %zu bytes in %ld ms",
+                     sent, rcvd, bytes, now_ms() - start);
+            break;
+        }
+        struct pollfd p = { s, (short)(POLLIN | (sent < bytes ? POLLOUT : 0)), 0 };
+        if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+            fail("poll: %s", errstr(errno));
+        if ((p.revents & POLLOUT) && sent < bytes) {
+            size_t n = MIN_SIZE(bytes - sent, sizeof(out));
+            for (size_t k = 0; k < n; k++)
+                out[k] = control_byte(sent + k);
+            ssize_t w = send(s, out, n, MSG_NOSIGNAL);
+            if (w > 0) {
+                sent += (size_t)w;
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                snprintf(why, why_size, "control: send after %zu bytes: %s", sent,
+                         errstr(errno));
+                break;
+            }
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(s, in, sizeof(in), 0);
+            if (r == 0) {
+                snprintf(why, why_size, "control: EOF after %zu of %zu echoed bytes", rcvd,
+                         bytes);
+                break;
+            }
+            if (r < 0 && errno != EAGAIN && errno != EINTR) {
+                snprintf(why, why_size, "control: recv after %zu bytes: %s", rcvd,
+                         errstr(errno));
+                break;
+            }
+            if (r < 0)
+                continue;
+            if (rcvd + (size_t)r > sent) {
+                snprintf(why, why_size, "control: %zu bytes echoed but only %zu sent",
+                         rcvd + (size_t)r, sent);
+                break;
+            }
+            for (ssize_t b = 0; b < r && !why[0]; b++)
+                if (in[b] != control_byte(rcvd + (size_t)b))
+                    snprintf(why, why_size, "control: echo differs at byte %zu: 0x%02x, "
+                             "sent 0x%02x", rcvd + (size_t)b, in[b],
+                             control_byte(rcvd + (size_t)b));
+            if (why[0])
+                break;
+            rcvd += (size_t)r;
+        }
+    }
+    close(s);
+    long took = now_ms() - start;
+    if (why[0])
+        return 1;
+    say("control: connected in %ld ms, %zu bytes echoed intact in %ld ms", connected, bytes,
+        took);
+    if (took > deadline_ms) {
+        snprintf(why, why_size, "control: the echo took %ld ms, more than the %d ms allowed",
+                 took, deadline_ms);
+        return 1;
+    }
+    return 0;
+}
+
+static void mode_echo(const struct opts *o)
+{
+    char why[400];
+    if (echo_control(&o->to, o->bytes > 0 ? (size_t)o->bytes : 1048576,
+                     o->deadline_ms > 0 ? o->deadline_ms : 5000, why, sizeof(why)))
+        fail("%s", why);
+    say("ok");
+}
+
+/* ---------------------------------------------------------- idle, nonreaders -- */
+
+/* Room for n more descriptors than the few this program has open. */
+static void raise_nofile(int n)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r))
+        fail("getrlimit(RLIMIT_NOFILE): %s", errstr(errno));
+    rlim_t want = (rlim_t)n + 64;
+    if (r.rlim_cur >= want)
+        return;
+    if (r.rlim_max < want)
+        r.rlim_max = want;              /* root may raise the hard limit */
+    r.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &r))
+        fail("setrlimit(RLIMIT_NOFILE, %lu) for %d connections: %s", (unsigned long)want, n,
+             errstr(errno));
+}
+
+#define BATCH 100
+#define BATCH_STALL_MS 5000
+
+/* Opens n connections, BATCH at a time (the next batch starts when this
+ * one completed, or made no progress for BATCH_STALL_MS: then the rest
+ * are not tried). fds[i] is -1 for one that did not get established.
+ * `setup` (may be NULL) runs on each socket before its connect. Returns
+ * how many were established; *first_err names the first failure. */
+static int open_many(const struct sockaddr_in *to, int n, int *fds, void (*setup)(int),
+                     char *first_err, size_t err_size)
+{
+    struct pollfd p[BATCH];
+    int idx[BATCH], est = 0;
+    first_err[0] = 0;
+    for (int i = 0; i < n; i++)
+        fds[i] = -1;
+    for (int base = 0; base < n; base += BATCH) {
+        int m = 0;
+        for (int i = base; i < n && i < base + BATCH; i++) {
+            int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (s < 0)
+                fail("socket (connection %d): %s", i + 1, errstr(errno));
+            if (setup)
+                setup(s);
+            if (!connect(s, (const struct sockaddr *)to, sizeof(*to))) {
+                fds[i] = s;
+                est++;
+                continue;
+            }
+            if (errno != EINPROGRESS) {
+                if (!first_err[0])
+                    snprintf(first_err, err_size, "connection %d: connect: %s", i + 1,
+                             errstr(errno));
+                close(s);
+                continue;
+            }
+            p[m] = (struct pollfd){ s, POLLOUT, 0 };
+            idx[m++] = i;
+        }
+        long last_progress = now_ms();
+        while (m > 0) {
+            long left = last_progress + BATCH_STALL_MS - now_ms();
+            if (left <= 0)
+                break;
+            int r = poll(p, (nfds_t)m, (int)left);
+            if (r < 0 && errno != EINTR)
+                fail("poll: %s", errstr(errno));
+            if (r <= 0)
+                continue;
+            last_progress = now_ms();
+            for (int j = 0; j < m;) {
+                if (!p[j].revents) {
+                    j++;
+                    continue;
+                }
+                int err = so_error(p[j].fd);
+                if (err) {
+                    if (!first_err[0])
+                        snprintf(first_err, err_size, "connection %d: connect: %s",
+                                 idx[j] + 1, errstr(err));
+                    close(p[j].fd);
+                } else {
+                    fds[idx[j]] = p[j].fd;
+                    est++;
+                }
+                p[j] = p[m - 1];
+                idx[j] = idx[m - 1];
+                m--;
+            }
+        }
+        if (m > 0) {
+            if (!first_err[0])
+                snprintf(first_err, err_size, "%d connections of the batch from %d not "
+                         "established and no progress for %d ms", m, base + 1, BATCH_STALL_MS);
+            for (int j = 0; j < m; j++)
+                close(p[j].fd);
+            /* A server that stopped answering: the rest would only wait too. */
+            break;
+        }
+    }
+    return est;
+}
+
+/* How many of the n connections (fds[i] >= 0) are still open: no EOF, no
+ * reset, nothing to read (the server echoes only what it received). */
+static int count_open(const int *fds, int n, char *first_err, size_t err_size)
+{
+    int open = 0;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        struct pollfd p = { fds[i], POLLIN | POLLRDHUP, 0 };
+        if (poll(&p, 1, 0) < 0)
+            fail("poll: %s", errstr(errno));
+        if (!p.revents) {
+            open++;
+            continue;
+        }
+        if (!first_err[0]) {
+            char b;
+            ssize_t r = recv(fds[i], &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            int err = so_error(fds[i]);
+            snprintf(first_err, err_size, "connection %d %s", i + 1,
+                     err ? errstr(err) : r == 0 ? "got EOF from the server"
+                                                : "has bytes it never sent");
+        }
+    }
+    return open;
+}
+
+/* Asks the echo server for its memory figures (tcpserver's "stats"
+ * request) and prints its answer: a figure to show, not a verdict. */
+static void server_stats(const struct sockaddr_in *to, const char *when)
+{
+    int done;
+    int s = start_connect(to, &done);
+    if (!done && (!wait_fd(s, POLLOUT, 5000) || so_error(s))) {
+        say("server stats %s: could not connect within 5 s", when);
+        close(s);
+        return;
+    }
+    char line[256];
+    ssize_t w = send(s, "stats\n", 6, MSG_NOSIGNAL);
+    line[0] = 0;
+    size_t n = 0;
+    long end = now_ms() + 5000;
+    while (w == 6 && n + 1 < sizeof(line)) {
+        ssize_t r = recv(s, line + n, 1, 0);
+        if (r == 1) {
+            if (line[n] == '\n')
+                break;
+            n++;
+            continue;
+        }
+        if (r == 0 || (errno != EAGAIN && errno != EINTR))
+            break;
+        long left = end - now_ms();
+        if (left <= 0 || !wait_fd(s, POLLIN, (int)left))
+            break;
+    }
+    line[n] = 0;
+    close(s);
+    say("server stats %s: %s", when, n ? line : "(no answer)");
+}
+
+static void close_all(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static void mode_idle(const struct opts *o)
+{
+    int n = o->count;
+    int *fds = calloc((size_t)n, sizeof(*fds));
+    if (!fds)
+        fail("out of memory");
+    raise_nofile(n);
+    char err[400], why[400];
+    long start = now_ms();
+    int est = open_many(&o->to, n, fds, NULL, err, sizeof(err));
+    say("%d of %d idle connections established in %ld ms%s%s", est, n, now_ms() - start,
+        err[0] ? "; first failure: " : "", err);
+    long hold_end = now_ms() + (o->hold_ms > 0 ? o->hold_ms : 2000);
+    /* Holding them is the test: nothing to do but let time pass. */
+    for (long left; (left = hold_end - now_ms()) > 0;)
+        poll(NULL, 0, (int)left);
+    server_stats(&o->to, "while holding them");
+    int bad = echo_control(&o->to, o->bytes > 0 ? (size_t)o->bytes : 1048576,
+                           o->deadline_ms > 0 ? o->deadline_ms : 5000, why, sizeof(why));
+    char lost[400] = "";
+    int open = count_open(fds, n, lost, sizeof(lost));
+    say("%d of %d idle connections still open after the control%s%s", open, n,
+        lost[0] ? "; first one lost: " : "", lost);
+    close_all(fds, n);
+    free(fds);
+    if (est < n)
+        fail("only %d of %d idle connections established (%s)%s%s", est, n, err,
+             bad ? "; and " : "", bad ? why : "");
+    if (bad)
+        fail("%s (with %d idle connections held)", why, n);
+    if (open < est)
+        fail("%d of %d idle connections were lost: %s", est - open, n, lost);
+    say("ok: held %d idle connections; the control echoed within its deadline", n);
+}
+
+/* Small fixed buffers: the host's memory stays bounded (no autotuning to
+ * megabytes per socket) and the guest's buffers still fill, which is the
+ * point. */
+static void nonreader_setup(int s)
+{
+    int v = 256 * 1024;
+    setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
+static void mode_nonreaders(const struct opts *o)
+{
+    int n = o->count;
+    int *fds = calloc((size_t)n, sizeof(*fds));
+    struct pollfd *p = calloc((size_t)n, sizeof(*p));
+    int *slot = calloc((size_t)n, sizeof(*slot));
+    if (!fds || !p || !slot)
+        fail("out of memory");
+    raise_nofile(n);
+    char err[400], why[400], lost[400] = "";
+    long start = now_ms();
+    int est = open_many(&o->to, n, fds, nonreader_setup, err, sizeof(err));
+    say("%d of %d non-reading connections established in %ld ms%s%s", est, n,
+        now_ms() - start, err[0] ? "; first failure: " : "", err);
+
+    static unsigned char chunk[65536];
+    for (size_t k = 0; k < sizeof(chunk); k++)
+        chunk[k] = (unsigned char)(k * 29 + (k >> 8));
+    unsigned long long total = 0;
+    int resets = 0;
+    long send_ms = o->send_ms > 0 ? o->send_ms : 5000;
+    long end = now_ms() + send_ms, last_send = now_ms();
+    for (long left; (left = end - now_ms()) > 0;) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (fds[i] >= 0) {
+                p[m] = (struct pollfd){ fds[i], POLLOUT, 0 };
+                slot[m++] = i;
+            }
+        if (!m)
+            break;
+        int r = poll(p, (nfds_t)m, (int)MIN_SIZE((size_t)left, 200));
+        if (r < 0 && errno != EINTR)
+            fail("poll: %s", errstr(errno));
+        for (int j = 0; j < m; j++) {
+            if (!(p[j].revents & (POLLOUT | POLLERR | POLLHUP)))
+                continue;
+            int i = slot[j];
+            ssize_t w = send(fds[i], chunk, sizeof(chunk), MSG_NOSIGNAL);
+            if (w > 0) {
+                total += (unsigned long long)w;
+                last_send = now_ms();
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                if (!lost[0])
+                    snprintf(lost, sizeof(lost), "connection %d: send after the server "
+                             "took bytes: %s", i + 1, errstr(errno));
+                resets++;
+                close(fds[i]);
+                fds[i] = -1;
+            }
+        }
+    }
+    say("%d connections sent %llu bytes in %ld ms without reading (the last send %ld ms "
+        "before the end); %d failed", est, total, send_ms, end - last_send > 0 ?
+        end - last_send : 0, resets);
+    server_stats(&o->to, "with the non-readers connected");
+    int bad = echo_control(&o->to, o->bytes > 0 ? (size_t)o->bytes : 1048576,
+                           o->deadline_ms > 0 ? o->deadline_ms : 5000, why, sizeof(why));
+    /* The non-readers have echoed bytes waiting unread, so "still open"
+     * here means no error and no EOF: peek past what they hold is not
+     * possible, so ask the socket itself. */
+    int open = 0;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        int e = so_error(fds[i]);
+        struct pollfd q = { fds[i], POLLRDHUP, 0 };
+        poll(&q, 1, 0);
+        if (!e && !(q.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            open++;
+        } else if (!lost[0]) {
+            snprintf(lost, sizeof(lost), "connection %d: %s", i + 1,
+                     e ? errstr(e) : "closed by the server");
+        }
+    }
+    say("%d of %d non-reading connections still open after the control%s%s", open, n,
+        lost[0] ? "; first one lost: " : "", lost);
+    close_all(fds, n);
+    free(fds);
+    free(p);
+    free(slot);
+    if (est < n)
+        fail("only %d of %d non-reading connections established (%s)%s%s", est, n, err,
+             bad ? "; and " : "", bad ? why : "");
+    if (bad)
+        fail("%s (with %d non-readers connected)", why, n);
+    if (open < est)
+        fail("%d of %d non-reading connections were lost: %s", est - open, n, lost);
+    say("ok: %d non-readers connected; the control echoed within its deadline", n);
+}
+
 /* ------------------------------------------------------------------ main -- */
 
 static void usage(void)
@@ -622,7 +1078,11 @@ static void usage(void)
             "  halfclose --to ADDR:PORT [--bytes N]\n"
             "  refused --to ADDR:PORT\n"
             "  rst-server --port PORT [--count N] [--fin]\n"
-            "  quit --to ADDR:PORT\n");
+            "  quit --to ADDR:PORT\n"
+            "  echo --to ADDR:PORT [--bytes N] [--deadline-ms D]\n"
+            "  idle --to ADDR:PORT --count N [--hold-ms H] [--bytes B] [--deadline-ms D]\n"
+            "  nonreaders --to ADDR:PORT --count N [--send-ms S] [--bytes B] "
+            "[--deadline-ms D]\n");
     exit(2);
 }
 
@@ -661,6 +1121,12 @@ int main(int argc, char **argv)
             o.bytes = parse_int(v, "--bytes", 1, 100000000);
         } else if (!strcmp(k, "--port")) {
             o.port = parse_int(v, "--port", 1, 65535);
+        } else if (!strcmp(k, "--deadline-ms")) {
+            o.deadline_ms = parse_int(v, "--deadline-ms", 1, 600000);
+        } else if (!strcmp(k, "--hold-ms")) {
+            o.hold_ms = parse_int(v, "--hold-ms", 1, 600000);
+        } else if (!strcmp(k, "--send-ms")) {
+            o.send_ms = parse_int(v, "--send-ms", 1, 600000);
         } else if (!strcmp(k, "--timeout")) {
             timeout = parse_int(v, "--timeout", 1, 3600);
         } else {
@@ -684,6 +1150,12 @@ int main(int argc, char **argv)
         mode_rst_server(&o);
     else if (!strcmp(tool_mode, "quit") && o.have_to)
         mode_quit(&o);
+    else if (!strcmp(tool_mode, "echo") && o.have_to)
+        mode_echo(&o);
+    else if (!strcmp(tool_mode, "idle") && o.have_to && o.count)
+        mode_idle(&o);
+    else if (!strcmp(tool_mode, "nonreaders") && o.have_to && o.count)
+        mode_nonreaders(&o);
     else
         usage();
     return 0;
