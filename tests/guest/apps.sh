@@ -165,6 +165,32 @@ app_case segv_stack segv 139 '^segv: about to overflow the stack$' 'SIGSEGV' \
 app_manifest abort abort 64M 1 "[/bin/abort]"
 app_case abort abort 134 '^abort: calling abort\(\)$' 'SIGABRT'
 
+# --- the `netstat` counters however the app ends (issue 18 item 6) ---------
+# With the kernel's `netstat` option the counters are printed when the app
+# ends: at an exit, and also at a death by a signal, above all the
+# out-of-memory SIGKILL that a network flood causes, where they matter most.
+# Exactly once (two threads could end the app at once).
+# app_netstat_case NAME STATUS CMDLINE REGEX...: segv booted with netstat.
+app_netstat_case() {
+    app_manifest "$1" segv 64M 1 "$3"
+    echo "kernel_options: netstat" >> "$APPS_IMG/$1.yaml"
+    n=$1 st=$2
+    shift 3
+    app_case "$n" segv "$st" "$@" '^\[ *[0-9.]+\] netstat: Tcp: [0-9]' \
+        '^\[ *[0-9.]+\] netstat: +lo: '
+    selected "guest:apps_$n" || return 0
+    c=$(tr -d '\r' < "$LOG_DIR/guest_apps_$n.log" | grep -c 'netstat: Tcp: RtoAlgorithm')
+    if [ "$c" -eq 1 ]; then
+        pass "guest:apps_${n}_once"
+    else
+        fail "guest:apps_${n}_once" "the netstat counters were printed $c times, expected once"
+    fi
+}
+app_netstat_case segv_netstat 139 "[/bin/segv]" 'killed by SIGSEGV \(signal 11\)'
+# Touching memory until none is left: the kernel kills the app with SIGKILL.
+app_netstat_case oom_netstat 137 "[/bin/segv, --oom]" '^segv: about to run out of memory$' \
+    'killed by SIGKILL \(signal 9\)' 'app: out of memory: no free page'
+
 # --- the example manifest manifests/wordcount.yaml, as the README runs it ----
 # Its output in the guest must equal the program's output on the host over
 # the same files (counts do not depend on directory order).
