@@ -18,7 +18,8 @@ NET_PROTO_SRCS := \
 	kernel/net/tcp_input.c \
 	kernel/net/tcp_output.c \
 	kernel/net/tcp_sock.c \
-	kernel/net/tcp_syncookie.c
+	kernel/net/tcp_syncookie.c \
+	kernel/net/tcp_ratelimit.c
 # Library code the protocol files use beyond string and vsnprintf: the host
 # builds of the stack link it from here, the kernel from kernel.mk's list.
 NET_PROTO_SRCS += kernel/lib/siphash.c

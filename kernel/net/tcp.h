@@ -211,10 +211,10 @@ struct tcp_counters {
 };
 extern struct tcp_counters tcp_stats;
 
-/* ---- SYN cookies (tcp_syncookie.c) ----
- * Stateless helpers for listen_input; addresses and ports in network byte
- * order, saddr/sport the peer's (the segment's source), daddr/dport ours;
- * now_ms is tcp_now_ms(). */
+/* ---- SYN cookies (tcp_syncookie.c) and the challenge-ACK limit (tcp_ratelimit.c) ----
+ * Stateless helpers for listen_input and the RST/SYN checks; addresses and
+ * ports in network byte order, saddr/sport the peer's (the segment's
+ * source), daddr/dport ours; now_ms is tcp_now_ms(). */
 
 /* The ISS for a SYN answered without state: a keyed hash of the four-tuple
  * and the peer's ISN, a 64-second time slot, and the MSS class for mss
@@ -232,5 +232,9 @@ bool tcp_cookie_check(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t d
  * SACK-permitted; tcp_cookie_ts_options reads them back from the ACK's TSecr. */
 uint32_t tcp_cookie_tsval(uint32_t now_ts, bool ws_ok, uint8_t snd_wscale, bool sack_ok);
 void tcp_cookie_ts_options(uint32_t tsecr, bool *ws_ok, uint8_t *snd_wscale, bool *sack_ok);
+
+/* RFC 5961 7: true when one more challenge ACK may go out now (about 1000 a
+ * second for the whole stack, the exact budget random per second). */
+bool tcp_challenge_ack_allowed(uint64_t now_ms);
 
 #endif

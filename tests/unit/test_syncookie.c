@@ -1,17 +1,22 @@
 /*
- * Unit tests for SYN cookies (kernel/net/tcp_syncookie.c): a cookie
- * checks for the tuple, ISN and time it was made for and for nothing else
- * (any field changed, an ACK off by one, its MSS bits edited, the window
- * over); the MSS class round-trips; cookies of many tuples look random
- * (collisions, bit balance, avalanche); the 2-bit slot field and the slot
- * counter wrap; the timestamp helpers round-trip.
+ * Unit tests for SYN cookies (kernel/net/tcp_syncookie.c) and the
+ * challenge-ACK limit (kernel/net/tcp_ratelimit.c): a cookie checks for the
+ * tuple, ISN and time it was made for and for nothing else (any field
+ * changed, an ACK off by one, its MSS bits edited, the window over); the
+ * MSS class round-trips; cookies of many tuples look random (collisions,
+ * bit balance, avalanche); the 2-bit slot field and the slot counter wrap;
+ * the timestamp helpers round-trip; the challenge-ACK budget holds per
+ * second and is not a fixed number.
  */
 #include "check.h"
 
 #include "tcp.h"
 
-/* splitmix64: the cookie key and the tests' random tuples. */
+/* splitmix64: the cookie key and the tests' random tuples. The rate-limit
+ * tests pin it (forced_random) to see the budget's extremes. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static bool forced;
+static uint64_t forced_random;
 
 static uint64_t next_random(void)
 {
@@ -23,7 +28,7 @@ static uint64_t next_random(void)
 
 uint64_t random_u64(void)
 {
-    return next_random();
+    return forced ? forced_random : next_random();
 }
 
 #define SLOT_MS 64000ull
@@ -282,4 +287,51 @@ TEST(cookie_ts_options_round_trip)
     uint8_t ws;
     tcp_cookie_ts_options(tcp_cookie_tsval(5000, true, 15, false), &ok, &ws, &sack);
     CHECK(ok && ws == 14 && !sack);
+}
+
+/* ---- challenge ACKs ---- */
+
+static int allowed_in(uint64_t now_ms, int tries)
+{
+    int n = 0;
+    for (int i = 0; i < tries; i++)
+        n += tcp_challenge_ack_allowed(now_ms);
+    return n;
+}
+
+TEST(challenge_ack_budget_per_second)
+{
+    /* The budget is 500 + random % 1000: pinned at both ends. */
+    forced = true;
+    forced_random = 0;
+    CHECK_EQ_INT(allowed_in(5000, 3000), 500);
+    CHECK_EQ_INT(allowed_in(5999, 10), 0);            /* same second: spent */
+    forced_random = 999;
+    CHECK_EQ_INT(allowed_in(6000, 3000), 1499);       /* a new second, a new budget */
+    forced_random = 1000 + 250;                       /* reduced mod 1000 */
+    CHECK_EQ_INT(allowed_in(7500, 3000), 750);
+    /* A second with none asked for still starts afresh. */
+    forced_random = 0;
+    CHECK_EQ_INT(allowed_in(100000, 3000), 500);
+    forced = false;
+}
+
+TEST(challenge_ack_budget_varies)
+{
+    /* Unpinned: every second between 500 and 1499, about 1000 on average,
+     * and not the same number every second (CVE-2016-5696). */
+    int min = 1 << 30, max = 0;
+    long total = 0;
+    enum { SECONDS = 200 };
+    for (int s = 0; s < SECONDS; s++) {
+        int n = allowed_in(1000000 + 1000ull * s + (uint64_t)s % 1000, 2000);
+        min = n < min ? n : min;
+        max = n > max ? n : max;
+        total += n;
+    }
+    printf("  challenge ACKs per second: min %d, max %d, mean %ld\n", min, max,
+           total / SECONDS);
+    CHECK(min >= 500 && max <= 1499);
+    CHECK(max - min > 300);
+    CHECK(total / SECONDS > 900 && total / SECONDS < 1100);
 }

@@ -13,8 +13,8 @@ UNIT_ksyms_SRCS      := kernel/core/ksyms.c kernel/lib/vsnprintf.c
 UNIT_string_CFLAGS := -fno-builtin -U_FORTIFY_SOURCE -Dmemcpy=tern_memcpy -Dmemmove=tern_memmove -Dmemset=tern_memset -Dmemcmp=tern_memcmp -Dmemchr=tern_memchr -Dstrlen=tern_strlen -Dstrnlen=tern_strnlen -Dstrcmp=tern_strcmp -Dstrncmp=tern_strncmp -Dstrchr=tern_strchr -Dstrrchr=tern_strrchr -Dstrlcpy=tern_strlcpy
 UNIT_sha256_SRCS     := kernel/lib/sha256.c kernel/lib/vsnprintf.c
 UNIT_siphash_SRCS    := kernel/lib/siphash.c kernel/lib/vsnprintf.c
-# SYN cookies: self-contained, no stack around them.
-UNIT_syncookie_SRCS  := kernel/net/tcp_syncookie.c kernel/lib/siphash.c kernel/lib/vsnprintf.c
+# SYN cookies and the challenge-ACK limit: self-contained, no stack around them.
+UNIT_syncookie_SRCS  := kernel/net/tcp_syncookie.c kernel/net/tcp_ratelimit.c kernel/lib/siphash.c kernel/lib/vsnprintf.c
 UNIT_syncookie_CFLAGS := -Ikernel/net
 UNIT_rofs_SRCS       := kernel/fs/rofs/rofs_reader.c kernel/lib/sha256.c image/rofs_write.c kernel/lib/vsnprintf.c
 UNIT_rofs_CFLAGS     := -Iimage
