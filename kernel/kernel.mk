@@ -17,6 +17,7 @@ KERNEL_SRCS := \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
 	kernel/lib/sha256.c \
+	kernel/lib/siphash.c \
 	kernel/fs/vfs.c \
 	kernel/fs/rofs/rofs_reader.c \
 	kernel/core/ktest_fs.c \

@@ -17,8 +17,13 @@ NET_PROTO_SRCS := \
 	kernel/net/tcp.c \
 	kernel/net/tcp_input.c \
 	kernel/net/tcp_output.c \
-	kernel/net/tcp_sock.c
-NET_SRCS := $(NET_PROTO_SRCS) \
+	kernel/net/tcp_sock.c \
+	kernel/net/tcp_syncookie.c \
+	kernel/net/tcp_ratelimit.c
+# Library code the protocol files use beyond string and vsnprintf: the host
+# builds of the stack link it from here, the kernel from kernel.mk's list.
+NET_PROTO_SRCS += kernel/lib/siphash.c
+NET_SRCS := $(filter-out kernel/lib/%,$(NET_PROTO_SRCS)) \
 	kernel/net/netstat.c \
 	kernel/net/net_kernel.c \
 	kernel/net/netdev_glue.c \

@@ -211,4 +211,30 @@ struct tcp_counters {
 };
 extern struct tcp_counters tcp_stats;
 
+/* ---- SYN cookies (tcp_syncookie.c) and the challenge-ACK limit (tcp_ratelimit.c) ----
+ * Stateless helpers for listen_input and the RST/SYN checks; addresses and
+ * ports in network byte order, saddr/sport the peer's (the segment's
+ * source), daddr/dport ours; now_ms is tcp_now_ms(). */
+
+/* The ISS for a SYN answered without state: a keyed hash of the four-tuple
+ * and the peer's ISN, a 64-second time slot, and the MSS class for mss
+ * (the largest of 64, 536, 1220, 1300, 1440, 1460, 8960, 65495 not above
+ * it; pass TCP_DEFAULT_MSS when the SYN had no MSS option). */
+uint32_t tcp_cookie_make(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                         uint32_t peer_isn, uint16_t mss, uint64_t now_ms);
+/* For an ACK reaching a listener with no connection: true when ack - 1 is a
+ * cookie made for this four-tuple and peer ISN (seq - 1) in the current or
+ * the previous slot (64 to 128 s ago at most); *mss gets the MSS class. */
+bool tcp_cookie_check(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                      uint32_t seq, uint32_t ack, uint64_t now_ms, uint16_t *mss);
+/* The SYN-ACK's TSval for a cookie (when the SYN had timestamps): now_ts
+ * stepped back at most 31 so its low 5 bits hold the SYN's window shift and
+ * SACK-permitted; tcp_cookie_ts_options reads them back from the ACK's TSecr. */
+uint32_t tcp_cookie_tsval(uint32_t now_ts, bool ws_ok, uint8_t snd_wscale, bool sack_ok);
+void tcp_cookie_ts_options(uint32_t tsecr, bool *ws_ok, uint8_t *snd_wscale, bool *sack_ok);
+
+/* RFC 5961 7: true when one more challenge ACK may go out now (about 1000 a
+ * second for the whole stack, the exact budget random per second). */
+bool tcp_challenge_ack_allowed(uint64_t now_ms);
+
 #endif
