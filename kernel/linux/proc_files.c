@@ -50,6 +50,8 @@ static const struct {
 } files[] = {
     { "/proc/net/snmp", net_format_snmp },
     { "/proc/net/dev", net_format_dev },
+    { "/proc/net/netstat", net_format_netstat },
+    { "/proc/net/sockstat", net_format_sockstat },
     { "/proc/meminfo", make_meminfo },
     { "/sys/devices/system/cpu/online", make_cpu_online },
 };

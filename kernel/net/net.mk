@@ -14,8 +14,10 @@ NET_PROTO_SRCS := \
 	kernel/net/dgram.c \
 	kernel/net/sock_iov.c \
 	kernel/net/dhcp.c \
+	kernel/net/net_mem.c \
 	kernel/net/tcp.c \
 	kernel/net/tcp_input.c \
+	kernel/net/tcp_rcvbuf.c \
 	kernel/net/tcp_output.c \
 	kernel/net/tcp_sock.c \
 	kernel/net/tcp_syncookie.c \

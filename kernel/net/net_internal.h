@@ -94,6 +94,32 @@ bool dhcp_pending(void);
  * timeout_ns; called without net_lock, at boot. */
 void net_wait_for_dhcp(uint64_t timeout_ns);
 
+/* The stack's memory budget (net_mem.c): the marks and what each means
+ * are described there. All under net_lock. charge: false above "high";
+ * charge_min: a connection's guaranteed minimum, false only above
+ * "limit". net_mem_wait: a sender sleeps until memory falls below
+ * "pressure" (tcp_mem_available wakes it). net_mem_dropped counts a drop
+ * for lack of memory and warns once. */
+void net_mem_configure(uint64_t free_bytes);
+bool net_mem_charge(uint64_t n);
+bool net_mem_charge_min(uint64_t n);
+void net_mem_uncharge(uint64_t n);
+bool net_mem_pressure(void);
+bool net_mem_over_high(void);
+void net_mem_wait(void);
+void net_mem_tick(void);
+void net_mem_dropped(const char *what);
+struct net_mem_usage {
+    uint64_t used, peak, pressure, high, limit;
+};
+void net_mem_usage(struct net_mem_usage *u);
+struct net_mem_counters {
+    uint64_t pressure_events, charge_failures, drops;
+};
+extern struct net_mem_counters net_mem_stats;
+/* TCP (tcp.c): wake the senders that waited for memory. */
+void tcp_mem_available(void);
+
 /* Counters printed by net_print_stats (netstat.c). */
 struct net_counters {
     uint64_t ip_in, ip_out, ip_bad_header, ip_bad_csum, ip_not_ours, ip_reasm_ok,

@@ -7,11 +7,13 @@
 #include <kern/file.h>
 #include <kern/kmalloc.h>
 #include <kern/net.h>
+#include <kern/page_alloc.h>
 #include <kern/printk.h>
 #include <kern/socket.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
 #include <kern/waitq.h>
+#include <arch/mm.h>
 #include "net_internal.h"
 
 static struct mutex net_mutex = MUTEX_INIT(net_mutex);
@@ -86,6 +88,13 @@ void net_start_timers(void)
     if (started)
         return;
     started = true;
+    /* The stack's budget is a share of what is free now, before the app
+     * is loaded: the network cannot take the app's memory (net_mem.c). */
+    struct page_stats ps;
+    page_alloc_stats(&ps);
+    net_lock();
+    net_mem_configure(ps.free_pages * PAGE_SIZE);
+    net_unlock();
     struct thread *t = thread_create("net-timer", net_timer_thread, NULL, 0);
     if (t)
         thread_detach(t);

@@ -63,6 +63,55 @@ size_t net_format_snmp(char *buf, size_t size)
     return n;
 }
 
+/* Linux's /proc/net/netstat: the TcpExt counters this stack keeps, and
+ * one line of its own for the memory budget (net_mem.c), in bytes. */
+size_t net_format_netstat(char *buf, size_t size)
+{
+    const struct tcp_counters *t = &tcp_stats;
+    size_t n = 0;
+    net_lock();
+    add(buf, size, &n, "TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows "
+        "ListenDrops TCPOFOQueue TCPOFODrop TCPOFOMerge TCPRcvQDrop TCPChallengeACK "
+        "TCPACKSkippedChallenge TCPACKSkippedSeq TCPMemoryPressures TCPMemWaits "
+        "TCPBadSourceSYNs\n");
+    add(buf, size, &n, "TcpExt: %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+        "%llu %llu\n", U(t->syncookies_sent), U(t->syncookies_recv), U(t->syncookies_failed),
+        U(t->listen_overflows), U(t->listen_drops), U(t->ofo_queue), U(t->ofo_drop),
+        U(t->ofo_merge), U(t->rcvq_drop), U(t->challenge_acks), U(t->challenge_skipped),
+        U(t->oow_rate_limited), U(net_mem_stats.pressure_events), U(t->mem_waits),
+        U(t->bad_source_syns));
+    struct net_mem_usage u;
+    net_mem_usage(&u);
+    add(buf, size, &n, "TernMem: Used Peak Pressure High Limit ChargeFailures MemDrops\n");
+    add(buf, size, &n, "TernMem: %llu %llu %llu %llu %llu %llu %llu\n", U(u.used), U(u.peak),
+        U(u.pressure), U(u.high), U(u.limit), U(net_mem_stats.charge_failures),
+        U(net_mem_stats.drops));
+    net_unlock();
+    return n;
+}
+
+/* Linux's /proc/net/sockstat, TCP's line: blocks in use, orphans, in
+ * TIME_WAIT, and the memory the stack holds in pages. */
+size_t net_format_sockstat(char *buf, size_t size)
+{
+    size_t n = 0;
+    net_lock();
+    unsigned long long inuse = 0, orphan = 0, tw = 0;
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        const struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        inuse++;
+        orphan += t->orphan;
+        tw += t->state == TCPS_TIME_WAIT;
+    }
+    struct net_mem_usage u;
+    net_mem_usage(&u);
+    add(buf, size, &n, "TCP: inuse %llu orphan %llu tw %llu alloc %llu mem %llu\n", inuse, orphan,
+        tw, inuse, U((u.used + 4095) / 4096));
+    net_unlock();
+    return n;
+}
+
 size_t net_format_dev(char *buf, size_t size)
 {
     size_t n = 0;
@@ -103,6 +152,12 @@ void net_print_stats(void)
     static char text[TEXT_MAX];
     /* One call's output fits: the formats are short and fixed. */
     net_format_snmp(text, TEXT_MAX - 1);
+    text[TEXT_MAX - 1] = 0;
+    print_lines("netstat: ", text);
+    net_format_netstat(text, TEXT_MAX - 1);
+    text[TEXT_MAX - 1] = 0;
+    print_lines("netstat: ", text);
+    net_format_sockstat(text, TEXT_MAX - 1);
     text[TEXT_MAX - 1] = 0;
     print_lines("netstat: ", text);
     net_format_dev(text, TEXT_MAX - 1);

@@ -25,9 +25,17 @@ uint64_t tcp_now_ms(void)
 
 struct tcp_sock *tcp_alloc(void)
 {
-    struct tcp_sock *tp = kzalloc(sizeof(*tp));
-    if (!tp)
+    /* A block is the one thing a connection always holds: charged as a
+     * minimum (only the hard limit refuses it); listen_input asks the
+     * budget first, so a flood cannot reach that limit. */
+    if (!net_mem_charge_min(sizeof(struct tcp_sock)))
         return NULL;
+    struct tcp_sock *tp = kzalloc(sizeof(*tp));
+    if (!tp) {
+        net_mem_uncharge(sizeof(struct tcp_sock));
+        return NULL;
+    }
+    tp->charged = sizeof(*tp);
     tp->refs = 1;
     tp->state = TCPS_CLOSED;
     tp->rto_ms = INITIAL_RTO_MS;
@@ -48,8 +56,8 @@ void tcp_put(struct tcp_sock *tp)
 {
     if (--tp->refs > 0)
         return;
-    tcp_purge_ooo(tp);
-    kfree(tp->rbuf);
+    tcp_rcv_free(tp);
+    net_mem_uncharge(tp->charged);
     kfree(tp);
 }
 
@@ -121,10 +129,7 @@ void tcp_shed_buffers(struct tcp_sock *tp)
      * receive rings meanwhile. */
     if (!tp->orphan || tp->state != TCPS_TIME_WAIT)
         return;
-    tcp_purge_ooo(tp);
-    kfree(tp->rbuf);
-    tp->rbuf = NULL;
-    tp->rbuf_len = tp->rbuf_head = 0;
+    tcp_rcv_free(tp);
 }
 
 /* ---- ports and lookup ------------------------------------------------------------ */
@@ -199,15 +204,9 @@ uint16_t tcp_advertised_mss(const struct netif *ifp)
     return (uint16_t)((ifp ? ifp->mtu : 576) - IP_HLEN - TCP_HLEN);
 }
 
-uint32_t tcp_rcv_window(const struct tcp_sock *tp)
-{
-    if (!tp->rbuf)
-        return tp->rbuf_size ? tp->rbuf_size : 65535;
-    return tp->rbuf_size - tp->rbuf_len;
-}
-
-/* Once the route to dst is known: the source address, MSS and receive
- * buffer (whose size fixes the window scale we offer). */
+/* Once the route to dst is known: the source address, MSS and the
+ * receive buffer's bound, which fixes the window scale we offer. The
+ * ring itself comes with the first data (tcp_rcvbuf.c). */
 int tcp_prepare(struct tcp_sock *tp, uint32_t dst)
 {
     uint32_t hop;
@@ -216,12 +215,8 @@ int tcp_prepare(struct tcp_sock *tp, uint32_t dst)
         return -ENETUNREACH;
     if (!tp->sock.local.addr)
         tp->sock.local.addr = ifp->ip;
-    if (!tp->rbuf) {
-        tp->rbuf_size = MAX(tp->sock.rcvbuf, (uint32_t)MIN_RCVBUF);
-        tp->rbuf = kmalloc(tp->rbuf_size);
-        if (!tp->rbuf)
-            return -ENOBUFS;
-    }
+    if (!tp->rbuf)
+        tp->rbuf_size = tcp_rcv_max_for(MAX(tp->sock.rcvbuf, (uint32_t)MIN_RCVBUF));
     tp->rcv_wscale = 0;
     while (tp->rcv_wscale < 14 && (tp->rbuf_size >> tp->rcv_wscale) > 65535)
         tp->rcv_wscale++;
@@ -235,12 +230,26 @@ void tcp_tick(uint64_t now_ns)
 {
     uint64_t now = now_ns / 1000000;
     struct list_head *pos, *n;
+    net_mem_tick();
     /* A timer may drop t (and so unlink it), never another block. */
     list_for_each_safe(pos, n, &tcp_socks) {
         struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
         t->refs++;
         tcp_timers(t, now);
+        tcp_rcv_shrink(t);
         tcp_put(t);
+    }
+}
+
+void tcp_mem_available(void)
+{
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks) {
+        struct tcp_sock *t = list_entry(pos, struct tcp_sock, link);
+        if (t->mem_wait) {
+            t->mem_wait = false;
+            sock_wakeup(&t->sock);
+        }
     }
 }
 

@@ -51,6 +51,13 @@ enum tcp_state {
 #define TCP_MAX_HLEN    60
 #define TCP_DEFAULT_MSS 536             /* RFC 9293 3.7.1: without the option */
 
+/* Memory (net_mem.c): what a connection may always hold, whatever the
+ * pressure: a receive ring of this allocation, and this many bytes of
+ * copied send data. Out-of-order runs kept at most. */
+#define TCP_RMEM_MIN    4096
+#define TCP_WMEM_MIN    (32 * 1024)
+#define TCP_OOO_MAX     32
+
 /* Sequence-space comparisons (RFC 9293 3.4): modulo 2^32. */
 #define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
@@ -76,6 +83,7 @@ struct tcp_chunk {
     int refs;
     uint8_t *data;
     struct zc_notify *zc;               /* REF: whom to tell, or NULL */
+    uint32_t charged;                   /* COPY: its bytes in the budget (net_mem.c) */
 };
 
 /* One MSG_ZEROCOPY completion range (Linux's ee_info .. ee_data). */
@@ -124,18 +132,29 @@ struct tcp_sock {
     uint32_t ts_recent;                 /* the peer's last TSval we echo */
     uint32_t user_timeout_ms;
 
-    /* receive side: a ring the reader drains outside the lock */
+    /* receive side: a growable ring the reader drains outside the lock,
+     * with out-of-order runs past the in-order bytes (tcp_rcvbuf.c) */
     uint32_t irs, rcv_nxt, rcv_adv;     /* rcv_adv: right edge advertised */
-    uint8_t *rbuf;
-    uint32_t rbuf_size, rbuf_head, rbuf_len;
-    struct netbuf *ooo;                 /* out-of-order segments, by seq */
-    uint32_t ooo_bytes;
+    uint8_t *rbuf;                      /* NULL until data arrives */
+    uint32_t rbuf_size;                 /* the most it may hold: bounds the window */
+    uint32_t rbuf_cap;                  /* allocated now */
+    uint32_t rbuf_head, rbuf_len;
+    uint8_t *rbuf_retired;              /* outgrown while the reader copied from it */
+    uint32_t rbuf_retired_cap;
+    struct tcp_ooo_run { uint32_t lo, hi; } ooo[TCP_OOO_MAX];
+    uint8_t ooo_n;
+    bool ooo_fin;                       /* a FIN beyond a hole, at ooo_fin_seq */
+    uint32_t ooo_fin_seq;
     bool fin_received;
     unsigned ack_pending;               /* bytes received and not yet ACKed */
     uint16_t rcv_mss;                   /* the largest segment seen */
 
     /* the socket's users */
     bool nodelay, cork, rx_busy, tx_busy, shut_rd;
+    bool mem_wait;                      /* a sender waits for the stack's memory */
+    uint64_t cookie_until;              /* listener: SYN cookies sent until about then */
+    uint64_t last_oow_ack_ms;           /* the last ACK to an out-of-window segment */
+    uint32_t charged;                   /* the block's own size, in the budget */
     uint32_t zc_next_id;
     struct tcp_zc_range errq[TCP_ERRQ_MAX];
     unsigned errq_len;
@@ -186,6 +205,9 @@ struct tcp_sock *tcp_lookup(uint32_t src, uint32_t dst, uint16_t sport, uint16_t
 
 /* tcp_output.c */
 void tcp_output(struct tcp_sock *tp);
+/* A SYN-ACK that keeps no state (SYN cookies): the MSS option only. */
+void tcp_send_synack_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                               uint32_t iss, uint32_t ack, uint16_t mss);
 /* A segment with no data: SYN, SYN-ACK, ACK, FIN-less RST... */
 void tcp_send_ctl(struct tcp_sock *tp, uint8_t flags);
 void tcp_send_ack(struct tcp_sock *tp);
@@ -201,13 +223,36 @@ void tcp_rearm_rto(struct tcp_sock *tp);
 void tcp_timers(struct tcp_sock *tp, uint64_t now);
 uint32_t tcp_flight(const struct tcp_sock *tp);
 
-/* tcp_input.c */
+/* tcp_rcvbuf.c: the receive ring and out-of-order runs. */
+uint32_t tcp_rcv_max_for(uint32_t rcvbuf);      /* rbuf_size for a SO_RCVBUF */
+/* Copy n bytes to offset off past the in-order bytes; returns how many
+ * fit (the window, the budget). Does not count them as received. */
+uint32_t tcp_rcv_put(struct tcp_sock *tp, uint32_t off, const uint8_t *src, uint32_t n);
+void tcp_rcv_consume(struct tcp_sock *tp, uint32_t n);
+void tcp_rcv_reader_done(struct tcp_sock *tp);
+void tcp_rcv_free(struct tcp_sock *tp);
+/* Give an empty ring back when memory is under pressure. */
+void tcp_rcv_shrink(struct tcp_sock *tp);
 void tcp_purge_ooo(struct tcp_sock *tp);
+/* Data at seq beyond a hole: stored and recorded, or false (dropped). */
+bool tcp_ooo_add(struct tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
+                 bool fin);
+/* After rcv_nxt moved: the runs it reached become in-order bytes
+ * (returned); *fin when the FIN beyond them is now next. */
+uint32_t tcp_ooo_advance(struct tcp_sock *tp, bool *fin);
+int tcp_ooo_sack(const struct tcp_sock *tp, uint32_t *blocks, int max);
+
+/* SYN cookies (tcp_syncookie.c): checked for this long after the last one. */
+#define TCP_COOKIE_LIFE_MS (128 * 1000)
 
 /* Counters (netstat.c prints them as /proc/net/snmp's Tcp line). */
 struct tcp_counters {
     uint64_t active_opens, passive_opens, attempt_fails, estab_resets, in_segs, out_segs,
              retrans_segs, in_errs, out_rsts, curr_estab;
+    /* Linux's TcpExt names (/proc/net/netstat) */
+    uint64_t syncookies_sent, syncookies_recv, syncookies_failed, listen_overflows,
+             listen_drops, ofo_queue, ofo_drop, ofo_merge, rcvq_drop, challenge_acks,
+             challenge_skipped, oow_rate_limited, mem_waits, bad_source_syns;
 };
 extern struct tcp_counters tcp_stats;
 

@@ -13,7 +13,6 @@
 
 #define DELACK_MS        40
 #define FIN_WAIT_2_MS    60000          /* Linux's tcp_fin_timeout for orphans */
-#define OOO_FIN          (1ULL << 32)   /* in a queued segment's cookie */
 
 struct segment {
     uint32_t seq, ack, len, tsval, tsecr;
@@ -74,61 +73,24 @@ static bool parse(struct netbuf *nb, uint32_t src, uint32_t dst, struct segment 
     return true;
 }
 
-/* ---- the receive ring and the out-of-order queue -------------------------------- */
-
-static uint32_t ring_write(struct tcp_sock *tp, const uint8_t *src, uint32_t n)
-{
-    n = MIN(n, tp->rbuf_size - tp->rbuf_len);
-    uint32_t at = (tp->rbuf_head + tp->rbuf_len) % tp->rbuf_size;
-    uint32_t first = MIN(n, tp->rbuf_size - at);
-    memcpy(tp->rbuf + at, src, first);
-    memcpy(tp->rbuf, src + first, n - first);
-    tp->rbuf_len += n;
-    return n;
-}
-
-void tcp_purge_ooo(struct tcp_sock *tp)
-{
-    while (tp->ooo) {
-        struct netbuf *q = tp->ooo;
-        tp->ooo = q->next;
-        netbuf_free(q);
-    }
-    tp->ooo_bytes = 0;
-}
-
-static void ooo_insert(struct tcp_sock *tp, struct netbuf *nb, uint32_t seq, bool fin)
-{
-    if (tp->ooo_bytes + nb->len > tp->rbuf_size) {
-        netbuf_free(nb);
-        return;
-    }
-    nb->cookie = seq | (fin ? OOO_FIN : 0);
-    struct netbuf **pp = &tp->ooo;
-    while (*pp && SEQ_LEQ((uint32_t)(*pp)->cookie, seq)) {
-        struct netbuf *q = *pp;
-        if (SEQ_GEQ((uint32_t)q->cookie + q->len, seq + nb->len) &&
-            (!fin || (q->cookie & OOO_FIN))) {
-            netbuf_free(nb);                    /* nothing new in it */
-            return;
-        }
-        pp = &q->next;
-    }
-    nb->next = *pp;
-    *pp = nb;
-    tp->ooo_bytes += nb->len;
-}
+/* ---- delivery ------------------------------------------------------------------ */
 
 static void fin_arrived(struct tcp_sock *tp);
 
-/* Data at rcv_nxt (already trimmed to start there): into the ring, then
- * whatever the queue now continues. */
-static void deliver(struct tcp_sock *tp, const uint8_t *data, uint32_t len, bool fin)
+static void received(struct tcp_sock *tp, uint32_t n)
 {
-    uint32_t n = ring_write(tp, data, len);
-    tp->rcv_nxt += n;
     tp->bytes_received += n;
     tp->ack_pending += n;
+}
+
+/* Data at rcv_nxt (already trimmed to start there): into the ring, then
+ * whatever out-of-order runs now continue it. */
+static void deliver(struct tcp_sock *tp, const uint8_t *data, uint32_t len, bool fin)
+{
+    uint32_t n = tcp_rcv_put(tp, 0, data, len);
+    tp->rbuf_len += n;
+    tp->rcv_nxt += n;
+    received(tp, n);
     if (n)
         tp->last_data_recv_ms = tcp_now_ms();
     if (n < len)
@@ -137,23 +99,10 @@ static void deliver(struct tcp_sock *tp, const uint8_t *data, uint32_t len, bool
         fin_arrived(tp);
         return;
     }
-    while (tp->ooo && SEQ_LEQ((uint32_t)tp->ooo->cookie, tp->rcv_nxt) && !tp->fin_received) {
-        struct netbuf *q = tp->ooo;
-        uint32_t qseq = (uint32_t)q->cookie;
-        tp->ooo = q->next;
-        tp->ooo_bytes -= q->len;
-        if (SEQ_GEQ(qseq + q->len, tp->rcv_nxt)) {
-            uint32_t skip = tp->rcv_nxt - qseq;
-            uint32_t want = q->len - skip;
-            uint32_t got = ring_write(tp, q->data + skip, want);
-            tp->rcv_nxt += got;
-            tp->bytes_received += got;
-            tp->ack_pending += got;
-            if (got == want && (q->cookie & OOO_FIN))
-                fin_arrived(tp);
-        }
-        netbuf_free(q);
-    }
+    bool ofin;
+    received(tp, tcp_ooo_advance(tp, &ofin));
+    if (ofin)
+        fin_arrived(tp);
 }
 
 /* ---- states -------------------------------------------------------------------------- */
@@ -205,24 +154,13 @@ static void fin_arrived(struct tcp_sock *tp)
     sock_wakeup(&tp->sock);
 }
 
-static void listen_input(struct tcp_sock *lp, const struct segment *sg, uint32_t src,
-                         uint32_t dst)
+/* A connection block for a listener's new peer, not yet on any list. */
+static struct tcp_sock *child_of(struct tcp_sock *lp, const struct segment *sg, uint32_t src,
+                                 uint32_t dst)
 {
-    if (sg->flags & TH_RST)
-        return;
-    if (sg->flags & TH_ACK) {
-        tcp_send_reset(dst, src, sg->dport, sg->sport, sg->ack, 0, TH_RST);
-        return;
-    }
-    if (!(sg->flags & TH_SYN))
-        return;
-    /* Linux's rule: at most backlog + 1 established and not accepted;
-     * beyond it SYNs are dropped, and the peer's retries come back. */
-    if (lp->accept_len > lp->backlog || lp->embryos > 2 * lp->backlog + 16)
-        return;
     struct tcp_sock *tp = tcp_alloc();
     if (!tp)
-        return;
+        return NULL;
     tp->sock.ops = lp->sock.ops;
     tp->sock.type = lp->sock.type;
     tp->sock.protocol = lp->sock.protocol;
@@ -241,6 +179,119 @@ static void listen_input(struct tcp_sock *lp, const struct segment *sg, uint32_t
     tp->sock.bound = tp->sock.connected = true;
     if (tcp_prepare(tp, src)) {
         tcp_put(tp);
+        return NULL;
+    }
+    return tp;
+}
+
+/* RFC 1122 4.2.3.10: a SYN from a broadcast or multicast address (or no
+ * address) gets no answer; nor from our own (a "land" packet). */
+static bool bad_syn_source(const struct netif *ifp, uint32_t src)
+{
+    uint32_t h = ntohl(src);
+    return !src || src == 0xffffffff || (h >> 28) >= 0xe || (h >> 24) == 127 ||
+           (ifp && ifp->netmask && ifp->netmask != 0xffffffff &&
+            (src | ifp->netmask) == 0xffffffff) ||
+           (ifp && !ifp->loopback && ip_is_local(src));
+}
+
+/* The listener's embryos stop at this many; past it SYNs are answered
+ * with cookies. Small on purpose: an embryo costs a block and a slot, a
+ * cookie nothing. */
+static int embryo_limit(const struct tcp_sock *lp)
+{
+    return MIN(2 * lp->backlog + 16, 256);
+}
+
+/* An ACK to a listener: the end of a handshake answered with a cookie,
+ * else a RST (RFC 9293 3.10.7.2). */
+static void listen_ack(struct tcp_sock *lp, const struct segment *sg, uint32_t src,
+                       uint32_t dst)
+{
+    uint16_t mss;
+    uint64_t now = tcp_now_ms();
+    if (!(sg->flags & TH_SYN) && lp->cookie_until && now < lp->cookie_until &&
+        tcp_cookie_check(src, dst, sg->sport, sg->dport, sg->seq, sg->ack, now, &mss)) {
+        if (lp->accept_len > lp->backlog) {
+            tcp_stats.listen_overflows++;
+            tcp_stats.listen_drops++;
+            return;                             /* no room: the peer's retries come back */
+        }
+        struct tcp_sock *tp = net_mem_over_high() ? NULL : child_of(lp, sg, src, dst);
+        if (!tp) {
+            tcp_stats.listen_drops++;
+            net_mem_dropped("a connection's completion");
+            return;
+        }
+        tcp_stats.syncookies_recv++;
+        /* What the SYN said is gone but the MSS: no window scaling,
+         * timestamps or SACK on this connection (RFC 4987 3.6). */
+        tp->peer_mss = mss;
+        tp->mss = (uint16_t)MIN(tp->mss, mss);
+        tp->rcv_wscale = tp->snd_wscale = 0;
+        tp->irs = sg->seq - 1;
+        tp->rcv_nxt = sg->seq;
+        tp->iss = sg->ack - 1;
+        tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = sg->ack;
+        tp->snd_wnd = sg->win;
+        tp->snd_wl1 = sg->seq;
+        tp->snd_wl2 = sg->ack;
+        tp->cwnd = 10u * tp->mss;
+        tp->parent = lp;
+        tcp_set_state(tp, TCPS_ESTABLISHED);
+        tcp_hash(tp);
+        tcp_stats.passive_opens++;
+        lp->accept_len++;
+        list_add_tail(&tp->accept_link, &lp->accept_q);
+        sock_wakeup(&lp->sock);
+        if (tp->sock.keepalive)
+            tp->keepalive_at = now + (uint64_t)tp->keepidle_s * 1000;
+        return;                                 /* its data, if any, comes again */
+    }
+    if (lp->cookie_until && !(sg->flags & TH_SYN))
+        tcp_stats.syncookies_failed++;
+    tcp_send_reset(dst, src, sg->dport, sg->sport, sg->ack, 0, TH_RST);
+}
+
+static void listen_input(struct tcp_sock *lp, const struct netif *ifp,
+                         const struct segment *sg, uint32_t src, uint32_t dst)
+{
+    if (sg->flags & TH_RST)
+        return;
+    if (sg->flags & TH_ACK) {
+        listen_ack(lp, sg, src, dst);
+        return;
+    }
+    if (!(sg->flags & TH_SYN))
+        return;
+    if (bad_syn_source(ifp, src)) {
+        tcp_stats.bad_source_syns++;
+        return;
+    }
+    /* Linux's rule: at most backlog + 1 established and not accepted;
+     * beyond it SYNs are dropped, and the peer's retries come back. */
+    if (lp->accept_len > lp->backlog) {
+        tcp_stats.listen_overflows++;
+        tcp_stats.listen_drops++;
+        return;
+    }
+    if (lp->embryos >= embryo_limit(lp) || net_mem_over_high()) {
+        /* A flood (or no memory): answer without keeping anything; an
+         * ACK that returns the cookie makes the connection. */
+        uint16_t mss = sg->has_mss && sg->mss >= 64 ? sg->mss : TCP_DEFAULT_MSS;
+        uint32_t hop;
+        struct netif *out = ip_route(src, &hop);
+        mss = (uint16_t)MIN(mss, tcp_advertised_mss(out));
+        uint64_t now = tcp_now_ms();
+        uint32_t iss = tcp_cookie_make(src, dst, sg->sport, sg->dport, sg->seq, mss, now);
+        lp->cookie_until = now + TCP_COOKIE_LIFE_MS;
+        tcp_stats.syncookies_sent++;
+        tcp_send_synack_stateless(dst, src, sg->dport, sg->sport, iss, sg->seq + 1, mss);
+        return;
+    }
+    struct tcp_sock *tp = child_of(lp, sg, src, dst);
+    if (!tp) {
+        tcp_stats.listen_drops++;
         return;
     }
     take_syn_options(tp, sg, false);
@@ -318,8 +369,38 @@ static bool acceptable(const struct tcp_sock *tp, const struct segment *sg)
     return start_in || (SEQ_LEQ(tp->rcv_nxt, last) && SEQ_LT(last, tp->rcv_nxt + wnd));
 }
 
+/* RFC 5961's challenge ACK, under the global rate limit of its section 7
+ * (one per socket would let a spoofer count them: CVE-2016-5696). */
+static void challenge_ack(struct tcp_sock *tp)
+{
+    if (!tcp_challenge_ack_allowed(tcp_now_ms())) {
+        tcp_stats.challenge_skipped++;
+        return;
+    }
+    tcp_stats.challenge_acks++;
+    tcp_send_ack(tp);
+}
+
+/* An ACK for a segment outside the window. Pure ACKs and SYNs get at most
+ * one each OOW_ACK_MS per connection (two stacks that disagree about
+ * the window would otherwise ACK each other in a loop, and a spoofer
+ * could make us send one per packet); segments with data are always
+ * answered (a zero-window probe must be). */
+#define OOW_ACK_MS 500
+static void out_of_window_ack(struct tcp_sock *tp, const struct segment *sg, uint64_t now)
+{
+    if (!sg->len || (sg->flags & TH_SYN)) {
+        if (tp->last_oow_ack_ms && now - tp->last_oow_ack_ms < OOW_ACK_MS) {
+            tcp_stats.oow_rate_limited++;
+            return;
+        }
+        tp->last_oow_ack_ms = now;
+    }
+    tcp_send_ack(tp);
+}
+
 static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct segment *sg,
-                               uint32_t src, uint32_t dst, bool *kept)
+                               uint32_t src, uint32_t dst)
 {
     uint64_t now = tcp_now_ms();
     if (tp->state == TCPS_SYN_RECEIVED && (sg->flags & TH_SYN) && !(sg->flags & TH_ACK) &&
@@ -334,7 +415,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
              * TIME_WAIT a retransmitted FIN restarts the wait. */
             if (tp->state == TCPS_TIME_WAIT && (sg->flags & TH_FIN))
                 tp->timewait_at = now + 60000;
-            tcp_send_ack(tp);
+            out_of_window_ack(tp, sg, now);
         }
         return;
     }
@@ -342,7 +423,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
         tp->ts_recent = sg->tsval;
     if (sg->flags & TH_RST) {
         if (sg->seq != tp->rcv_nxt) {
-            tcp_send_ack(tp);                   /* RFC 5961 3.2: a challenge ACK */
+            challenge_ack(tp);                  /* RFC 5961 3.2 */
             return;
         }
         int err = -ECONNRESET;
@@ -355,7 +436,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
         return;
     }
     if (sg->flags & TH_SYN) {
-        tcp_send_ack(tp);                       /* RFC 5961 4.2: a challenge ACK */
+        challenge_ack(tp);                      /* RFC 5961 4.2 */
         return;
     }
     if (!(sg->flags & TH_ACK))
@@ -394,7 +475,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
     }
 
     if (SEQ_GT(sg->ack, tp->snd_max)) {
-        tcp_send_ack(tp);                       /* it ACKs what we never sent */
+        challenge_ack(tp);                      /* it ACKs what we never sent (RFC 5961 5.2) */
         return;
     }
     uint32_t wnd = (uint32_t)sg->win << tp->snd_wscale;
@@ -475,7 +556,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
     }
     if (len || fin) {
         if (seq == tp->rcv_nxt) {
-            bool hole_filled = tp->ooo != NULL;
+            bool hole_filled = tp->ooo_n != 0;
             if (len > tp->rcv_mss)
                 tp->rcv_mss = (uint16_t)MIN(len, 65535u);
             deliver(tp, nb->data, len, fin);
@@ -487,8 +568,7 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
                 tp->delack_at = now + DELACK_MS;
         } else {
             /* Beyond a hole: keep it, and say so at once (RFC 5681 4.2). */
-            ooo_insert(tp, nb, seq, fin);
-            *kept = true;
+            tcp_ooo_add(tp, seq, nb->data, len, fin);
             tcp_send_ack(tp);
         }
     }
@@ -497,7 +577,6 @@ static void synchronized_input(struct tcp_sock *tp, struct netbuf *nb, struct se
 
 void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
 {
-    (void)ifp;
     struct segment sg;
     tcp_stats.in_segs++;
     if (!parse(nb, src, dst, &sg)) {
@@ -527,7 +606,6 @@ void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
         netbuf_free(nb);
         return;
     }
-    bool kept = false;
     /* Every segment that reached the connection, as Linux counts them,
      * duplicates and out-of-window ones included. */
     tp->segs_in++;
@@ -535,12 +613,11 @@ void tcp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst)
         tp->data_segs_in++;
     tp->refs++;                                 /* a drop below must not free it yet */
     if (tp->state == TCPS_LISTEN)
-        listen_input(tp, &sg, src, dst);
+        listen_input(tp, ifp, &sg, src, dst);
     else if (tp->state == TCPS_SYN_SENT)
         syn_sent_input(tp, &sg, src, dst);
     else
-        synchronized_input(tp, nb, &sg, src, dst, &kept);
+        synchronized_input(tp, nb, &sg, src, dst);
     tcp_put(tp);
-    if (!kept)
-        netbuf_free(nb);
+    netbuf_free(nb);
 }

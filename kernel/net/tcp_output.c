@@ -51,6 +51,7 @@ void tcp_chunk_put(struct tcp_chunk *c)
     struct tcp_sock *tp = c->tp;
     if (c->kind == TCP_CHUNK_COPY)
         kfree(c->data);
+    net_mem_uncharge(c->charged);
     if (c->zc && --c->zc->pending == 0)
         c->zc->fire(c->zc);
     kfree(c);
@@ -102,27 +103,6 @@ static void segment_release(struct netbuf *nb)
 
 /* ---- segments ------------------------------------------------------------------ */
 
-/* The receiver's SACK blocks (RFC 2018): the out-of-order runs, the one
- * that arrived last first (approximated by the lowest, which is what a
- * sender needs most), at most max. */
-static int sack_blocks(const struct tcp_sock *tp, uint32_t *blocks, int max)
-{
-    int n = 0;
-    for (const struct netbuf *q = tp->ooo; q && n < max;) {
-        uint32_t lo = (uint32_t)q->cookie, hi = lo + q->len;
-        q = q->next;
-        while (q && SEQ_LEQ((uint32_t)q->cookie, hi)) {
-            if (SEQ_GT((uint32_t)q->cookie + q->len, hi))
-                hi = (uint32_t)q->cookie + q->len;
-            q = q->next;
-        }
-        blocks[2 * n] = lo;
-        blocks[2 * n + 1] = hi;
-        n++;
-    }
-    return n;
-}
-
 /* Options for a segment: on SYN, all we offer (or accepted, on SYN-ACK);
  * else timestamps and SACK blocks. Returns their length (a multiple of 4). */
 static unsigned write_options(struct tcp_sock *tp, uint8_t *o, uint8_t flags,
@@ -160,9 +140,11 @@ static unsigned write_options(struct tcp_sock *tp, uint8_t *o, uint8_t flags,
         o[n++] = 3;
         o[n++] = tp->rcv_wscale;
     }
-    if (!syn && tp->sack_ok && tp->ooo) {
+    if (!syn && tp->sack_ok && tp->ooo_n) {
+        /* RFC 2018's blocks: the out-of-order runs, lowest first (what
+         * the sender needs most), at most what fits beside timestamps. */
         uint32_t b[8];
-        int k = sack_blocks(tp, b, tp->ts_ok ? 3 : 4);
+        int k = tcp_ooo_sack(tp, b, tp->ts_ok ? 3 : 4);
         o[n++] = 1;
         o[n++] = 1;
         o[n++] = 5;
@@ -300,25 +282,49 @@ void tcp_send_ack(struct tcp_sock *tp)
     tcp_send_ctl(tp, TH_ACK);
 }
 
-void tcp_send_reset(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                    uint32_t seq, uint32_t ack, uint8_t flags)
+/* A segment that belongs to no connection block (RST, cookie SYN-ACK);
+ * mss: 0, or an MSS option to carry. */
+static void send_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                           uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+                           uint16_t mss)
 {
-    struct netbuf *nb = netbuf_alloc(TCP_HLEN);
+    unsigned hlen = TCP_HLEN + (mss ? 4 : 0);
+    struct netbuf *nb = netbuf_alloc(hlen);
     if (!nb)
         return;
-    uint8_t *h = netbuf_put(nb, TCP_HLEN);
-    memset(h, 0, TCP_HLEN);
+    uint8_t *h = netbuf_put(nb, hlen);
+    memset(h, 0, hlen);
     memcpy(h, &sport, 2);
     memcpy(h + 2, &dport, 2);
     put_be32(h + 4, seq);
     put_be32(h + 8, ack);
-    h[12] = (TCP_HLEN / 4) << 4;
+    h[12] = (uint8_t)((hlen / 4) << 4);
     h[13] = flags;
-    put_be16(h + 16, inet_fold(inet_sum(h, TCP_HLEN, ip_pseudo_sum(src, dst, IPPROTO_TCP,
-                                                                     TCP_HLEN))));
+    put_be16(h + 14, win);
+    if (mss) {
+        h[20] = 2;
+        h[21] = 4;
+        put_be16(h + 22, mss);
+    }
+    put_be16(h + 16, inet_fold(inet_sum(h, hlen, ip_pseudo_sum(src, dst, IPPROTO_TCP,
+                                                                 (uint16_t)hlen))));
     tcp_stats.out_segs++;
-    tcp_stats.out_rsts++;
+    if (flags & TH_RST)
+        tcp_stats.out_rsts++;
     ip_output(nb, src, dst, IPPROTO_TCP, TCP_TTL);
+}
+
+void tcp_send_reset(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                    uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    send_stateless(src, dst, sport, dport, seq, ack, flags, 0, 0);
+}
+
+void tcp_send_synack_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                               uint32_t iss, uint32_t ack, uint16_t mss)
+{
+    /* No window scaling was agreed: offer the largest unscaled window. */
+    send_stateless(src, dst, sport, dport, iss, ack, TH_SYN | TH_ACK, 65535, mss);
 }
 
 /* ---- the sender ------------------------------------------------------------------ */

@@ -155,6 +155,7 @@ static int tcp_connect(struct sock *s, const struct sock_addr *a)
     } else {
         tp->fin_queued = tp->fin_received = tp->shut_rd = false;
         tp->rbuf_head = tp->rbuf_len = 0;
+        tcp_purge_ooo(tp);
         err = tcp_prepare(tp, a->addr);
         if (!err && !s->bound)
             err = tcp_autobind(tp);
@@ -194,6 +195,27 @@ static int tcp_connect(struct sock *s, const struct sock_addr *a)
 
 /* ---- sending ------------------------------------------------------------------------- */
 
+/* The stack is over its memory budget and this socket holds more than
+ * its minimum: it waits (or gets EAGAIN) until memory falls below the
+ * pressure mark (net_mem.c wakes it). */
+static bool out_of_memory(struct tcp_sock *tp)
+{
+    if (tp->snd_end - tp->snd_una < TCP_WMEM_MIN || !net_mem_over_high())
+        return false;
+    tp->mem_wait = true;
+    net_mem_wait();
+    return true;
+}
+
+/* Charge a copied chunk (its data and itself) to the budget: a socket's
+ * first TCP_WMEM_MIN bytes as its minimum. */
+static bool charge_chunk(struct tcp_sock *tp, uint32_t bytes)
+{
+    if (tp->snd_end - tp->snd_una < TCP_WMEM_MIN)
+        return net_mem_charge_min(bytes);
+    return net_mem_charge(bytes);
+}
+
 /* Wait until the connection may take data and the send buffer has room;
  * the room (> 0) or -errno. A blocking send waits for room again after
  * queueing part of its data, as Linux's does: it returns a short count
@@ -211,8 +233,11 @@ static int64_t wait_send_room(struct tcp_sock *tp, int flags)
                                !connecting(tp->state)))
             return tp->state == TCPS_CLOSED && !tp->sock.connected ? -ENOTCONN : -EPIPE;
         uint32_t queued = tp->snd_end - tp->snd_una;
-        if (!connecting(tp->state) && !tp->tx_busy && queued < tp->sock.sndbuf)
-            return tp->sock.sndbuf - queued;
+        if (!connecting(tp->state) && !tp->tx_busy && queued < tp->sock.sndbuf) {
+            if (!out_of_memory(tp))
+                return tp->sock.sndbuf - queued;
+            tcp_stats.mem_waits++;
+        }
         if (must_not_wait(&tp->sock, flags))
             return -EAGAIN;
         if (!net_wait(&tp->sock, tp->sock.sndtimeo_ns))
@@ -264,15 +289,27 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
                 tail->len += (uint32_t)n;
                 tp->snd_end += (uint32_t)n;
             } else {
+                /* wait_send_room found the budget open; if another
+                 * sender took it meanwhile, the overshoot is one small
+                 * chunk, charged as a minimum (only the hard limit
+                 * refuses, and then these bytes were not sent). */
+                if (!charge_chunk(tp, SMALL_CHUNK + sizeof(struct tcp_chunk)) &&
+                    !net_mem_charge_min(SMALL_CHUNK + sizeof(struct tcp_chunk))) {
+                    net_mem_dropped("a send (hard limit)");
+                    net_unlock();
+                    return sent ? (int64_t)sent : -ENOBUFS;
+                }
                 struct tcp_chunk *c = kzalloc(sizeof(*c));
                 uint8_t *buf = c ? kmalloc(SMALL_CHUNK) : NULL;
                 if (!buf) {
                     kfree(c);
+                    net_mem_uncharge(SMALL_CHUNK + sizeof(struct tcp_chunk));
                     sock_wakeup(s);
                     net_unlock();
                     return sent ? (int64_t)sent : -ENOBUFS;
                 }
                 memcpy(buf, small, n);
+                c->charged = SMALL_CHUNK + sizeof(struct tcp_chunk);
                 c->kind = TCP_CHUNK_COPY;
                 c->data = buf;
                 c->cap = SMALL_CHUNK;
@@ -281,6 +318,16 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
             }
         } else {
             n = MIN(n, (size_t)COPY_CHUNK_MAX);
+            uint32_t charge = (uint32_t)n + sizeof(struct tcp_chunk);
+            if (!charge_chunk(tp, charge)) {
+                tp->mem_wait = true;
+                net_mem_wait();
+                if (must_not_wait(s, flags) || !net_wait(s, s->sndtimeo_ns)) {
+                    net_unlock();
+                    return sent ? (int64_t)sent : -EAGAIN;
+                }
+                continue;
+            }
             tp->tx_busy = true;
             net_unlock();
             struct tcp_chunk *c = kzalloc(sizeof(*c));
@@ -292,14 +339,17 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
             sock_wakeup(s);                     /* other writers waited for tx_busy */
             if (!buf) {
                 kfree(c);
+                net_mem_uncharge(charge);
                 net_unlock();
                 return sent ? (int64_t)sent : -ENOBUFS;
             }
             if (tp->state == TCPS_CLOSED || tp->fin_queued) {
                 kfree(buf);
                 kfree(c);
+                net_mem_uncharge(charge);
                 continue;                       /* wait_send_room says why */
             }
+            c->charged = charge;
             c->kind = TCP_CHUNK_COPY;
             c->data = buf;
             c->cap = c->len = (uint32_t)n;
@@ -459,7 +509,7 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
                 net_unlock();
                 return got ? (int64_t)got : err;
             }
-            if (tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !tp->rbuf) ||
+            if (tp->state == TCPS_LISTEN || (tp->state == TCPS_CLOSED && !tp->sock.connected) ||
                 connecting(tp->state)) {
                 if (!connecting(tp->state) || must_not_wait(s, flags)) {
                     net_unlock();
@@ -478,17 +528,19 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
             continue;
         }
         /* Copy out of the ring without the lock; input appends only
-         * behind [head, head + len), which stays as it is. */
-        uint32_t head = tp->rbuf_head, avail = tp->rbuf_len;
+         * behind [head, head + len), which stays as it is, and a ring
+         * that grows meanwhile is kept until we are done (tcp_rcvbuf.c). */
+        const uint8_t *ring = tp->rbuf;
+        uint32_t head = tp->rbuf_head, avail = tp->rbuf_len, cap = tp->rbuf_cap;
         tp->rx_busy = true;
         net_unlock();
         uint32_t n = (uint32_t)MIN((size_t)avail, want - got);
         uint32_t done = 0;
         while (done < n) {
             size_t m = MIN((size_t)(n - done), iov[vi].len - voff);
-            uint32_t at = (head + done) % tp->rbuf_size;
-            m = MIN(m, (size_t)(tp->rbuf_size - at));
-            memcpy((uint8_t *)iov[vi].base + voff, tp->rbuf + at, m);
+            uint32_t at = (head + done) % cap;
+            m = MIN(m, (size_t)(cap - at));
+            memcpy((uint8_t *)iov[vi].base + voff, ring + at, m);
             done += (uint32_t)m;
             voff += m;
             if (voff == iov[vi].len) {
@@ -498,13 +550,14 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
         }
         net_lock();
         tp->rx_busy = false;
+        tcp_rcv_reader_done(tp);
         if (flags & MSG_PEEK) {
             got = n;
             break;
         }
-        tp->rbuf_head = (head + n) % tp->rbuf_size;
-        tp->rbuf_len -= n;
+        tcp_rcv_consume(tp, n);
         got += n;
+        tcp_rcv_shrink(tp);
         maybe_window_update(tp);
     }
     if (from)
@@ -573,7 +626,7 @@ static unsigned tcp_poll(struct sock *s)
     if (tp->fin_received && tp->fin_queued)
         ev |= POLLHUP;
     uint32_t queued = tp->snd_end - tp->snd_una;
-    if (tp->fin_queued || queued < tp->sock.sndbuf / 2 + 1)
+    if (tp->fin_queued || (queued < tp->sock.sndbuf / 2 + 1 && !out_of_memory(tp)))
         ev |= POLLOUT | POLLWRNORM;
     return ev;
 }

@@ -92,6 +92,8 @@ void net_drain_output(uint64_t timeout_ns);
  * returns the length written (cut at size). */
 size_t net_format_snmp(char *buf, size_t size);
 size_t net_format_dev(char *buf, size_t size);
+size_t net_format_netstat(char *buf, size_t size);
+size_t net_format_sockstat(char *buf, size_t size);
 /* Both, and every device's driver counters, on the console as
  * "netstat: " lines (the netstat option, at app exit). */
 void net_print_stats(void);
