@@ -47,6 +47,13 @@
  *   tcp_client quit --to ADDR:PORT
  *       Sends the line "quit" on a new connection (ends `tcpserver echo`).
  *
+ *   tcp_client echo --to ADDR:PORT [--bytes N] [--deadline-ms D]
+ *       The normal client beside an attack (tests/guest/attack.sh):
+ *       connects, sends N bytes (default 1 MiB) of a pattern while reading
+ *       the echo, checks every byte, and must be done -- connect included
+ *       -- within D ms (default 5000). Prints "tcp_client: echo: N bytes
+ *       echoed intact in T ms (connect C ms)".
+ *
  * Each mode also takes --timeout S (default 120): an alarm ends a run
  * that is stuck. Output: "tcp_client: MODE: ..." lines; a failure prints
  * "tcp_client: MODE: FAIL: why" and exits 1; usage errors exit 2.
@@ -72,7 +79,7 @@
 struct opts {
     struct sockaddr_in to, control;
     int have_to, have_control;
-    int count, backlog, extra, pending_ms, bytes, port, fin;
+    int count, backlog, extra, pending_ms, bytes, port, fin, deadline_ms;
 };
 
 static char alarm_msg[200];
@@ -610,6 +617,63 @@ static void mode_quit(const struct opts *o)
     say("sent");
 }
 
+/* ------------------------------------------------------------------ echo -- */
+
+/* The pattern byte at offset i: not periodic at any power of two, so a
+ * misplaced block shows. */
+static unsigned char echo_byte(size_t i)
+{
+    return (unsigned char)(i * 7 + i / 251);
+}
+
+static void mode_echo(const struct opts *o)
+{
+    size_t total = o->bytes > 0 ? (size_t)o->bytes : 1048576;
+    int deadline = o->deadline_ms > 0 ? o->deadline_ms : 5000;
+    long start = now_ms();
+    int s = connect_wait(&o->to, deadline, "echo");
+    long connected = now_ms() - start;
+    size_t sent = 0, rcvd = 0;
+    static unsigned char buf[65536];
+    while (rcvd < total) {
+        long left = start + deadline - now_ms();
+        if (left <= 0)
+            fail("deadline of %d ms passed: connect %ld ms, %zu of %zu bytes sent, %zu echoed",
+                 deadline, connected, sent, total, rcvd);
+        struct pollfd p = { s, (short)(POLLIN | (sent < total ? POLLOUT : 0)), 0 };
+        int n = poll(&p, 1, (int)(left < 100 ? left : 100));
+        if (n < 0 && errno != EINTR)
+            fail("poll: %s", errstr(errno));
+        if (n <= 0)
+            continue;
+        if ((p.revents & POLLOUT) && sent < total) {
+            size_t chunk = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+            for (size_t i = 0; i < chunk; i++)
+                buf[i] = echo_byte(sent + i);
+            ssize_t w = send(s, buf, chunk, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                fail("send after %zu bytes: %s", sent, errstr(errno));
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(s, buf, sizeof(buf), 0);
+            if (r == 0)
+                fail("EOF after %zu of %zu bytes echoed", rcvd, total);
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                fail("recv after %zu bytes: %s", rcvd, errstr(errno));
+            for (ssize_t i = 0; i < r; i++)
+                if (buf[i] != echo_byte(rcvd + (size_t)i))
+                    fail("byte %zu echoed as 0x%02x, sent 0x%02x", rcvd + (size_t)i, buf[i],
+                         echo_byte(rcvd + (size_t)i));
+            if (r > 0)
+                rcvd += (size_t)r;
+        }
+    }
+    close(s);
+    say("%zu bytes echoed intact in %ld ms (connect %ld ms)", total, now_ms() - start, connected);
+}
+
 /* ------------------------------------------------------------------ main -- */
 
 static void usage(void)
@@ -622,7 +686,8 @@ static void usage(void)
             "  halfclose --to ADDR:PORT [--bytes N]\n"
             "  refused --to ADDR:PORT\n"
             "  rst-server --port PORT [--count N] [--fin]\n"
-            "  quit --to ADDR:PORT\n");
+            "  quit --to ADDR:PORT\n"
+            "  echo --to ADDR:PORT [--bytes N] [--deadline-ms D]\n");
     exit(2);
 }
 
@@ -659,6 +724,8 @@ int main(int argc, char **argv)
             o.pending_ms = parse_int(v, "--pending-ms", 1, 60000);
         } else if (!strcmp(k, "--bytes")) {
             o.bytes = parse_int(v, "--bytes", 1, 100000000);
+        } else if (!strcmp(k, "--deadline-ms")) {
+            o.deadline_ms = parse_int(v, "--deadline-ms", 1, 600000);
         } else if (!strcmp(k, "--port")) {
             o.port = parse_int(v, "--port", 1, 65535);
         } else if (!strcmp(k, "--timeout")) {
@@ -684,6 +751,8 @@ int main(int argc, char **argv)
         mode_rst_server(&o);
     else if (!strcmp(tool_mode, "quit") && o.have_to)
         mode_quit(&o);
+    else if (!strcmp(tool_mode, "echo") && o.have_to)
+        mode_echo(&o);
     else
         usage();
     return 0;
