@@ -42,10 +42,12 @@
  *       A real connection by hand from 10.99.0.30 (SYN, SYN-ACK, ACK),
  *       then 1-byte segments each leaving a hole (rcv_nxt + 2, + 4, ...,
  *       wrapping inside the guest's window) at P per second for S seconds.
- *       Counts what the guest answered (its duplicate ACKs). Fails when
- *       the guest answered fewer than A% (default 10) of the segments, or
- *       nothing in the flood's last second (it stopped keeping up). The
- *       connection is reset at the end.
+ *       Counts what the guest answered (its duplicate ACKs: a figure, not
+ *       a check, since a capped queue may drop segments unanswered as
+ *       Linux does; --min-answer-pct A makes it one). Then the first byte
+ *       of the hole, in order, must be ACKed within 3 s: the connection
+ *       is not wedged. It is reset at the end. The test's control client
+ *       measures what the flood does to everyone else.
  *
  *   bcast-syn
  *       SYNs from 10.99.0.255, 255.255.255.255 and 224.0.0.1: the guest
@@ -53,10 +55,11 @@
  *       an ARP request for it, fails. Positive control: a SYN from
  *       10.99.0.40 gets its SYN-ACK (then a RST).
  *
- *   challenge-ack --count N [--limit L]
+ *   challenge-ack --count N [--pps P] [--limit L]
  *       After a handshake from 10.99.0.50: N RSTs with in-window but wrong
- *       sequence numbers and N SYNs on the established connection, as fast
- *       as the socket takes them. Each may draw a challenge ACK (RFC 5961
+ *       sequence numbers and N SYNs on the established connection, P
+ *       segments per second (default 2000; faster ones only overflow
+ *       the tap's queue). Each may draw a challenge ACK (RFC 5961
  *       3.2, 4.2); section 7 asks for a limit. Passes when at least one
  *       came (not silent), at most L per second of the time they took
  *       (default 1000, Linux's global figure) came, and the connection
@@ -100,7 +103,7 @@
     "  synflood [--rate R] [--seconds S]\n" \
     "  ooo-flood [--pps P] [--seconds S] [--min-answer-pct A]\n" \
     "  bcast-syn\n" \
-    "  challenge-ack [--count N] [--limit L]\n" \
+    "  challenge-ack [--count N] [--pps P] [--limit L]\n" \
     "  frag-flood [--count N] [--pps P]\n" \
     "  udp-quit\n"
 #include "../../apps/tool_util.h"
@@ -127,7 +130,7 @@ static struct {
     int rate, seconds, pps, count, limit, min_answer_pct;
     int timeout;
 } opt = { .rate = 200, .seconds = 10, .pps = 2000, .count = 1000, .limit = 1000,
-          .min_answer_pct = 10, .timeout = 60 };
+          .min_answer_pct = 0, .timeout = 60 };
 
 /* ---------------------------------------------------------------- link --- */
 
@@ -920,14 +923,28 @@ static int ooo_flood(void)
         "the guest answered %lu (%.0f%%), %lu in the last second%s", sent, secs, sent / secs,
         2 * max_k + 1, answered, sent ? 100.0 * answered / sent : 0.0, last_second_answers,
         c.rst ? "; it reset the connection" : "");
-    tcp_abort(&c);
     if (c.rst)
         fail("the guest reset the connection during the flood");
+    /* The probe: the first byte of the hole, in order, must be taken and
+     * ACKed (a capped queue may drop the flood's segments unanswered, as
+     * Linux does, but never the in-order one). */
+    double probe_start = now(), probe_end = probe_start + 3, resend = 0;
+    while (now() < probe_end && !c.rst && (int32_t)(c.last_ack - (hole_at + 1)) < 0) {
+        if (now() >= resend) {
+            send_tcp(&c, F_ACK | F_PSH, hole_at, c.rcv_nxt, NULL, 0, "h", 1);
+            resend = now() + 0.5;
+        }
+        pump(20);
+    }
+    int probe_ok = (int32_t)(c.last_ack - (hole_at + 1)) >= 0;
+    if (probe_ok)
+        say("the in-order probe after the flood was ACKed in %.0f ms", (now() - probe_start) * 1000);
+    tcp_abort(&c);
+    if (!probe_ok)
+        fail("the in-order byte after the flood was not ACKed within 3 s (last ACK %u, want %u)",
+             c.last_ack, hole_at + 1);
     if (answered * 100 < (unsigned long)opt.min_answer_pct * sent)
-        fail("the guest answered %lu of %lu segments (< %d%%): it did not keep up", answered,
-             sent, opt.min_answer_pct);
-    if (!last_second_answers)
-        fail("the guest answered nothing in the flood's last second");
+        fail("the guest answered %lu of %lu segments (< %d%%)", answered, sent, opt.min_answer_pct);
     say("ok");
     return 0;
 }
@@ -1010,12 +1027,17 @@ static int challenge_ack(void)
     c.segs_in = 0;
     double start = now();
     for (int i = 0; i < opt.count; i++) {
+        /* Paced: a burst beyond what the tap queues (500 frames) and the
+         * guest's receive ring hold would be dropped before the stack
+         * saw it, and the count of answers would say nothing. */
+        double due = start + 2.0 * i / opt.pps;
+        if (now() < due)
+            pump((int)((due - now()) * 1000));
         /* In the window, never the exact next sequence number. */
         send_tcp(&c, F_RST, c.snd_nxt + 1 + (uint32_t)(i % (wnd - 1 < 60000 ? wnd - 1 : 60000)),
                  0, NULL, 0, NULL, 0);
         send_tcp(&c, F_SYN, c.snd_nxt + (uint32_t)(rnd() % wnd), 0, NULL, 0, NULL, 0);
-        if (!(i & 31))
-            pump(0);
+        pump(0);
     }
     double sent_in = now() - start;
     /* Until the answers stop: 1 s of quiet, at most 10 s. */
