@@ -211,3 +211,72 @@ if selected guest:attack_frag_flood && attack_setup guest:attack_frag_flood atkf
     attack_peer '^rawpeer: frag-flood: ok$' frag-flood --to "$ATTACK_G:7" --count 500
     attack_udp_finish guest:attack_frag_flood
 fi
+
+# --- host: the same checks pass against Linux's own stack -----------------------
+# The guest cases fail on a kernel with the defects; this shows that the
+# checks themselves can pass where the behaviour is right. Two namespaces
+# joined by a veth pair: apps/udpecho and `apps/tcpserver echo` run
+# natively in one (10.99.0.2/24, rp_filter=1: with 0, Linux takes SYNs
+# from the subnet's broadcast address, against RFC 1122 3.2.1.3), rawpeer
+# on the other end. Not the SYN flood (no check of its own there).
+if selected host:attack_checks_linux; then
+    atk_log=$LOG_DIR/host_attack_checks_linux.log
+    : > "$atk_log"
+    if [ -n "$netns_why" ]; then
+        skip host:attack_checks_linux "$netns_why"
+    elif [ -n "$attack_missing$tcpconn_missing" ]; then
+        fail host:attack_checks_linux "$attack_missing$tcpconn_missing"
+    else
+        atk_a=tern-atka-$$ atk_b=tern-atkb-$$ atk_why= atk_pids=
+        if ! { ip netns add "$atk_a" && ip netns add "$atk_b" &&
+            ip link add "rpa$$" netns "$atk_a" type veth peer name "rpb$$" netns "$atk_b" &&
+            ip netns exec "$atk_a" sysctl -qw net.ipv4.conf.all.rp_filter=1 \
+                "net.ipv4.conf.rpa$$.rp_filter=1" &&
+            ip -n "$atk_a" addr add "$ATTACK_G/24" dev "rpa$$" &&
+            ip -n "$atk_a" link set lo up && ip -n "$atk_a" link set "rpa$$" up &&
+            ip -n "$atk_b" link set "rpb$$" up; } >> "$atk_log" 2>&1; then
+            atk_why="could not make two namespaces joined by a veth pair"
+        fi
+        for atk_srv in "udpecho --port 7" "tcpserver echo --port 7000"; do
+            [ -n "$atk_why" ] && break
+            tcpconn_in="ip netns exec $atk_a"
+            # shellcheck disable=SC2086
+            if tcpconn_bg "$TCPCONN_DIR/atk-${atk_srv%% *}.out" '^[a-z]+: listening on port' \
+                "$PWD/out/apps/"$atk_srv; then
+                atk_pids="$atk_pids $tcpconn_bg_pid"
+            else
+                atk_why="$atk_srv did not start: $(tail -n 1 "$TCPCONN_DIR/atk-${atk_srv%% *}.out")"
+                kill "$tcpconn_bg_pid" 2> /dev/null
+            fi
+        done
+        for atk_run in "reasm-leak --to $ATTACK_G:7" "frag-flood --to $ATTACK_G:7 --count 500" \
+            "bcast-syn --to $ATTACK_G:7000" \
+            "challenge-ack --to $ATTACK_G:7000 --count 3000 --pps 4000" \
+            "ooo-flood --to $ATTACK_G:7000 --pps 2000 --seconds 3"; do
+            [ -n "$atk_why" ] && break
+            echo "\$ rawpeer $atk_run" >> "$atk_log"
+            # shellcheck disable=SC2086
+            ip netns exec "$atk_b" "$HOST_TESTS/rawpeer" $atk_run --dev "rpb$$" \
+                > "$TCPCONN_DIR/atk.out" 2>&1
+            atk_rc=$?
+            cat "$TCPCONN_DIR/atk.out" >> "$atk_log"
+            if [ "$atk_rc" -ne 0 ] || ! grep -q '^rawpeer: [a-z-]*: ok$' "$TCPCONN_DIR/atk.out"; then
+                atk_why="rawpeer ${atk_run%% *} against Linux exited with $atk_rc: $(tail -n 1 "$TCPCONN_DIR/atk.out")"
+            fi
+        done
+        for atk_p in $atk_pids; do
+            kill "$atk_p" 2> /dev/null
+            wait "$atk_p" 2> /dev/null
+        done
+        ip netns del "$atk_a" 2> /dev/null
+        ip netns del "$atk_b" 2> /dev/null
+        if [ -n "$atk_why" ]; then
+            fail host:attack_checks_linux "$atk_why"
+            tcpconn_show "$atk_log" 10
+        else
+            pass host:attack_checks_linux
+        fi
+        grep -E '^rawpeer: .*(ok|right|intact|sent|answered)' "$atk_log" | grep -v ': second [0-9]*:' |
+            sed 's/^/    = /'
+    fi
+fi

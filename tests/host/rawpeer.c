@@ -52,8 +52,10 @@
  *   bcast-syn
  *       SYNs from 10.99.0.255, 255.255.255.255 and 224.0.0.1: the guest
  *       must not answer (RFC 1122 4.2.3.10): a SYN-ACK to that source, or
- *       an ARP request for it, fails. Positive control: a SYN from
- *       10.99.0.40 gets its SYN-ACK (then a RST).
+ *       an ARP request for it, fails. Neither may SYNs from 10.99.0.41 to
+ *       those three addresses (the same section: a SYN addressed to a
+ *       broadcast or multicast address is discarded). Positive control: a
+ *       SYN from 10.99.0.40 gets its SYN-ACK (then a RST).
  *
  *   challenge-ack --count N [--pps P] [--limit L]
  *       After a handshake from 10.99.0.50: N RSTs with in-window but wrong
@@ -653,6 +655,7 @@ static int reasm_leak(void)
 
 struct tcb {
     uint32_t src;               /* the fake host */
+    uint32_t dst;               /* where its segments go: 0 for the guest's address */
     uint16_t sport;             /* host order */
     uint32_t snd_nxt, rcv_nxt;  /* host order */
     uint32_t wnd;               /* the guest's window, scaled */
@@ -682,9 +685,10 @@ static void send_tcp(struct tcb *c, uint8_t flags, uint32_t seq, uint32_t ack, c
     put16(seg + 18, 0);
     memcpy(seg + TCP_HLEN_, opts, olen);
     memcpy(seg + hl, data, len);
-    uint32_t s = pseudo_sum(c->src, guest_ip, IPPROTO_TCP, hl + len);
+    uint32_t dst = c->dst ? c->dst : guest_ip;
+    uint32_t s = pseudo_sum(c->src, dst, IPPROTO_TCP, hl + len);
     put16(seg + 16, csum_fold(csum_add(s, seg, hl + len)));
-    send_ip(c->src, guest_ip, IPPROTO_TCP, next_ip_id++, 0x4000, seg, hl + len);
+    send_ip(c->src, dst, IPPROTO_TCP, next_ip_id++, 0x4000, seg, hl + len);
 }
 
 /* The connections the running attack follows. */
@@ -952,6 +956,7 @@ static int ooo_flood(void)
 /* ---- bcast-syn --------------------------------------------------------------- */
 
 static uint32_t watched_src;
+static uint16_t watched_port;       /* host order; 0: any */
 static unsigned long watched_synacks, watched_arps;
 
 static void bcast_collect(const uint8_t *ip, size_t len)
@@ -959,7 +964,9 @@ static void bcast_collect(const uint8_t *ip, size_t len)
     uint32_t dst;
     memcpy(&dst, ip + 16, 4);
     if (ip[9] == IPPROTO_TCP && len >= IP_HLEN_ + TCP_HLEN_ && dst == watched_src &&
-        !memcmp(ip + IP_HLEN_, &guest_port, 2) && (ip[IP_HLEN_ + 13] & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
+        !memcmp(ip + IP_HLEN_, &guest_port, 2) &&
+        (!watched_port || get16(ip + IP_HLEN_ + 2) == watched_port) &&
+        (ip[IP_HLEN_ + 13] & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
         watched_synacks++;
     else
         tcp_collect(ip, len);
@@ -995,7 +1002,32 @@ static int bcast_syn(void)
             say("SYN from %s: no answer (right)", ipstr(sources[i]));
         }
     }
+    /* RFC 1122 4.2.3.10 also: a SYN addressed to a broadcast or
+     * multicast address is silently discarded (the frame still comes to
+     * the guest's MAC, as a hostile host would send it). */
+    uint32_t dests[3] = { host_in_subnet(255), htonl(0xffffffffu), htonl(0xe0000001u) };
+    for (int i = 0; i < 3; i++) {
+        static struct tcb c;
+        memset(&c, 0, sizeof(c));
+        c.src = watched_src = host_in_subnet(41);
+        c.dst = dests[i];
+        c.sport = (uint16_t)(30010 + i);
+        watched_synacks = 0;
+        watched_port = c.sport;
+        for (int j = 0; j < 2; j++) {
+            send_tcp(&c, F_SYN, rnd(), 0, NULL, 0, NULL, 0);
+            pump(1000);
+        }
+        if (watched_synacks) {
+            say("FAIL: SYN to %s: the guest answered (%lu SYN-ACKs)", ipstr(dests[i]),
+                watched_synacks);
+            bad++;
+        } else {
+            say("SYN to %s: no answer (right)", ipstr(dests[i]));
+        }
+    }
     watched_src = 0;
+    watched_port = 0;
     static struct tcb good;
     memset(&good, 0, sizeof(good));
     good.src = host_in_subnet(40);
@@ -1008,7 +1040,7 @@ static int bcast_syn(void)
         tcp_abort(&good);
     }
     if (bad)
-        fail("%d of 4 checks failed", bad);
+        fail("%d of 7 checks failed", bad);
     say("ok");
     return 0;
 }
