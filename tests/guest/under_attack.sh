@@ -34,6 +34,10 @@
 #                               datagrams between the halves of a real one:
 #                               it is still reassembled and echoed, and a
 #                               datagram after the flood too
+#   host:attack_checks_linux    the attacks above but the SYN flood against
+#                               Linux's own stack (veth pair, two
+#                               namespaces): the checks pass where the
+#                               behaviour is right
 #
 # Every case also needs the guest app alive at the end: the server is told
 # to quit (a "quit" datagram or line) and must print its counts and exit
