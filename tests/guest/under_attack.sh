@@ -28,7 +28,8 @@
 #                               (RFC 1122 4.2.3.10); one from 10.99.0.40 does
 #   guest:attack_challenge_ack  item 6: 2000 in-window RSTs and 2000 SYNs on
 #                               an established connection: at least one
-#                               challenge ACK, at most 1000 per second
+#                               challenge ACK, at most 1000 per second (and
+#                               half again: Linux's quota is random)
 #                               (RFC 5961 section 7), the connection lives
 #   guest:attack_frag_flood     item 6: 500 first fragments of distinct
 #                               datagrams between the halves of a real one:

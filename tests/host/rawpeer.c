@@ -63,8 +63,9 @@
  *       segments per second (default 2000; faster ones only overflow
  *       the tap's queue). Each may draw a challenge ACK (RFC 5961
  *       3.2, 4.2); section 7 asks for a limit. Passes when at least one
- *       came (not silent), at most L per second of the time they took
- *       (default 1000, Linux's global figure) came, and the connection
+ *       came (not silent), at most 1.5 L per started second of the time
+ *       they took (L default 1000, Linux's global figure, whose quota
+ *       per second is random up to 1.5 L) came, and the connection
  *       still echoes afterwards (no blind reset).
  *
  *   frag-flood --count N [--pps P]
@@ -883,8 +884,6 @@ static int ooo_flood(void)
         fail("the hand-made connection from %s does not echo", ipstr(c.src));
     say("connected from %s:%u, window %u (scale %d); flooding 1-byte segments with holes at "
         "%d/s for %d s", ipstr(c.src), c.sport, c.wnd, c.wscale, opt.pps, opt.seconds);
-    uint32_t base = c.rcv_nxt;              /* unused: their data is ours */
-    (void)base;
     uint32_t hole_at = c.snd_nxt;           /* never sent: every segment is beyond it */
     unsigned long sent = 0, answered_before = c.acks_in, last_second_answers = 0;
     uint32_t k = 1, max_k = 0;
@@ -1084,9 +1083,12 @@ static int challenge_ack(void)
     }
     unsigned long acks = c.acks_in - acks_before;
     double span = acks ? c.last_in - start : sent_in;
-    unsigned long allowed = (unsigned long)opt.limit * (1 + (unsigned long)span);
+    /* L per started second of the answers' span, and half again: Linux
+     * draws each second's quota at random from [L/2, 3L/2) so that the
+     * count itself says nothing to a blind attacker (CVE-2016-5696). */
+    unsigned long allowed = (unsigned long)opt.limit * (1 + (unsigned long)span) * 3 / 2;
     say("sent %d in-window RSTs and %d SYNs in %.2f s; challenge ACKs: %lu over %.2f s "
-        "(%.0f/s; allowed %lu at %d/s)", opt.count, opt.count, sent_in, acks, span,
+        "(%.0f/s; allowed %lu at %d/s and a random quota's slack)", opt.count, opt.count, sent_in, acks, span,
         span > 0 ? acks / span : 0.0, allowed, opt.limit);
     int alive = !c.rst && tcp_echo_line(&c, "after\n", 5000);
     say("the connection %s", alive ? "survived and still echoes" : "did not survive");
