@@ -23,10 +23,11 @@
 #                               must finish within 5 s (connect included),
 #                               and the flooded connection must then ACK
 #                               its next in-order byte
-#   guest:attack_bcast_syn      item 6: SYNs from 10.99.0.255,
+#   guest:attack_bcast_syn      item 6: SYNs from (and to) 10.99.0.255,
 #                               255.255.255.255, 224.0.0.1 get no SYN-ACK
 #                               (RFC 1122 4.2.3.10); one from 10.99.0.40 does
-#   guest:attack_challenge_ack  item 6: 2000 in-window RSTs and 2000 SYNs on
+#   guest:attack_challenge_ack  item 6: 3000 in-window RSTs and 3000 SYNs (at
+#                               4000/s in all) on
 #                               an established connection: at least one
 #                               challenge ACK, at most 1000 per second (and
 #                               half again: Linux's quota is random)
