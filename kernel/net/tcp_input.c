@@ -217,7 +217,10 @@ static void listen_ack(struct tcp_sock *lp, const struct segment *sg, uint32_t s
             tcp_stats.listen_drops++;
             return;                             /* no room: the peer's retries come back */
         }
-        struct tcp_sock *tp = net_mem_over_high() ? NULL : child_of(lp, sg, src, dst);
+        /* A block is small and a connection's minimum: it is refused only
+         * at the hard limit, so that a peer that finished a handshake
+         * still gets served while others hold the budget. */
+        struct tcp_sock *tp = child_of(lp, sg, src, dst);
         if (!tp) {
             tcp_stats.listen_drops++;
             net_mem_dropped("a connection's completion");
