@@ -372,11 +372,29 @@ static bool acceptable(const struct tcp_sock *tp, const struct segment *sg)
     return start_in || (SEQ_LEQ(tp->rcv_nxt, last) && SEQ_LT(last, tp->rcv_nxt + wnd));
 }
 
-/* RFC 5961's challenge ACK, under the global rate limit of its section 7
- * (one per socket would let a spoofer count them: CVE-2016-5696). */
+/* ACKs that answer what should not have come (out-of-window segments,
+ * RFC 5961's challenges) go at most one per OOW_ACK_MS per connection, as
+ * Linux's tcp_invalid_ratelimit: two stacks that disagree about the window
+ * would otherwise ACK each other in a loop, and a spoofer could make us
+ * send one per packet. True when this one may go (and it is counted). */
+#define OOW_ACK_MS 500
+static bool oow_ack_allowed(struct tcp_sock *tp, uint64_t now)
+{
+    if (tp->last_oow_ack_ms && now - tp->last_oow_ack_ms < OOW_ACK_MS) {
+        tcp_stats.oow_rate_limited++;
+        return false;
+    }
+    tp->last_oow_ack_ms = now;
+    return true;
+}
+
+/* RFC 5961's challenge ACK: per connection as above, and under the
+ * stack-wide limit of its section 7, whose budget is random per second
+ * so that a spoofer cannot count it (CVE-2016-5696). */
 static void challenge_ack(struct tcp_sock *tp)
 {
-    if (!tcp_challenge_ack_allowed(tcp_now_ms())) {
+    uint64_t now = tcp_now_ms();
+    if (!oow_ack_allowed(tp, now) || !tcp_challenge_ack_allowed(now)) {
         tcp_stats.challenge_skipped++;
         return;
     }
@@ -384,21 +402,13 @@ static void challenge_ack(struct tcp_sock *tp)
     tcp_send_ack(tp);
 }
 
-/* An ACK for a segment outside the window. Pure ACKs and SYNs get at most
- * one each OOW_ACK_MS per connection (two stacks that disagree about
- * the window would otherwise ACK each other in a loop, and a spoofer
- * could make us send one per packet); segments with data are always
- * answered (a zero-window probe must be). */
-#define OOW_ACK_MS 500
+/* An ACK for a segment outside the window. Segments with data are
+ * always answered (a zero-window probe must be); pure ACKs and SYNs
+ * within the per-connection limit. */
 static void out_of_window_ack(struct tcp_sock *tp, const struct segment *sg, uint64_t now)
 {
-    if (!sg->len || (sg->flags & TH_SYN)) {
-        if (tp->last_oow_ack_ms && now - tp->last_oow_ack_ms < OOW_ACK_MS) {
-            tcp_stats.oow_rate_limited++;
-            return;
-        }
-        tp->last_oow_ack_ms = now;
-    }
+    if ((!sg->len || (sg->flags & TH_SYN)) && !oow_ack_allowed(tp, now))
+        return;
     tcp_send_ack(tp);
 }
 
