@@ -2,8 +2,9 @@
  * IPv4 (RFC 791, RFC 1122): header checks, delivery to ICMP/UDP/TCP,
  * routing over the configured interfaces (the directly connected subnet,
  * else the default gateway), and output with fragmentation. Fragments
- * received go to reassembly (ipv4_reasm.c). Options are accepted on input
- * and skipped (none is acted on); none are sent.
+ * received go to reassembly (ipv4_reasm.c); identification values come
+ * from ip_next_id (ipv4_id.c). Options are accepted on input and skipped
+ * (none is acted on); none are sent.
  */
 #include <kern/string.h>
 #include "net_internal.h"
@@ -15,7 +16,6 @@
 struct net_counters net_stats;
 
 static struct netif *netifs;
-static uint16_t next_id;
 
 void netif_add(struct netif *ifp)
 {
@@ -116,7 +116,7 @@ static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t
 {
     uint32_t len = netbuf_total(nb);
     uint32_t per = (ifp->mtu - IP_HLEN) & ~7u;
-    uint16_t id = next_id++;
+    uint16_t id = ip_next_id(src, dst, proto);
     if (nb->flags & NETBUF_CSUM_PARTIAL) {
         /* The field holds the pseudo-header sum; add the data to it. */
         uint8_t *l4 = nb->data + nb->csum_start;
@@ -163,7 +163,7 @@ static int output_via(struct netif *ifp, uint32_t hop, struct netbuf *nb, uint32
         netbuf_free(nb);
         return -1;
     }
-    write_header(h, total, next_id++, IP_DF, ttl, proto, src, dst);
+    write_header(h, total, ip_next_id(src, dst, proto), IP_DF, ttl, proto, src, dst);
     net_stats.ip_out++;
     return arp_output(ifp, nb, hop);
 }

@@ -45,6 +45,9 @@ int ip_output_on(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t ds
 /* The interface for dst and its next hop; NULL when unreachable. */
 struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
 bool ip_is_local(uint32_t addr);
+/* The identification for the next packet from src to dst of proto
+ * (ipv4_id.c): a counter of its own per (hashed) destination. */
+uint16_t ip_next_id(uint32_t src, uint32_t dst, uint8_t proto);
 /* The pseudo-header sum for TCP/UDP checksums. */
 uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 

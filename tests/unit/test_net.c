@@ -808,6 +808,42 @@ TEST(reasm_memory_flood_evicts_oldest_and_stays_under_the_limit)
     s->ops->close(s);
 }
 
+/* The identification of the IPv4 packet in sent[i]. */
+static uint16_t sent_ip_id(int i)
+{
+    return get_be16(sent[i] + 14 + 4);
+}
+
+TEST(ip_ids_are_per_destination_sequences)
+{
+    setup();
+    uint32_t a = ip4(10, 0, 0, 9), b = ip4(10, 0, 0, 10);
+    teach_arp(a);
+    teach_arp(b);
+    struct sock *s;
+    CHECK(open_udp(8100, &s) == 0);
+    nsent = 0;
+    char msg[] = "id";
+    struct sock_iov iov = { msg, sizeof(msg) };
+    struct sock_addr to_a = { a, htons(9) }, to_b = { b, htons(9) };
+    for (int i = 0; i < 4; i++) {
+        CHECK(s->ops->sendmsg(s, &iov, 1, &to_a, 0) == (int64_t)sizeof(msg));
+        CHECK(s->ops->sendmsg(s, &iov, 1, &to_b, 0) == (int64_t)sizeof(msg));
+    }
+    CHECK(nsent == 8);
+    if (nsent != 8)
+        return;
+    /* Each destination sees its own sequence, one step per packet; one
+     * shared counter would have stepped by two between a's packets. */
+    for (int i = 2; i < 8; i += 2) {
+        CHECK_EQ_INT(sent_ip_id(i), (uint16_t)(sent_ip_id(i - 2) + 1));
+        CHECK_EQ_INT(sent_ip_id(i + 1), (uint16_t)(sent_ip_id(i - 1) + 1));
+    }
+    /* The hash is keyed: these two did not share a counter. */
+    CHECK(ip_next_id(ip4(10, 0, 0, 2), a, 17) == (uint16_t)(sent_ip_id(6) + 1));
+    s->ops->close(s);
+}
+
 /* The byte at position pos of datagram id in reasm_random_fragments. */
 static uint8_t id_pattern(uint16_t id, uint32_t pos)
 {
