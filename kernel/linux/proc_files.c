@@ -49,6 +49,7 @@ static const struct {
     size_t (*make)(char *buf, size_t size);
 } files[] = {
     { "/proc/net/snmp", net_format_snmp },
+    { "/proc/net/netstat", net_format_netstat },
     { "/proc/net/dev", net_format_dev },
     { "/proc/meminfo", make_meminfo },
     { "/sys/devices/system/cpu/online", make_cpu_online },
