@@ -29,6 +29,8 @@ static void add(char *buf, size_t size, size_t *used, const char *fmt, ...)
 
 #define U(x) ((unsigned long long)(x))
 
+/* InDelivers counts datagrams handed to ICMP/UDP/TCP: fragments are not,
+ * each reassembled datagram is (as Linux counts). */
 size_t net_format_snmp(char *buf, size_t size)
 {
     const struct net_counters *c = &net_stats;
@@ -39,7 +41,8 @@ size_t net_format_snmp(char *buf, size_t size)
         "FragCreates InCsumErrors\n");
     add(buf, size, &n, "Ip: 2 %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
         IP_DEFAULT_TTL, U(c->ip_in), U(c->ip_bad_header), U(c->ip_not_ours),
-        U(c->ip_in - c->ip_bad_header - c->ip_not_ours - c->ip_bad_csum), U(c->ip_out),
+        U(c->ip_in - c->ip_bad_header - c->ip_not_ours - c->ip_bad_csum - c->ip_reasm_reqds +
+          c->ip_reasm_ok), U(c->ip_out),
         U(c->ip_no_route), U(c->ip_reasm_timeout), U(c->ip_reasm_reqds), U(c->ip_reasm_ok),
         U(c->ip_reasm_fail), U(c->ip_frag_created), U(c->ip_bad_csum));
     add(buf, size, &n, "Icmp: InMsgs OutMsgs OutEchoReps\n");

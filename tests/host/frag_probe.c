@@ -17,7 +17,11 @@
  *       must be echoed exactly.
  *    The guest handles frames in order, so once c's echo is here an echo
  *    of a or b would have been too: no blind wait for "nothing".
- * 3. "quit" for the server.
+ * 3. Floods of datagrams that never complete: first fragments of
+ *    FLOOD_FIRST datagrams, then FLOOD_BIG datagrams of 40 full fragments
+ *    (some 6 MB of frames); then c again must come back, and how long it
+ *    took is printed.
+ * 4. "quit" for the server, whatever happened before.
  * Prints what came back (and, for an unexpected echo, how many of its
  * bytes were the secret's); exit 0 when only the secret and c came back
  * intact.
@@ -31,9 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define SECRET_LEN 3000
+#define SECRET_LEN  3000
+#define FLOOD_FIRST 4000                /* first fragments of as many datagrams */
+#define FLOOD_BIG   100                 /* datagrams of 40 full fragments */
 
 static int udp_fd, raw_fd;
 static struct sockaddr_in guest;
@@ -121,7 +128,34 @@ static int report_unexpected(const char *what, const unsigned char *buf, ssize_t
         same += buf[i] == secret[i];
     printf("frag_probe: FAIL: %s was echoed: %zd bytes, %d of them the secret's at the same "
            "place\n", what, n, same);
-    return finish(1);
+    return -1;
+}
+
+static unsigned char hole[8 + 3000 + 1480], overlap[8 + 3000], clean[8 + 3000];
+static unsigned char flood[40 * 1480];
+
+/* Send the clean datagram (ids from *id; up to attempts times, waiting
+ * wait_ms for its echo each time): 0 when it came back intact and nothing
+ * else came before it. */
+static int clean_echoed(uint16_t *id, int attempts, int wait_ms)
+{
+    static unsigned char buf[65536];
+    for (int attempt = 0; attempt < attempts; attempt++) {
+        uint16_t cid = (*id)++;
+        if (send_fragment(cid, clean, 1480, 1480, 1) || send_fragment(cid, clean, 2960, 48, 0) ||
+            send_fragment(cid, clean, 1480, 1480, 1) ||       /* an exact duplicate */
+            send_fragment(cid, clean, 0, 1480, 1))
+            return -1;
+        ssize_t n = wait_echo(buf, sizeof(buf), wait_ms);
+        if (n == 3000 && !memcmp(buf, clean + 8, 3000))
+            return 0;
+        if (n == 3000 && !memcmp(buf, overlap + 8, 1472))
+            return report_unexpected("the overlapping datagram", buf, n);
+        if (n >= 0)
+            return report_unexpected("the datagram with a hole (or a flood's)", buf, n);
+    }
+    printf("frag_probe: FAIL: the clean fragmented datagram was not echoed\n");
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -171,7 +205,6 @@ int main(int argc, char **argv)
     printf("frag_probe: secret datagram of %d bytes echoed\n", SECRET_LEN);
 
     /* 2. The crafted ones. */
-    static unsigned char hole[8 + 3000 + 1480], overlap[8 + 3000], clean[8 + 3000];
     make_datagram(hole, 3000 + 1480, 0x11);
     hole[4] = (unsigned char)((8 + 3000) >> 8);           /* the end says 3008 */
     hole[5] = (unsigned char)(8 + 3000);
@@ -185,27 +218,30 @@ int main(int argc, char **argv)
     bad |= send_fragment(id + 1, overlap, 0, 1480, 1);
     bad |= send_fragment(id + 1, overlap, 1472, 1480, 1);
     bad |= send_fragment(id + 1, overlap, 2952, 56, 0);
-    for (int attempt = 0; attempt < 3 && !bad; attempt++) {
-        uint16_t cid = (uint16_t)(id + 2 + attempt);
-        bad |= send_fragment(cid, clean, 1480, 1480, 1);
-        bad |= send_fragment(cid, clean, 2960, 48, 0);
-        bad |= send_fragment(cid, clean, 1480, 1480, 1);  /* an exact duplicate */
-        bad |= send_fragment(cid, clean, 0, 1480, 1);
-        int got_clean = 0;
-        while (!got_clean && (n = wait_echo(buf, sizeof(buf), 5000)) >= 0) {
-            if (n == 3000 && !memcmp(buf, clean + 8, 3000))
-                got_clean = 1;
-            else if (n == 3000 && !memcmp(buf, overlap + 8, 1472))
-                return report_unexpected("the overlapping datagram", buf, n);
-            else
-                return report_unexpected("the datagram with a hole", buf, n);
-        }
-        if (got_clean) {
-            printf("frag_probe: hole + fragment past the end: not echoed; overlap: not echoed; "
-                   "clean datagram (out of order, a duplicate): echoed intact\n");
-            return finish(0);
-        }
-    }
-    printf("frag_probe: FAIL: the clean fragmented datagram was not echoed\n");
-    return finish(1);
+    id += 2;
+    if (bad || clean_echoed(&id, 3, 5000) != 0)
+        return finish(1);
+    printf("frag_probe: hole + fragment past the end: not echoed; overlap: not echoed; "
+           "clean datagram (out of order, a duplicate): echoed intact\n");
+
+    /* 3. Floods: first fragments of FLOOD_FIRST datagrams, then FLOOD_BIG
+     * datagrams of 40 full fragments each, none ever complete; then the
+     * clean datagram must still get through. */
+    unsigned sent = 0;
+    for (int i = 0; i < FLOOD_FIRST && !bad; i++, sent++)
+        bad |= send_fragment(id++, hole, 0, 1480, 1);
+    for (int i = 0; i < FLOOD_BIG && !bad; i++, id++)
+        for (uint32_t k = 0; k < 40 && !bad; k++, sent++)
+            bad |= send_fragment(id, flood, k * 1480, 1480, 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* The flood may still be queued before it, or have crowded it out
+     * (the tap drops what the guest does not take): short waits, retried. */
+    if (bad || clean_echoed(&id, 30, 500) != 0)
+        return finish(1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("frag_probe: after a flood of %u fragments (%d first fragments, %d datagrams of 40), "
+           "the clean datagram was echoed intact %.3f s later\n", sent, FLOOD_FIRST, FLOOD_BIG,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return finish(0);
 }
