@@ -1,11 +1,11 @@
 /*
  * IPv4 (RFC 791, RFC 1122): header checks, delivery to ICMP/UDP/TCP,
- * reassembly of fragmented datagrams (RFC 815's idea: collect, then copy
- * once complete), routing over the configured interfaces (the directly
- * connected subnet, else the default gateway), and output. Options are
- * accepted on input and skipped (none is acted on); none are sent.
+ * routing over the configured interfaces (the directly connected subnet,
+ * else the default gateway), and output with fragmentation. Fragments
+ * received go to reassembly (ipv4_reasm.c); identification values come
+ * from ip_next_id (ipv4_id.c). Options are accepted on input and skipped
+ * (none is acted on); none are sent.
  */
-#include <kern/kmalloc.h>
 #include <kern/string.h>
 #include "net_internal.h"
 
@@ -13,14 +13,9 @@
 #define IP_MF       0x2000
 #define IP_OFFMASK  0x1fff
 
-#define REASM_SLOTS     8
-#define REASM_TIMEOUT   (30ULL * 1000000000)    /* RFC 1122: 15 s to 2 min */
-#define REASM_MAX       65535
-
 struct net_counters net_stats;
 
 static struct netif *netifs;
-static uint16_t next_id;
 
 void netif_add(struct netif *ifp)
 {
@@ -121,7 +116,7 @@ static int fragment(struct netif *ifp, struct netbuf *nb, uint32_t hop, uint32_t
 {
     uint32_t len = netbuf_total(nb);
     uint32_t per = (ifp->mtu - IP_HLEN) & ~7u;
-    uint16_t id = next_id++;
+    uint16_t id = ip_next_id(src, dst, proto);
     if (nb->flags & NETBUF_CSUM_PARTIAL) {
         /* The field holds the pseudo-header sum; add the data to it. */
         uint8_t *l4 = nb->data + nb->csum_start;
@@ -168,7 +163,7 @@ static int output_via(struct netif *ifp, uint32_t hop, struct netbuf *nb, uint32
         netbuf_free(nb);
         return -1;
     }
-    write_header(h, total, next_id++, IP_DF, ttl, proto, src, dst);
+    write_header(h, total, ip_next_id(src, dst, proto), IP_DF, ttl, proto, src, dst);
     net_stats.ip_out++;
     return arp_output(ifp, nb, hop);
 }
@@ -203,128 +198,9 @@ void net_tick(void)
 {
     uint64_t now = net_now_ns();
     arp_tick(now);
-    ip_tick(now);
+    ip_reasm_tick(now);
     dhcp_tick(now);
     tcp_tick(now);
-}
-
-/* ---- reassembly -------------------------------------------------------------- */
-
-struct reasm {
-    bool used;
-    uint32_t src, dst;
-    uint16_t id;
-    uint8_t proto;
-    uint64_t started;
-    uint8_t header[IP_HLEN];            /* the first fragment's, options dropped */
-    uint32_t total;                     /* payload bytes, once the last fragment came */
-    uint32_t have;                      /* bytes received (no overlap counted) */
-    uint8_t *data;                      /* REASM_MAX bytes */
-    uint8_t *seen;                      /* one bit per 8-byte block */
-};
-
-static struct reasm slots[REASM_SLOTS];
-
-static void reasm_free(struct reasm *r)
-{
-    kfree(r->data);
-    kfree(r->seen);
-    memset(r, 0, sizeof(*r));
-}
-
-/* Add a fragment (payload at off, len bytes); the whole datagram as a new
- * netbuf when complete, else NULL. */
-static struct netbuf *reassemble(const uint8_t *iph, const uint8_t *payload, uint32_t len,
-                                 uint32_t off, bool more)
-{
-    uint32_t src, dst;
-    memcpy(&src, iph + 12, 4);
-    memcpy(&dst, iph + 16, 4);
-    uint16_t id = get_be16(iph + 4);
-    struct reasm *r = NULL, *free_slot = NULL;
-    for (int i = 0; i < REASM_SLOTS; i++) {
-        if (slots[i].used && slots[i].src == src && slots[i].dst == dst &&
-            slots[i].id == id && slots[i].proto == iph[9])
-            r = &slots[i];
-        else if (!slots[i].used && !free_slot)
-            free_slot = &slots[i];
-    }
-    if (off + len > REASM_MAX || (more && (len & 7))) {
-        net_stats.ip_reasm_fail++;
-        if (r)
-            reasm_free(r);
-        return NULL;
-    }
-    if (!r) {
-        if (!free_slot) {
-            /* All busy: the oldest is the likeliest to have lost a
-             * fragment for good (or to be a late duplicate's); it makes
-             * way, as Linux evicts under its memory limit. */
-            struct reasm *oldest = &slots[0];
-            for (int i = 1; i < REASM_SLOTS; i++)
-                if (slots[i].started < oldest->started)
-                    oldest = &slots[i];
-            reasm_free(oldest);
-            net_stats.ip_reasm_fail++;
-            free_slot = oldest;
-        }
-        r = free_slot;
-        r->data = kmalloc(REASM_MAX);
-        r->seen = kmalloc(REASM_MAX / 8 / 8 + 1);
-        if (!r->data || !r->seen) {
-            reasm_free(r);
-            net_stats.ip_frag_dropped++;
-            return NULL;
-        }
-        memset(r->seen, 0, REASM_MAX / 8 / 8 + 1);
-        r->used = true;
-        r->src = src;
-        r->dst = dst;
-        r->id = id;
-        r->proto = iph[9];
-        r->started = net_now_ns();
-        memcpy(r->header, iph, IP_HLEN);
-    }
-    if (!more) {
-        if (r->total && r->total != off + len) {
-            reasm_free(r);                  /* two different ends: drop it all */
-            net_stats.ip_reasm_fail++;
-            return NULL;
-        }
-        r->total = off + len;
-    }
-    memcpy(r->data + off, payload, len);
-    for (uint32_t b = off / 8; b < (off + len + 7) / 8; b++) {
-        if (!(r->seen[b / 8] & (1u << (b % 8)))) {
-            r->seen[b / 8] |= (uint8_t)(1u << (b % 8));
-            r->have += MIN(8u, off + len - b * 8);
-        }
-    }
-    if (off == 0)
-        memcpy(r->header, iph, IP_HLEN);
-    if (!r->total || r->have < r->total)
-        return NULL;
-    struct netbuf *nb = netbuf_alloc(IP_HLEN + r->total);
-    if (nb) {
-        uint8_t *h = netbuf_put(nb, IP_HLEN + r->total);
-        memcpy(h, r->header, IP_HLEN);
-        h[0] = 0x45;
-        put_be16(h + 2, (uint16_t)(IP_HLEN + r->total));
-        put_be16(h + 6, 0);
-        memcpy(h + IP_HLEN, r->data, r->total);
-        net_stats.ip_reasm_ok++;
-    }
-    reasm_free(r);
-    return nb;
-}
-
-void ip_tick(uint64_t now)
-{
-    for (int i = 0; i < REASM_SLOTS; i++)
-        if (slots[i].used && now - slots[i].started > REASM_TIMEOUT) {
-            net_stats.ip_reasm_fail++;
-            reasm_free(&slots[i]);
-        }
 }
 
 /* ---- input ------------------------------------------------------------------ */
@@ -362,12 +238,9 @@ void ip_input(struct netif *ifp, struct netbuf *nb)
     }
     uint16_t frag = get_be16(h + 6);
     if (frag & (IP_MF | IP_OFFMASK)) {
-        struct netbuf *whole = reassemble(h, h + hlen, total - hlen, (frag & IP_OFFMASK) * 8u,
-                                          frag & IP_MF);
-        netbuf_free(nb);
-        if (!whole)
+        nb = ip_reasm(nb, hlen);
+        if (!nb)
             return;
-        nb = whole;
         h = nb->data;
         hlen = IP_HLEN;
     }

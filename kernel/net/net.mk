@@ -8,6 +8,8 @@ NET_PROTO_SRCS := \
 	kernel/net/ether.c \
 	kernel/net/arp.c \
 	kernel/net/ipv4.c \
+	kernel/net/ipv4_reasm.c \
+	kernel/net/ipv4_id.c \
 	kernel/net/icmp.c \
 	kernel/net/udp.c \
 	kernel/net/ping.c \

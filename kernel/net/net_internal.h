@@ -45,9 +45,27 @@ int ip_output_on(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t ds
 /* The interface for dst and its next hop; NULL when unreachable. */
 struct netif *ip_route(uint32_t dst, uint32_t *next_hop);
 bool ip_is_local(uint32_t addr);
-void ip_tick(uint64_t now);
+/* The identification for the next packet from src to dst of proto
+ * (ipv4_id.c): a counter of its own per (hashed) destination. */
+uint16_t ip_next_id(uint32_t src, uint32_t dst, uint8_t proto);
 /* The pseudo-header sum for TCP/UDP checksums. */
 uint32_t ip_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* IPv4 reassembly (ipv4_reasm.c). ip_reasm takes a fragment (nb at its
+ * checked IPv4 header of hlen bytes, nb->len the datagram's total length)
+ * and returns the whole datagram as a new netbuf (a 20-byte header, then
+ * the payload) once its fragments cover it exactly, else NULL. */
+struct netbuf *ip_reasm(struct netbuf *nb, uint32_t hlen);
+/* Drop datagrams whose first fragment came over 30 s ago (from net_tick). */
+void ip_reasm_tick(uint64_t now);
+/* What reassembly holds now, and its limits (tests, statistics). */
+struct ip_reasm_usage {
+    size_t mem;                         /* true size of the held fragments */
+    unsigned queues, frags;             /* datagrams begun, fragments held */
+    size_t mem_high, mem_low;           /* eviction starts above high, ends at low */
+    unsigned max_queues, max_frags;     /* datagrams; fragments in one */
+};
+void ip_reasm_usage(struct ip_reasm_usage *u);
 
 /* ICMP (icmp.c): payload starts at the ICMP header. */
 void icmp_input(struct netif *ifp, struct netbuf *nb, uint32_t src, uint32_t dst);
@@ -122,8 +140,16 @@ void tcp_mem_available(void);
 
 /* Counters printed by net_print_stats (netstat.c). */
 struct net_counters {
-    uint64_t ip_in, ip_out, ip_bad_header, ip_bad_csum, ip_not_ours, ip_reasm_ok,
-             ip_reasm_fail, ip_frag_dropped, ip_no_route, ip_frag_created;
+    uint64_t ip_in, ip_out, ip_bad_header, ip_bad_csum, ip_not_ours, ip_no_route,
+             ip_frag_created;
+    /* Reassembly, with Linux's names: ReasmReqds (fragments received),
+     * ReasmOKs, ReasmFails (datagrams given up, whatever the cause, and
+     * fragments refused for lack of memory), ReasmTimeout, and in IpExt
+     * ReasmOverlaps; evicted counts the datagrams given up for the memory
+     * or datagram limit (in ReasmFails too), frag_dropped the fragments
+     * and datagrams lost for lack of memory. */
+    uint64_t ip_reasm_reqds, ip_reasm_ok, ip_reasm_fail, ip_reasm_timeout,
+             ip_reasm_overlaps, ip_reasm_evicted, ip_frag_dropped;
     uint64_t icmp_in, icmp_out, icmp_echo_replies;
     uint64_t udp_in, udp_out, udp_no_port, udp_bad_csum, udp_rcvbuf_errors;
     uint64_t arp_in, arp_out, arp_requests_answered, arp_queue_dropped;

@@ -1,7 +1,7 @@
 /*
- * The stack's counters as text, in the formats of Linux's /proc/net/snmp
- * and /proc/net/dev (a subset of the columns, same names), so that tools
- * and apps that read those files read these. The Linux layer serves them
+ * The stack's counters as text, in the formats of Linux's /proc/net/snmp,
+ * /proc/net/netstat and /proc/net/dev (a subset of the columns, same
+ * names), so that tools and apps that read those files read these. The Linux layer serves them
  * as files (kernel/linux/proc_files.c).
  */
 #include <kern/netdev.h>
@@ -28,18 +28,22 @@ static void add(char *buf, size_t size, size_t *used, const char *fmt, ...)
 
 #define U(x) ((unsigned long long)(x))
 
+/* InDelivers counts datagrams handed to ICMP/UDP/TCP: fragments are not,
+ * each reassembled datagram is (as Linux counts). */
 size_t net_format_snmp(char *buf, size_t size)
 {
     const struct net_counters *c = &net_stats;
     size_t n = 0;
     net_lock();
     add(buf, size, &n, "Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors "
-        "InDelivers OutRequests OutNoRoutes ReasmOKs ReasmFails InCsumErrors\n");
-    add(buf, size, &n, "Ip: 2 %d %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", IP_DEFAULT_TTL,
-        U(c->ip_in), U(c->ip_bad_header), U(c->ip_not_ours),
-        U(c->ip_in - c->ip_bad_header - c->ip_not_ours - c->ip_bad_csum), U(c->ip_out),
-        U(c->ip_no_route), U(c->ip_reasm_ok), U(c->ip_reasm_fail + c->ip_frag_dropped),
-        U(c->ip_bad_csum));
+        "InDelivers OutRequests OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails "
+        "FragCreates InCsumErrors\n");
+    add(buf, size, &n, "Ip: 2 %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+        IP_DEFAULT_TTL, U(c->ip_in), U(c->ip_bad_header), U(c->ip_not_ours),
+        U(c->ip_in - c->ip_bad_header - c->ip_not_ours - c->ip_bad_csum - c->ip_reasm_reqds +
+          c->ip_reasm_ok), U(c->ip_out),
+        U(c->ip_no_route), U(c->ip_reasm_timeout), U(c->ip_reasm_reqds), U(c->ip_reasm_ok),
+        U(c->ip_reasm_fail), U(c->ip_frag_created), U(c->ip_bad_csum));
     add(buf, size, &n, "Icmp: InMsgs OutMsgs OutEchoReps\n");
     add(buf, size, &n, "Icmp: %llu %llu %llu\n", U(c->icmp_in), U(c->icmp_out),
         U(c->icmp_echo_replies));
@@ -68,8 +72,11 @@ size_t net_format_snmp(char *buf, size_t size)
 size_t net_format_netstat(char *buf, size_t size)
 {
     const struct tcp_counters *t = &tcp_stats;
+    const struct net_counters *c = &net_stats;
     size_t n = 0;
     net_lock();
+    add(buf, size, &n, "IpExt: ReasmOverlaps\n");
+    add(buf, size, &n, "IpExt: %llu\n", U(c->ip_reasm_overlaps));
     add(buf, size, &n, "TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows "
         "ListenDrops TCPOFOQueue TCPOFODrop TCPOFOMerge TCPRcvQDrop TCPChallengeACK "
         "TCPACKSkippedChallenge TCPACKSkippedSeq TCPMemoryPressures TCPMemWaits "
@@ -108,6 +115,21 @@ size_t net_format_sockstat(char *buf, size_t size)
     net_mem_usage(&u);
     add(buf, size, &n, "TCP: inuse %llu orphan %llu tw %llu alloc %llu mem %llu\n", inuse, orphan,
         tw, inuse, U((u.used + 4095) / 4096));
+    net_unlock();
+    return n;
+}
+
+/* Reassembly's state and limits, which no Linux file has: one line. */
+static size_t format_reasm(char *buf, size_t size)
+{
+    struct ip_reasm_usage u;
+    size_t n = 0;
+    net_lock();
+    ip_reasm_usage(&u);
+    add(buf, size, &n, "reasm: %u datagrams (max %u), %u fragments, %zu bytes (high %zu, "
+        "low %zu), %llu evicted, %llu dropped for memory\n", u.queues, u.max_queues, u.frags,
+        u.mem, u.mem_high, u.mem_low, U(net_stats.ip_reasm_evicted),
+        U(net_stats.ip_frag_dropped));
     net_unlock();
     return n;
 }
@@ -158,6 +180,9 @@ void net_print_stats(void)
     text[TEXT_MAX - 1] = 0;
     print_lines("netstat: ", text);
     net_format_sockstat(text, TEXT_MAX - 1);
+    text[TEXT_MAX - 1] = 0;
+    print_lines("netstat: ", text);
+    format_reasm(text, TEXT_MAX - 1);
     text[TEXT_MAX - 1] = 0;
     print_lines("netstat: ", text);
     net_format_dev(text, TEXT_MAX - 1);

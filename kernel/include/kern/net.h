@@ -88,13 +88,14 @@ bool tcp_output_unacked(void);
  * peer before the machine powers off (a lost FIN is only resent by us). */
 void net_drain_output(uint64_t timeout_ns);
 
-/* The counters as /proc/net/snmp and /proc/net/dev text (netstat.c);
- * returns the length written (cut at size). */
+/* The counters as /proc/net/snmp, /proc/net/netstat, /proc/net/sockstat
+ * and /proc/net/dev
+ * text (netstat.c); returns the length written (cut at size). */
 size_t net_format_snmp(char *buf, size_t size);
-size_t net_format_dev(char *buf, size_t size);
 size_t net_format_netstat(char *buf, size_t size);
+size_t net_format_dev(char *buf, size_t size);
 size_t net_format_sockstat(char *buf, size_t size);
-/* Both, and every device's driver counters, on the console as
+/* All of them, reassembly's memory, and every device's driver counters, on the console as
  * "netstat: " lines (the netstat option, at app exit). */
 void net_print_stats(void);
 

@@ -8,6 +8,7 @@
 #ifndef NET_HOST_H
 #define NET_HOST_H
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@
 void *kmalloc(size_t n) { return malloc(n ? n : 1); }
 void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
 void kfree(void *p) { free(p); }
+/* glibc's (and the sanitizers') answer: what reassembly accounts. */
+size_t kmalloc_usable_size(const void *p) { return p ? malloc_usable_size((void *)p) : 0; }
 void waitq_init(struct waitq *wq) { (void)wq; }
 
 static uint64_t fake_now = NET_HOST_START_NS;
