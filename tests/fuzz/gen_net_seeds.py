@@ -16,8 +16,17 @@ RST; the client's SYN-SENT -> ESTABLISHED after ARP let its SYN out; UDP to
 bound and unbound ports; IPv4 reassembly in order, reversed, duplicated,
 overlapping, with a hole and with a piece past the end; ICMP echo both ways; ARP; DHCP offer and ack.
 
-Measured (clang 14, one core of this 2-core machine, 60 s, -seed=1):
-empty corpus    cov: see docs/net.md's Tests section; the figures are there.
+Measured on the 2-core build machine (clang 14, 60 s, -seed=1, about
+1900 inputs/s, each run twice; docs/net.md's Tests section has the same):
+  empty corpus: cov 435, ft 1183 after 60 s; never reaches tcp_input
+    (0/330 edges), ooo_insert, deliver, fin_arrived, dhcp_input, take_lease;
+    reassemble 19/78 edges, tcp_lookup 4/27.
+  these seeds:  cov 833, ft 1765 on loading them (tcp_input 71/330,
+    tcp_lookup 9/27, ooo_insert 8/23, deliver 10/32, reassemble 26/78,
+    dhcp_input 10/79, take_lease 20/86); cov 1058, ft 2882 after 60 s.
+  With today's reassembly (holes declared complete, kmalloc not zeroed)
+  the stale-byte check fired in 6 of 6 runs, after 261 to 13744 inputs
+  (0.1 to 7 s); with reassembly fixed, 3 runs of 60 s found nothing.
 """
 import os
 import struct
