@@ -2,7 +2,7 @@
  * libFuzzer target: random frames into the TCP/IP stack's input path
  * (net_input), with the timers ticking and sockets bound, read and
  * written as an app would, so that a malformed frame can neither crash
- * the stack, leak memory (AddressSanitizer, LeakSanitizer, UBSan watch),
+ * the stack (AddressSanitizer, UBSan), leak memory (find_leaks below),
  * nor hand out bytes that did not come from the frames (the stale-byte
  * check below).
  *
@@ -36,6 +36,9 @@
  * bytes as they were before any setup are copied back before each run,
  * after every allocation the previous run left (kmalloc tracks them) was
  * freed. A new global in any stack file is covered without change here.
+ *
+ * Environment: FUZZ_NET_TRACE prints what leaves the stack;
+ * FUZZ_NET_STALE_CHECKS and FUZZ_NET_SELFTEST are described below.
  */
 #define _GNU_SOURCE                     /* memmem */
 #include <stdarg.h>
