@@ -21,11 +21,15 @@
 #define NET_HOST_START_NS 0
 #endif
 
+/* A program that defines NET_HOST_OWN_ALLOCATOR supplies kmalloc, kzalloc
+ * and kfree itself (the fuzzer fills and tracks allocations). */
+#ifndef NET_HOST_OWN_ALLOCATOR
 void *kmalloc(size_t n) { return malloc(n ? n : 1); }
 void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
 void kfree(void *p) { free(p); }
 /* glibc's (and the sanitizers') answer: what reassembly accounts. */
 size_t kmalloc_usable_size(const void *p) { return p ? malloc_usable_size((void *)p) : 0; }
+#endif
 void waitq_init(struct waitq *wq) { (void)wq; }
 
 static uint64_t fake_now = NET_HOST_START_NS;
