@@ -40,15 +40,18 @@
 /* The payload of the largest datagram, behind the 20-byte header the
  * reassembled one gets. */
 #define REASM_MAX_PAYLOAD   (65535u - IP_HLEN)
-/* Linux holds up to 4 MiB (3 MiB after eviction) on big machines, and
- * scales that down with memory. A 64-128 MiB guest affords 1 MiB: a
- * received 1500-byte frame costs about 3 KiB (netbuf and buffer), so that
- * is some 340 fragments, seven 64 KiB datagrams at once. */
-#define REASM_MEM_HIGH      (1024u * 1024)
-#define REASM_MEM_LOW       (768u * 1024)
-/* Datagrams under reassembly at once; a new one beyond that evicts the
- * oldest. */
-#define REASM_MAX_QUEUES    64
+/* Linux holds up to 4 MiB (3 MiB after eviction). So does this: a
+ * received 1500-byte frame costs about 3 KiB (netbuf and buffer), a small
+ * one 2 KiB, so a flood needs some 2000 first fragments in 30 s before a
+ * datagram in progress is evicted, and a 64-128 MiB guest keeps the rest
+ * of its memory. */
+#define REASM_MEM_HIGH      (4096u * 1024)
+#define REASM_MEM_LOW       (3072u * 1024)
+/* Datagrams under reassembly at once (memory bounds them first for any
+ * but tiny fragments); a new one beyond that evicts the oldest. Found
+ * through a hash of their identity. */
+#define REASM_MAX_QUEUES    2048
+#define REASM_BUCKETS       512
 /* Fragments in one datagram: a 64 KiB datagram is 45 fragments on a
  * 1500-byte MTU; 64 leaves room for smaller MTUs down to about 1050 and
  * keeps a flood of tiny fragments from making each insertion a long walk. */
@@ -72,11 +75,41 @@ struct reasm_queue {
     size_t mem;                         /* true size of the held fragments */
     struct netbuf *head, *tail;         /* sorted by offset, disjoint */
     uint8_t header[IP_HLEN];            /* the first fragment's, options dropped */
+    uint16_t hash_next;                 /* the next queue in its bucket, plus one; 0: none */
 };
 
 static struct reasm_queue queues[REASM_MAX_QUEUES];
+/* Each bucket's first queue, plus one (0: empty): the zeroed array is an
+ * empty table. */
+static uint16_t buckets[REASM_BUCKETS];
+static unsigned next_free;              /* where the search for a free queue starts */
 static size_t reasm_mem;                /* sum of every queue's mem */
 static unsigned reasm_queues_used;
+
+static unsigned bucket_of(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
+{
+    /* Not keyed: a chain is as long as the queues an attacker made, and
+     * REASM_MAX_QUEUES bounds that however they collide. */
+    uint32_t h = src * 0x9e3779b1u ^ dst * 0x85ebca6bu ^ (uint32_t)id * 0xc2b2ae35u ^ proto;
+    return (h ^ h >> 15) % REASM_BUCKETS;
+}
+
+static void hash_add(struct reasm_queue *q)
+{
+    unsigned b = bucket_of(q->src, q->dst, q->id, q->proto);
+    q->hash_next = buckets[b];
+    buckets[b] = (uint16_t)(q - queues + 1);
+}
+
+static void unhash(struct reasm_queue *q)
+{
+    uint16_t self = (uint16_t)(q - queues + 1);
+    uint16_t *link = &buckets[bucket_of(q->src, q->dst, q->id, q->proto)];
+    while (*link && *link != self)
+        link = &queues[*link - 1].hash_next;
+    if (*link)
+        *link = q->hash_next;
+}
 
 /* What a received netbuf really costs while it is held. */
 static size_t truesize(const struct netbuf *nb)
@@ -92,6 +125,7 @@ static void queue_free(struct reasm_queue *q)
     }
     reasm_mem -= q->mem;
     reasm_queues_used--;
+    unhash(q);
     memset(q, 0, sizeof(*q));
 }
 
@@ -123,9 +157,9 @@ static bool evict_oldest(void)
 
 static struct reasm_queue *queue_find(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
 {
-    for (int i = 0; i < REASM_MAX_QUEUES; i++) {
-        struct reasm_queue *q = &queues[i];
-        if (q->used && q->id == id && q->src == src && q->dst == dst && q->proto == proto)
+    for (uint16_t i = buckets[bucket_of(src, dst, id, proto)]; i; i = queues[i - 1].hash_next) {
+        struct reasm_queue *q = &queues[i - 1];
+        if (q->id == id && q->src == src && q->dst == dst && q->proto == proto)
             return q;
     }
     return NULL;
@@ -135,10 +169,11 @@ static struct reasm_queue *queue_create(uint32_t src, uint32_t dst, uint16_t id,
 {
     if (reasm_queues_used == REASM_MAX_QUEUES)
         evict_oldest();
-    for (int i = 0; i < REASM_MAX_QUEUES; i++) {
-        struct reasm_queue *q = &queues[i];
+    for (unsigned k = 0; k < REASM_MAX_QUEUES; k++) {
+        struct reasm_queue *q = &queues[(next_free + k) % REASM_MAX_QUEUES];
         if (q->used)
             continue;
+        next_free = (unsigned)(q - queues + 1) % REASM_MAX_QUEUES;
         q->used = true;
         q->src = src;
         q->dst = dst;
@@ -146,6 +181,7 @@ static struct reasm_queue *queue_create(uint32_t src, uint32_t dst, uint16_t id,
         q->proto = proto;
         q->started = net_now_ns();
         reasm_queues_used++;
+        hash_add(q);
         return q;
     }
     return NULL;                        /* not reached: one was just freed */
