@@ -60,9 +60,10 @@ static void update_pressure(void)
     mem.in_pressure = over;
 }
 
-bool net_mem_charge(uint64_t n)
+/* Charge n unless that takes the stack past ceiling. */
+static bool charge_below(uint64_t n, uint64_t ceiling)
 {
-    if (mem.used + n > mem.high) {
+    if (mem.used + n > ceiling) {
         net_mem_stats.charge_failures++;
         return false;
     }
@@ -73,17 +74,14 @@ bool net_mem_charge(uint64_t n)
     return true;
 }
 
+bool net_mem_charge(uint64_t n)
+{
+    return charge_below(n, mem.high);
+}
+
 bool net_mem_charge_min(uint64_t n)
 {
-    if (mem.used + n > mem.limit) {
-        net_mem_stats.charge_failures++;
-        return false;
-    }
-    mem.used += n;
-    if (mem.used > mem.peak)
-        mem.peak = mem.used;
-    update_pressure();
-    return true;
+    return charge_below(n, mem.limit);
 }
 
 void net_mem_uncharge(uint64_t n)

@@ -173,21 +173,14 @@ void net_print_stats(void)
      * caller prints once (app_end_report). */
     static char text[TEXT_MAX];
     /* One call's output fits: the formats are short and fixed. */
-    net_format_snmp(text, TEXT_MAX - 1);
-    text[TEXT_MAX - 1] = 0;
-    print_lines("netstat: ", text);
-    net_format_netstat(text, TEXT_MAX - 1);
-    text[TEXT_MAX - 1] = 0;
-    print_lines("netstat: ", text);
-    net_format_sockstat(text, TEXT_MAX - 1);
-    text[TEXT_MAX - 1] = 0;
-    print_lines("netstat: ", text);
-    format_reasm(text, TEXT_MAX - 1);
-    text[TEXT_MAX - 1] = 0;
-    print_lines("netstat: ", text);
-    net_format_dev(text, TEXT_MAX - 1);
-    text[TEXT_MAX - 1] = 0;
-    print_lines("netstat: ", text);
+    static size_t (*const formats[])(char *, size_t) = {
+        net_format_snmp, net_format_netstat, net_format_sockstat, format_reasm, net_format_dev,
+    };
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        formats[i](text, TEXT_MAX - 1);
+        text[TEXT_MAX - 1] = 0;
+        print_lines("netstat: ", text);
+    }
     for (struct netdev *d = netdev_next(NULL); d; d = netdev_next(d))
         netdev_print_stats(d);
 }
