@@ -124,6 +124,7 @@ bool net_mem_charge_min(uint64_t n);
 void net_mem_uncharge(uint64_t n);
 bool net_mem_pressure(void);
 bool net_mem_over_high(void);
+bool net_mem_room(uint64_t n);              /* n more bytes stay below high */
 void net_mem_wait(void);
 void net_mem_tick(void);
 void net_mem_dropped(const char *what);
@@ -137,6 +138,8 @@ struct net_mem_counters {
 extern struct net_mem_counters net_mem_stats;
 /* TCP (tcp.c): wake the senders that waited for memory. */
 void tcp_mem_available(void);
+/* TCP (tcp.c): pressure ended; send the window updates now due. */
+void tcp_windows_reopen(void);
 
 /* Counters printed by net_print_stats (netstat.c). */
 struct net_counters {

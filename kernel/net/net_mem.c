@@ -33,6 +33,7 @@ static struct net_mem_state {
     uint64_t pressure, high, limit;
     bool in_pressure;                   /* above "pressure" since the last fall below */
     bool waiters;                       /* a sender waits for memory */
+    bool reopen;                        /* pressure ended: windows may open again */
     bool warned;
 } mem = {
     .pressure = 8ULL << 20,
@@ -57,6 +58,8 @@ static void update_pressure(void)
     bool over = mem.used > mem.pressure;
     if (over && !mem.in_pressure)
         net_mem_stats.pressure_events++;
+    if (!over && mem.in_pressure)
+        mem.reopen = true;
     mem.in_pressure = over;
 }
 
@@ -104,6 +107,13 @@ void net_mem_tick(void)
         mem.waiters = false;
         tcp_mem_available();
     }
+    /* Windows offered small under pressure only grow when the app reads;
+     * an app that already read everything would leave the peer on
+     * zero-window probes. */
+    if (mem.reopen && !mem.in_pressure) {
+        mem.reopen = false;
+        tcp_windows_reopen();
+    }
 }
 
 bool net_mem_pressure(void)
@@ -114,6 +124,11 @@ bool net_mem_pressure(void)
 bool net_mem_over_high(void)
 {
     return mem.used >= mem.high;
+}
+
+bool net_mem_room(uint64_t n)
+{
+    return mem.used + n <= mem.high;
 }
 
 void net_mem_wait(void)

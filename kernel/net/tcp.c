@@ -10,7 +10,6 @@
 
 #define TIME_WAIT_MS       60000        /* 2*MSL as Linux counts it (TCP_TIMEWAIT_LEN) */
 #define INITIAL_RTO_MS     1000         /* RFC 6298 2.1 */
-#define MIN_RCVBUF         (16 * 1024)
 #define EPHEMERAL_FIRST    32768        /* Linux's ip_local_port_range */
 #define EPHEMERAL_LAST     60999
 
@@ -204,6 +203,14 @@ uint16_t tcp_advertised_mss(const struct netif *ifp)
     return (uint16_t)((ifp ? ifp->mtu : 576) - IP_HLEN - TCP_HLEN);
 }
 
+uint8_t tcp_wscale_for(uint32_t rbuf_size)
+{
+    uint8_t s = 0;
+    while (s < 14 && (rbuf_size >> s) > 65535)
+        s++;
+    return s;
+}
+
 /* Once the route to dst is known: the source address, MSS and the
  * receive buffer's bound, which fixes the window scale we offer. The
  * ring itself comes with the first data (tcp_rcvbuf.c). */
@@ -216,10 +223,8 @@ int tcp_prepare(struct tcp_sock *tp, uint32_t dst)
     if (!tp->sock.local.addr)
         tp->sock.local.addr = ifp->ip;
     if (!tp->rbuf)
-        tp->rbuf_size = tcp_rcv_max_for(MAX(tp->sock.rcvbuf, (uint32_t)MIN_RCVBUF));
-    tp->rcv_wscale = 0;
-    while (tp->rcv_wscale < 14 && (tp->rbuf_size >> tp->rcv_wscale) > 65535)
-        tp->rcv_wscale++;
+        tp->rbuf_size = tcp_rcv_max_for(MAX(tp->sock.rcvbuf, (uint32_t)TCP_MIN_RCVBUF));
+    tp->rcv_wscale = tcp_wscale_for(tp->rbuf_size);
     tp->mss = tcp_advertised_mss(ifp);
     return 0;
 }
@@ -239,6 +244,13 @@ void tcp_tick(uint64_t now_ns)
         tcp_rcv_shrink(t);
         tcp_put(t);
     }
+}
+
+void tcp_windows_reopen(void)
+{
+    struct list_head *pos;
+    list_for_each(pos, &tcp_socks)
+        tcp_window_update(list_entry(pos, struct tcp_sock, link));
 }
 
 void tcp_mem_available(void)

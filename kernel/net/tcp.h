@@ -55,8 +55,10 @@ enum tcp_state {
  * pressure: a receive ring of this allocation, and this many bytes of
  * copied send data. Out-of-order runs kept at most. */
 #define TCP_RMEM_MIN    4096
+#define TCP_RMEM_MIN_WINDOW (TCP_RMEM_MIN - 128)  /* what that ring holds */
 #define TCP_WMEM_MIN    (32 * 1024)
 #define TCP_OOO_MAX     32
+#define TCP_MIN_RCVBUF  (16 * 1024)      /* SO_RCVBUF's floor */
 
 /* Sequence-space comparisons (RFC 9293 3.4): modulo 2^32. */
 #define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
@@ -194,6 +196,8 @@ void tcp_shed_buffers(struct tcp_sock *tp);
 /* The MSS and receive-buffer setup once the route is known. */
 int tcp_prepare(struct tcp_sock *tp, uint32_t dst);
 uint16_t tcp_advertised_mss(const struct netif *ifp);
+/* The window shift we offer for a receive buffer of rbuf_size bytes. */
+uint8_t tcp_wscale_for(uint32_t rbuf_size);
 uint32_t tcp_rcv_window(const struct tcp_sock *tp);
 
 bool tcp_port_in_use(uint16_t port, uint32_t addr, const struct tcp_sock *except, bool reuse);
@@ -205,12 +209,23 @@ struct tcp_sock *tcp_lookup(uint32_t src, uint32_t dst, uint16_t sport, uint16_t
 
 /* tcp_output.c */
 void tcp_output(struct tcp_sock *tp);
-/* A SYN-ACK that keeps no state (SYN cookies): the MSS option only. */
+/* A SYN-ACK that keeps no state (SYN cookies). The options a cookie can
+ * carry: our MSS always; with timestamps (ts), our TSval (which holds the
+ * peer's window shift and SACK-permitted, tcp_cookie_tsval), its echo,
+ * SACK-permitted and our window shift when the SYN offered them. */
+struct tcp_stateless_opts {
+    uint16_t mss;
+    bool ts, sack;
+    int wscale;                         /* ours, or -1: none */
+    uint32_t tsval, tsecr;
+};
 void tcp_send_synack_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                               uint32_t iss, uint32_t ack, uint16_t mss);
+                               uint32_t iss, uint32_t ack, const struct tcp_stateless_opts *o);
 /* A segment with no data: SYN, SYN-ACK, ACK, FIN-less RST... */
 void tcp_send_ctl(struct tcp_sock *tp, uint8_t flags);
 void tcp_send_ack(struct tcp_sock *tp);
+/* An ACK when the window grew enough to tell the peer. */
+void tcp_window_update(struct tcp_sock *tp);
 /* RST in reply to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
                     uint32_t seq, uint32_t ack, uint8_t flags);
@@ -231,6 +246,10 @@ uint32_t tcp_rcv_put(struct tcp_sock *tp, uint32_t off, const uint8_t *src, uint
 void tcp_rcv_consume(struct tcp_sock *tp, uint32_t n);
 void tcp_rcv_reader_done(struct tcp_sock *tp);
 void tcp_rcv_free(struct tcp_sock *tp);
+/* The most the ring may hold now: rbuf_size, or under memory pressure
+ * what is allocated (at least the minimum). Silly-window rules and window
+ * updates measure against this, or a small ring would never reopen. */
+uint32_t tcp_rcv_reach(const struct tcp_sock *tp);
 /* Give an empty ring back when memory is under pressure. */
 void tcp_rcv_shrink(struct tcp_sock *tp);
 void tcp_purge_ooo(struct tcp_sock *tp);

@@ -189,7 +189,8 @@ static struct tcp_sock *child_of(struct tcp_sock *lp, const struct segment *sg, 
 static bool bad_syn_source(const struct netif *ifp, uint32_t src)
 {
     uint32_t h = ntohl(src);
-    return !src || src == 0xffffffff || (h >> 28) >= 0xe || (h >> 24) == 127 ||
+    return !src || src == 0xffffffff || (h >> 28) >= 0xe ||
+           (ifp && !ifp->loopback && (h >> 24) == 127) ||
            (ifp && ifp->netmask && ifp->netmask != 0xffffffff &&
             (src | ifp->netmask) == 0xffffffff) ||
            (ifp && !ifp->loopback && ip_is_local(src));
@@ -201,6 +202,13 @@ static bool bad_syn_source(const struct netif *ifp, uint32_t src)
 static int embryo_limit(const struct tcp_sock *lp)
 {
     return MIN(2 * lp->backlog + 16, 256);
+}
+
+/* The window shift a listener's connections offer: what tcp_prepare will
+ * compute for a child, which inherits the listener's SO_RCVBUF. */
+static uint8_t listener_wscale(const struct tcp_sock *lp)
+{
+    return tcp_wscale_for(tcp_rcv_max_for(MAX(lp->sock.rcvbuf, (uint32_t)TCP_MIN_RCVBUF)));
 }
 
 /* An ACK to a listener: the end of a handshake answered with a cookie,
@@ -227,16 +235,28 @@ static void listen_ack(struct tcp_sock *lp, const struct segment *sg, uint32_t s
             return;
         }
         tcp_stats.syncookies_recv++;
-        /* What the SYN said is gone but the MSS: no window scaling,
-         * timestamps or SACK on this connection (RFC 4987 3.6). */
+        /* What the SYN said comes back in the cookie (the MSS class) and,
+         * when it had timestamps, in the echo of our TSval (window shift,
+         * SACK); without them: no window scaling, timestamps or SACK
+         * (RFC 4987 3.6). */
         tp->peer_mss = mss;
         tp->mss = (uint16_t)MIN(tp->mss, mss);
         tp->rcv_wscale = tp->snd_wscale = 0;
+        if (sg->has_ts && sg->tsecr) {
+            tcp_cookie_ts_options(sg->tsecr, &tp->ws_ok, &tp->snd_wscale, &tp->sack_ok);
+            tp->ts_ok = true;
+            tp->ts_recent = sg->tsval;
+            tp->mss = (uint16_t)(tp->mss - 12);
+            if (tp->ws_ok)
+                tp->rcv_wscale = listener_wscale(lp);
+            else
+                tp->snd_wscale = 0;
+        }
         tp->irs = sg->seq - 1;
         tp->rcv_nxt = sg->seq;
         tp->iss = sg->ack - 1;
         tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = sg->ack;
-        tp->snd_wnd = sg->win;
+        tp->snd_wnd = (uint32_t)sg->win << tp->snd_wscale;
         tp->snd_wl1 = sg->seq;
         tp->snd_wl2 = sg->ack;
         tp->cwnd = 10u * tp->mss;
@@ -289,7 +309,19 @@ static void listen_input(struct tcp_sock *lp, const struct netif *ifp,
         uint32_t iss = tcp_cookie_make(src, dst, sg->sport, sg->dport, sg->seq, mss, now);
         lp->cookie_until = now + TCP_COOKIE_LIFE_MS;
         tcp_stats.syncookies_sent++;
-        tcp_send_synack_stateless(dst, src, sg->dport, sg->sport, iss, sg->seq + 1, mss);
+        /* Without timestamps nothing but the MSS survives the round
+         * trip; with them, our TSval carries the peer's window shift and
+         * SACK-permitted back to us in its echo (tcp_syncookie.c). */
+        struct tcp_stateless_opts o = { .mss = tcp_advertised_mss(out), .wscale = -1 };
+        if (sg->has_ts) {
+            o.ts = true;
+            o.sack = sg->sack_perm;
+            o.tsval = tcp_cookie_tsval((uint32_t)now, sg->has_ws, sg->wscale, sg->sack_perm);
+            o.tsecr = sg->tsval;
+            if (sg->has_ws)
+                o.wscale = listener_wscale(lp);
+        }
+        tcp_send_synack_stateless(dst, src, sg->dport, sg->sport, iss, sg->seq + 1, &o);
         return;
     }
     struct tcp_sock *tp = child_of(lp, sg, src, dst);

@@ -216,7 +216,7 @@ static int send_segment(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t
     /* Receiver's silly window avoidance (RFC 9293 3.8.6.2.2): no sliver
      * of a window, but never less than was offered already. */
     uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    if (win < MIN((uint32_t)tp->mss, tp->rbuf_size / 2) && !(flags & TH_SYN))
+    if (win < MIN((uint32_t)tp->mss, tcp_rcv_reach(tp) / 2) && !(flags & TH_SYN))
         win = MIN(win, offered);
     if (flags & TH_SYN) {
         win = MIN(win, 65535u);
@@ -282,13 +282,13 @@ void tcp_send_ack(struct tcp_sock *tp)
     tcp_send_ctl(tp, TH_ACK);
 }
 
-/* A segment that belongs to no connection block (RST, cookie SYN-ACK);
- * mss: 0, or an MSS option to carry. */
+/* A segment that belongs to no connection block (RST, cookie SYN-ACK),
+ * with olen bytes of options (a multiple of 4). */
 static void send_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
                            uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
-                           uint16_t mss)
+                           const uint8_t *opts, unsigned olen)
 {
-    unsigned hlen = TCP_HLEN + (mss ? 4 : 0);
+    unsigned hlen = TCP_HLEN + olen;
     struct netbuf *nb = netbuf_alloc(hlen);
     if (!nb)
         return;
@@ -301,11 +301,8 @@ static void send_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t 
     h[12] = (uint8_t)((hlen / 4) << 4);
     h[13] = flags;
     put_be16(h + 14, win);
-    if (mss) {
-        h[20] = 2;
-        h[21] = 4;
-        put_be16(h + 22, mss);
-    }
+    if (olen)
+        memcpy(h + TCP_HLEN, opts, olen);
     put_be16(h + 16, inet_fold(inet_sum(h, hlen, ip_pseudo_sum(src, dst, IPPROTO_TCP,
                                                                  (uint16_t)hlen))));
     tcp_stats.out_segs++;
@@ -317,14 +314,61 @@ static void send_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t 
 void tcp_send_reset(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
                     uint32_t seq, uint32_t ack, uint8_t flags)
 {
-    send_stateless(src, dst, sport, dport, seq, ack, flags, 0, 0);
+    send_stateless(src, dst, sport, dport, seq, ack, flags, 0, NULL, 0);
 }
 
 void tcp_send_synack_stateless(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                               uint32_t iss, uint32_t ack, uint16_t mss)
+                               uint32_t iss, uint32_t ack, const struct tcp_stateless_opts *o)
 {
-    /* No window scaling was agreed: offer the largest unscaled window. */
-    send_stateless(src, dst, sport, dport, iss, ack, TH_SYN | TH_ACK, 65535, mss);
+    uint8_t b[20];
+    unsigned n = 0;
+    b[n++] = 2;
+    b[n++] = 4;
+    put_be16(b + n, o->mss);
+    n += 2;
+    if (o->ts) {
+        b[n++] = o->sack ? 4 : 1;               /* SACK permitted, or padding */
+        b[n++] = o->sack ? 2 : 1;
+        b[n++] = 8;
+        b[n++] = 10;
+        put_be32(b + n, o->tsval);
+        put_be32(b + n + 4, o->tsecr);
+        n += 8;
+    } else if (o->sack) {
+        b[n++] = 1;
+        b[n++] = 1;
+        b[n++] = 4;
+        b[n++] = 2;
+    }
+    if (o->wscale >= 0) {
+        b[n++] = 1;
+        b[n++] = 3;
+        b[n++] = 3;
+        b[n++] = (uint8_t)o->wscale;
+    }
+    /* A SYN's window is never scaled (RFC 7323 2.2). Under memory
+     * pressure a new connection gets only its minimum ring: offer no
+     * more than that (tcp_rcv_window would say the same). */
+    uint16_t win = net_mem_pressure() ? TCP_RMEM_MIN_WINDOW : 65535;
+    send_stateless(src, dst, sport, dport, iss, ack, TH_SYN | TH_ACK, win, b, n);
+}
+
+/* ---- window updates ---------------------------------------------------------------- */
+
+/* The app made room, or memory pressure ended: tell the peer when the
+ * window grew by enough to matter (RFC 9293 3.8.6.2.2, receiver's silly
+ * window avoidance). */
+void tcp_window_update(struct tcp_sock *tp)
+{
+    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1 &&
+        tp->state != TCPS_FIN_WAIT_2)
+        return;
+    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    uint32_t now_free = tcp_rcv_window(tp);
+    uint32_t step = MIN(tcp_rcv_reach(tp) / 2,
+                        2u * MAX((uint32_t)tp->mss, (uint32_t)tp->rcv_mss));
+    if (now_free >= offered + step)
+        tcp_send_ack(tp);
 }
 
 /* ---- the sender ------------------------------------------------------------------ */

@@ -40,8 +40,9 @@ static uint32_t alloc_size(uint32_t cap)
 
 uint32_t tcp_rcv_max_for(uint32_t rcvbuf)
 {
+    /* The largest ring not above rcvbuf: SO_RCVBUF is a ceiling. */
     uint32_t a = RING_MIN_ALLOC;
-    while (a < rcvbuf + RING_SLACK && a < RING_MAX_ALLOC)
+    while (a < RING_MAX_ALLOC && (a << 1) - RING_SLACK <= rcvbuf)
         a <<= 1;
     return a - RING_SLACK;
 }
@@ -73,7 +74,8 @@ void tcp_rcv_free(struct tcp_sock *tp)
 
 void tcp_rcv_shrink(struct tcp_sock *tp)
 {
-    if (tp->rbuf && !tp->rbuf_len && !tp->ooo_n && !tp->rx_busy && net_mem_pressure())
+    if (tp->rbuf && !tp->rbuf_len && !tp->ooo_n && !tp->ooo_fin && !tp->rx_busy &&
+        net_mem_pressure())
         tcp_rcv_free(tp);
 }
 
@@ -120,17 +122,20 @@ static bool reserve(struct tcp_sock *tp, uint32_t need)
     return true;
 }
 
+uint32_t tcp_rcv_reach(const struct tcp_sock *tp)
+{
+    if (!net_mem_pressure())
+        return tp->rbuf_size;
+    /* Offer what is allocated, not what might be. */
+    return MIN(tp->rbuf_size, MAX(tp->rbuf_cap, (uint32_t)TCP_RMEM_MIN_WINDOW));
+}
+
 uint32_t tcp_rcv_window(const struct tcp_sock *tp)
 {
     if (!tp->rbuf_size)
         return 65535;                   /* not prepared yet (no route known) */
-    uint32_t room = tp->rbuf_size - tp->rbuf_len;
-    if (net_mem_pressure()) {
-        /* Offer what is allocated, not what might be. */
-        uint32_t have = MAX(tp->rbuf_cap, (uint32_t)(TCP_RMEM_MIN - RING_SLACK));
-        room = MIN(room, have > tp->rbuf_len ? have - tp->rbuf_len : 0);
-    }
-    return room;
+    uint32_t reach = tcp_rcv_reach(tp);
+    return reach > tp->rbuf_len ? reach - tp->rbuf_len : 0;
 }
 
 uint32_t tcp_rcv_put(struct tcp_sock *tp, uint32_t off, const uint8_t *src, uint32_t n)
@@ -205,6 +210,8 @@ bool tcp_ooo_add(struct tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_
         }
         end = seq + n;
         merges = i < tp->ooo_n && SEQ_LEQ(tp->ooo[i].lo, end);
+        if (!merges && tp->ooo_n == TCP_OOO_MAX)
+            return false;                       /* cannot happen: runs lie below the cut */
     }
     if (fin) {
         tp->ooo_fin = true;

@@ -200,7 +200,10 @@ static int tcp_connect(struct sock *s, const struct sock_addr *a)
  * pressure mark (net_mem.c wakes it). */
 static bool out_of_memory(struct tcp_sock *tp)
 {
-    if (tp->snd_end - tp->snd_una < TCP_WMEM_MIN || !net_mem_over_high())
+    /* The test is the largest chunk a send makes: a poller told POLLOUT
+     * must find its send charged, or it would spin on EAGAIN. */
+    if (tp->snd_end - tp->snd_una < TCP_WMEM_MIN ||
+        net_mem_room(COPY_CHUNK_MAX + sizeof(struct tcp_chunk)))
         return false;
     tp->mem_wait = true;
     net_mem_wait();
@@ -288,6 +291,8 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
                 memcpy(tail->data + tail->len, small, n);
                 tail->len += (uint32_t)n;
                 tp->snd_end += (uint32_t)n;
+            } else if (tp->state == TCPS_CLOSED || tp->fin_queued) {
+                continue;                       /* reset or shut meanwhile: wait_send_room says */
             } else {
                 /* wait_send_room found the budget open; if another
                  * sender took it meanwhile, the overshoot is one small
@@ -470,20 +475,6 @@ static int tcp_recv_zc_range(struct sock *s, uint32_t *lo, uint32_t *hi, bool *c
 
 /* ---- receiving ---------------------------------------------------------------------- */
 
-/* After the app made room: tell the peer when the window grew by enough
- * to matter (RFC 9293 3.8.6.2.2, receiver's silly window avoidance). */
-static void maybe_window_update(struct tcp_sock *tp)
-{
-    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_FIN_WAIT_1 &&
-        tp->state != TCPS_FIN_WAIT_2)
-        return;
-    uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    uint32_t now_free = tcp_rcv_window(tp);
-    uint32_t step = MIN(tp->rbuf_size / 2, 2u * MAX((uint32_t)tp->mss, (uint32_t)tp->rcv_mss));
-    if (now_free >= offered + step)
-        tcp_send_ack(tp);
-}
-
 static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcnt,
                            struct sock_addr *from, int flags, int *msg_flags)
 {
@@ -527,6 +518,14 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
             }
             continue;
         }
+        if (!want)
+            break;                              /* a zero-byte read: nothing to copy */
+        if (tp->rx_busy) {
+            /* Another reader copies out of the ring: wait for it, or
+             * both would copy (and consume) the same bytes. */
+            net_wait(s, 0);
+            continue;
+        }
         /* Copy out of the ring without the lock; input appends only
          * behind [head, head + len), which stays as it is, and a ring
          * that grows meanwhile is kept until we are done (tcp_rcvbuf.c). */
@@ -558,7 +557,7 @@ static int64_t tcp_recvmsg(struct sock *s, const struct sock_iov *iov, int iovcn
         tcp_rcv_consume(tp, n);
         got += n;
         tcp_rcv_shrink(tp);
-        maybe_window_update(tp);
+        tcp_window_update(tp);
     }
     if (from)
         *from = tp->sock.remote;
