@@ -39,12 +39,7 @@ attack_mem_figures() {
         grep -Ev ': ok: ' | sed 's/^tcp_client: /    figures: /'
     tr -d '\r' < "$log" 2> /dev/null | grep -E 'app: (killed by|out of memory)|tcpserver: echo: (connections=|FAIL)' |
         sed 's/^/    console: /'
-    # The netstat Tcp counters as NAME=VALUE (a header line, then values).
-    tr -d '\r' < "$log" 2> /dev/null | awk '
-        / netstat: Tcp: [A-Za-z]/ { sub(/.* netstat: Tcp: /, ""); n = split($0, h, " ") }
-        / netstat: Tcp: [0-9-]/ { sub(/.* netstat: Tcp: /, ""); split($0, v, " ")
-            s = ""; for (i = 1; i <= n; i++) s = s " " h[i] "=" v[i]
-            print "    netstat at the end: Tcp:" s }'
+    tcpconn_netstat_figures Tcp TcpExt TernMem
 }
 
 # attack_mem_case CASE NAME MODE ARGS...: boots the echo server, runs

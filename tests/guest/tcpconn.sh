@@ -109,18 +109,33 @@ tcpconn_setup() {
 
 # tcpconn_boot NAME APP CMDLINE READY: boots out/apps/APP with CMDLINE (a
 # YAML flow list) in the namespace until the console matches READY.
+# A 5th argument adds manifest lines (e.g. "kernel_options: netstat").
 tcpconn_boot() {
     [ -n "$tcpconn_why" ] && return 1
     if ! netns_boot "$1" "name: tcpconn-$1
 memory: 128M
 cpus: 1
 cmdline: $3
-files:
+${5:+$5
+}files:
   /bin/$2: $PWD/out/apps/$2" "$4"; then
         tcpconn_why="the guest did not get ready (/$4/): $(tr -d '\r' < "$log" |
             grep -E "^$2: |EPROTONOSUPPORT|panic" | tail -n 1)"
         return 1
     fi
+}
+
+# tcpconn_netstat_figures PREFIX...: from the console ($log) of a guest
+# booted with the netstat option, each named counter line (Tcp, TcpExt,
+# TernMem, IpExt...) as NAME=VALUE pairs, indented under a verdict.
+tcpconn_netstat_figures() {
+    for tcpconn_p in "$@"; do
+        tr -d '\r' < "$log" 2> /dev/null | awk -v p="$tcpconn_p" '
+            $0 ~ " netstat: " p ": [A-Za-z]" { sub(".* netstat: " p ": ", ""); n = split($0, h, " ") }
+            $0 ~ " netstat: " p ": [0-9-]" { sub(".* netstat: " p ": ", ""); split($0, v, " ")
+                s = ""; for (i = 1; i <= n; i++) s = s " " h[i] "=" v[i]
+                print "    netstat at the end: " p ":" s }'
+    done
 }
 
 # tcpconn_host REGEX TOOL ARGS...: runs the host tool (tcp_client, or any

@@ -124,6 +124,7 @@ attack_udp_finish() {
         --to "$ATTACK_G:7" >> "$tcpconn_hlog" 2>&1
     tcpconn_finish "$1" '^udpecho: echoed [0-9]+ datagrams'
     attack_figures
+    tcpconn_netstat_figures Ip IpExt
 }
 
 # attack_tcp_finish CASE: the echo server quits (tcpconn_quit), the verdict.
@@ -131,16 +132,18 @@ attack_tcp_finish() {
     tcpconn_host '^tcp_client: quit: sent$' tcp_client quit --to "$ATTACK_G:7000"
     tcpconn_finish "$1" '^tcpserver: echo: connections=[0-9]+ closed=[0-9]+ reset=[0-9]+ .*\(quit\)$'
     attack_figures
+    tcpconn_netstat_figures TcpExt TernMem
 }
 
 attack_boot_tcp() {
     tcpconn_boot "$1" tcpserver '[/bin/tcpserver, echo, --port, "7000"]' \
-        '^tcpserver: listening on port 7000'
+        '^tcpserver: listening on port 7000' 'kernel_options: netstat'
     tcpconn_quit=$ATTACK_G:7000
 }
 
 attack_boot_udp() {
-    tcpconn_boot "$1" udpecho '[/bin/udpecho, --port, "7"]' '^udpecho: listening on port 7'
+    tcpconn_boot "$1" udpecho '[/bin/udpecho, --port, "7"]' '^udpecho: listening on port 7' \
+        'kernel_options: netstat'
 }
 
 # --- 1: reassembly must not complete a datagram with a hole, nor leak --------
