@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build.h"
+#include "image.h"
 #include "util.h"
 
 #define VIRSH_URI "qemu:///system"

@@ -30,7 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build.h"
+#include "image.h"
 #include "tern.h"
 #include "probe_cache.h"
 #include "util.h"

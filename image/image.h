@@ -10,8 +10,8 @@
  *                inside the directory
  * and, once booted through libvirt, console.log.
  */
-#ifndef TERN_BUILD_H
-#define TERN_BUILD_H
+#ifndef TERN_IMAGE_H
+#define TERN_IMAGE_H
 
 #include <signal.h>
 #include <stdbool.h>

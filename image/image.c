@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build.h"
+#include "image.h"
 #include "rofs_write.h"
 #include "tern.h"
 #include "util.h"
