@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "libvirt.h"
 #include "util.h"
 
 #define VIRSH_URI "qemu:///system"

@@ -2,7 +2,7 @@
  * tern run / tern probe: launch a Tern kernel or image under QEMU, or an
  * image through libvirt (--via virsh, libvirt.c).
  *
- * An image is a directory made by tern build (build.h); a manifest is built
+ * An image is a directory made by tern build (image.h); a manifest is built
  * into one first. Its QEMU command line comes from the directory's
  * qemu.args, with the accelerator chosen here.
  *
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "libvirt.h"
 #include "tern.h"
 #include "probe_cache.h"
 #include "util.h"

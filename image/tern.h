@@ -6,7 +6,7 @@
 
 int cmd_run(int argc, char **argv, bool probe_only);
 
-/* Images (build.c; more in build.h) */
+/* tern build (build.c; the image itself: image.h) */
 int cmd_build(int argc, char **argv);
 
 /* The QEMU options every boot uses (run.c): machine, accelerator and CPU
