@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,14 +24,15 @@
 
 #include "image.h"
 #include "libvirt.h"
+#include "machine.h"
 #include "rofs_write.h"
-#include "tern.h"
 #include "util.h"
 
 /* The files an image directory may hold; a directory with anything else in
- * it is not replaced (it is not ours). */
+ * it is not replaced (it is not ours). The kernel is named by the machine
+ * table (machine.c): kernel.elf (PVH ELF) or kernel.img (arm64 Image). */
 static const char *const image_files[] = {
-    "kernel.elf", "rofs.img", "domain.xml", "qemu.args", "console.log",
+    "kernel.elf", "kernel.img", "rofs.img", "domain.xml", "qemu.args", "console.log",
 };
 
 /* --------------------------------------------------- temporary directory -- */
@@ -67,11 +67,12 @@ static void on_build_signal(int sig)
 /* ------------------------------------------------------------ the kernel -- */
 
 /*
- * The kernel for x86_64/kvm: --kernel, else $TERN_KERNEL, else the build
- * tree the tool itself came from (out/host/tern -> out/x86_64-kvm-O2/...),
- * preferring -O2 like a default ./configure.
+ * The kernel for the manifest's machine: --kernel, else $TERN_KERNEL, else
+ * the build tree the tool itself came from (out/host/tern ->
+ * out/ARCH-PLATFORM-O2/kernel.elf), preferring -O2 like a default
+ * ./configure.
  */
-static char *find_kernel(const char *given, const struct manifest *m)
+static char *find_kernel(const char *given, const struct machine *mach)
 {
     if (given)
         return xstrdup(given);
@@ -88,35 +89,23 @@ static char *find_kernel(const char *given, const struct manifest *m)
             static const char *const opts[] = { "-O2", "-Os", "-O1", "-O0" };
             for (size_t i = 0; i < 4; i++) {
                 char p[PATH_MAX + 64];
-                snprintf(p, sizeof(p), "%s/../%s-%s%s/kernel.elf", exe, m->arch,
-                         m->platform, opts[i]);
+                snprintf(p, sizeof(p), "%s/../%s-%s%s/%s", exe, mach->arch,
+                         mach->platform, opts[i], mach->kernel_file);
                 char real[PATH_MAX];
                 if (access(p, R_OK) == 0)
                     return xstrdup(realpath(p, real) ? real : p);
             }
         }
     }
-    fprintf(stderr, "tern: error: no kernel for %s/%s: build one (make kernel), or name "
-            "it with --kernel FILE or TERN_KERNEL=FILE\n", m->arch, m->platform);
+    if (mach->not_ready)
+        fprintf(stderr, "tern: error: no kernel for %s/%s: there is no out/%s-%s-O*/%s "
+                "beside this tern, and %s; name one with --kernel FILE or "
+                "TERN_KERNEL=FILE\n", mach->arch, mach->platform, mach->arch,
+                mach->platform, mach->kernel_file, mach->not_ready);
+    else
+        fprintf(stderr, "tern: error: no kernel for %s/%s: build one (make kernel), or name "
+                "it with --kernel FILE or TERN_KERNEL=FILE\n", mach->arch, mach->platform);
     return NULL;
-}
-
-static bool check_kernel(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        fprintf(stderr, "tern: error: kernel '%s': %s\n", path, strerror(errno));
-        return false;
-    }
-    Elf64_Ehdr eh;
-    ssize_t n = read(fd, &eh, sizeof(eh));
-    close(fd);
-    if (n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-        fprintf(stderr, "tern: error: kernel '%s' is not an x86_64 ELF file\n", path);
-        return false;
-    }
-    return true;
 }
 
 /* ---------------------------------------------------------- output files -- */
@@ -169,14 +158,14 @@ static bool write_text(const char *name, const char *text)
     return finish_out(fd, name);
 }
 
-static bool copy_kernel(const char *src)
+static bool copy_kernel(const char *src, const char *name)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
         fprintf(stderr, "tern: error: kernel '%s': %s\n", src, strerror(errno));
         return false;
     }
-    int out = create_out("kernel.elf");
+    int out = create_out(name);
     if (out < 0) {
         close(in);
         return false;
@@ -193,7 +182,7 @@ static bool copy_kernel(const char *src)
         return false;
     }
     close(in);
-    return finish_out(out, "kernel.elf");
+    return finish_out(out, name);
 }
 
 /* -------------------------------------------------------- the file tree --- */
@@ -559,12 +548,13 @@ static bool write_rofs(const struct manifest *m, const struct tree *t,
 
 /* ------------------------------------------------------------ qemu.args --- */
 
-static char *qemu_args_text(const struct manifest *m, const char *accel)
+static char *qemu_args_text(const struct manifest *m, const struct machine *mach,
+                            const char *accel)
 {
     struct argv_buf a = { 0 };
-    qemu_base_argv(&a, "qemu-system-x86_64", accel, m->memory_mib, m->cpus, true);
+    machine_qemu_argv(mach, &a, NULL, accel, m->memory_mib, m->cpus, true);
     argv_add(&a, "-kernel");
-    argv_add(&a, "kernel.elf");
+    argv_add(&a, mach->kernel_file);
     if (m->disk == DISK_INITRD) {
         argv_add(&a, "-initrd");
         argv_add(&a, "rofs.img");
@@ -681,8 +671,22 @@ int build_image(const struct build_opts *o, char **out_dir)
 
     if (!parse_sde(&t))
         goto out;
-    if (!(kernel = find_kernel(o->kernel, &m)) || !check_kernel(kernel))
+    const struct machine *mach = machine_find(m.arch, m.platform);
+    if (!mach) {
+        fprintf(stderr, "tern: error: %s: tern knows no %s/%s machine (it knows", o->manifest,
+                m.arch, m.platform);
+        for (size_t i = 0; i < machine_count; i++)
+            fprintf(stderr, "%s %s/%s", i ? "," : "", machines[i].arch, machines[i].platform);
+        fputs("); nothing was built\n", stderr);
         goto out;
+    }
+    if (!(kernel = find_kernel(o->kernel, mach)) || !machine_check_kernel(mach, kernel))
+        goto out;
+    if (mach->not_ready) {
+        fprintf(stderr, "tern: error: %s: %s/%s images cannot be built yet: %s; nothing "
+                "was built\n", o->manifest, mach->arch, mach->platform, mach->not_ready);
+        goto out;
+    }
 
     expand(&t);
     if (t.errors) {
@@ -764,9 +768,9 @@ int build_image(const struct build_opts *o, char **out_dir)
         gen_mtime = t.sde;
     struct rofs_meta gen = { .mode = 0755, .uid = 0, .gid = 0, .mtime = gen_mtime };
 
-    xml = domain_xml(&m, abs_dir, strcmp(accel, "kvm") ? "qemu" : "kvm");
-    args = qemu_args_text(&m, accel);
-    if (!copy_kernel(kernel) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
+    xml = domain_xml(&m, mach, abs_dir, accel);
+    args = qemu_args_text(&m, mach, accel);
+    if (!copy_kernel(kernel, mach->kernel_file) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
         !write_text("domain.xml", xml) || !write_text("qemu.args", args))
         goto out_tmp;
 
@@ -785,8 +789,8 @@ int build_image(const struct build_opts *o, char **out_dir)
     }
     tmp_dir[0] = 0;
     if (!o->quiet)
-        msg("built %s: kernel.elf (from %s), rofs.img (%llu KiB, %zu %s from the "
-            "manifest), domain.xml, qemu.args", dir, kernel,
+        msg("built %s: %s (from %s), rofs.img (%llu KiB, %zu %s from the "
+            "manifest), domain.xml, qemu.args", dir, mach->kernel_file, kernel,
             (unsigned long long)(rofs_bytes >> 10), t.n, t.n == 1 ? "entry" : "entries");
     *out_dir = dir;
     dir = NULL;

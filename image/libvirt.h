@@ -12,12 +12,16 @@
 
 #include "manifest.h"
 
-/* The domain XML for m, with paths under abs_dir. */
-char *domain_xml(const struct manifest *m, const char *abs_dir, const char *domain_type);
+/* The domain XML for m on machine mach, with paths under abs_dir; accel
+ * ("kvm" or "tcg") picks the domain type. */
+struct machine;
+char *domain_xml(const struct manifest *m, const struct machine *mach, const char *abs_dir,
+                 const char *accel);
 
 /* Boot image directory dir through virsh (qemu:///system). */
 struct virsh_boot {
     const char *dir;
+    const struct machine *machine;      /* the image's (machine.h) */
     const char *accel;          /* "kvm" or "tcg" */
     uint64_t timeout_ms;
     volatile sig_atomic_t *stop;        /* set by a signal handler */
