@@ -24,6 +24,8 @@
 #define ARM64_IMAGE_MAGIC 0x644d5241u
 #define ARM64_IMAGE_MAGIC_OFFSET 56
 
+/* The first row is the default machine (a manifest without arch and
+ * platform). */
 const struct machine machines[] = {
     {
         .arch = "x86_64", .platform = "kvm",

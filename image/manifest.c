@@ -1001,8 +1001,9 @@ int manifest_load(const char *path, struct manifest *m)
         m->dir = xstrdup(path);
         m->dir[slash - path] = 0;
     }
-    m->arch = "x86_64";
-    m->platform = "kvm";
+    /* The machine table's first row is the default machine. */
+    m->arch = machines[0].arch;
+    m->platform = machines[0].platform;
     m->memory_mib = 128;
     m->cpus = 1;
     m->kernel_options = xstrdup("");
