@@ -18,7 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build.h"
+#include "libvirt.h"
+#include "machine.h"
 #include "util.h"
 
 #define VIRSH_URI "qemu:///system"
@@ -40,21 +41,23 @@ static void xml_escaped(FILE *f, const char *s)
 }
 
 /*
- * Direct kernel boot of the PVH kernel with the ROFS image as the initrd
- * (the PVH module) or a virtio disk. No <cpu>: libvirt's default model
- * works under both KVM and TCG. No isa-debug-exit either (it would need
- * <qemu:commandline> and taint the domain): the kernel powers off through
- * ACPI S5, which libvirt sees as a shutdown, and the status is read from the
- * console log.
+ * Direct kernel boot of the kernel with the ROFS image as the initrd (the
+ * PVH module) or a virtio disk; the machine table gives the domain type,
+ * arch, machine and features. No <cpu>: libvirt's default model works
+ * under both KVM and TCG. No exit device either (isa-debug-exit would need
+ * <qemu:commandline> and taint the domain): the kernel powers off (ACPI S5
+ * on x86), which libvirt sees as a shutdown, and the status is read from
+ * the console log.
  */
-char *domain_xml(const struct manifest *m, const char *abs_dir, const char *domain_type)
+char *domain_xml(const struct manifest *m, const struct machine *mach, const char *abs_dir,
+                 const char *accel)
 {
     char *s;
     size_t len;
     FILE *f = open_memstream(&s, &len);
     if (!f)
         die("out of memory");
-    fprintf(f, "<domain type='%s'>\n", domain_type);
+    fprintf(f, "<domain type='%s'>\n", machine_virt_type(mach, accel));
     fputs("  <name>", f);
     xml_escaped(f, m->name);
     fputs("</name>\n", f);
@@ -62,10 +65,11 @@ char *domain_xml(const struct manifest *m, const char *abs_dir, const char *doma
     fprintf(f, "  <memory unit='MiB'>%ld</memory>\n", m->memory_mib);
     fprintf(f, "  <vcpu>%ld</vcpu>\n", m->cpus);
     fputs("  <os>\n", f);
-    fprintf(f, "    <type arch='%s' machine='q35'>hvm</type>\n", m->arch);
+    fprintf(f, "    <type arch='%s' machine='%s'>%s</type>\n", mach->os_arch,
+            mach->os_machine, mach->os_type);
     fputs("    <kernel>", f);
     xml_escaped(f, abs_dir);
-    fputs("/kernel.elf</kernel>\n", f);
+    fprintf(f, "/%s</kernel>\n", mach->kernel_file);
     if (m->disk == DISK_INITRD) {
         fputs("    <initrd>", f);
         xml_escaped(f, abs_dir);
@@ -79,7 +83,8 @@ char *domain_xml(const struct manifest *m, const char *abs_dir, const char *doma
     }
     free(cl);
     fputs("  </os>\n", f);
-    fputs("  <features>\n    <acpi/>\n  </features>\n", f);
+    if (mach->acpi)
+        fputs("  <features>\n    <acpi/>\n  </features>\n", f);
     fputs("  <clock offset='utc'/>\n", f);
     /* A reboot is the kernel's last-resort exit (triple fault): end there. */
     fputs("  <on_poweroff>destroy</on_poweroff>\n", f);
@@ -404,7 +409,7 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         goto out;
     }
     xml_unescape(log);
-    const char *type = strcmp(vb->accel, "kvm") ? "qemu" : "kvm";
+    const char *type = machine_virt_type(vb->machine, vb->accel);
     const char *dt = strstr(xml, "<domain type='");
     if (!dt || dt > ns) {
         snprintf(err, errlen, "%s: no <domain type='...'> element", path);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "machine.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -236,32 +237,61 @@ static void k_name(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
     c->m->name = xstrdup(s);
 }
 
-static void k_arch(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+/*
+ * arch and platform: any name the machine table (machine.c) has. Whether
+ * the pair exists and boots is tern build's question, once it knows which
+ * kernel it has; a row that does not boot yet is refused there, naming what
+ * is missing.
+ */
+static const char *machine_name(const struct machine *m, bool arch)
 {
-    const char *s = want_scalar(c, v, "arch", "x86_64 or aarch64");
-    char buf[80];
+    return arch ? m->arch : m->platform;
+}
+
+/* The table's distinct arch (or platform) names, "a, b". */
+static void machine_names(bool arch, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < machine_count; i++) {
+        const char *n = machine_name(&machines[i], arch);
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= !strcmp(machine_name(&machines[j], arch), n);
+        if (!seen && used < len)
+            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", n);
+    }
+}
+
+static void k_machine(struct ctx *c, yaml_node_t *v, bool arch)
+{
+    const char *key = arch ? "arch" : "platform";
+    char names[200], expected[220], buf[80];
+    machine_names(arch, names, sizeof(names));
+    snprintf(expected, sizeof(expected), "one of %s", names);
+    const char *s = want_scalar(c, v, key, expected);
     if (!s)
         return;
-    if (!strcmp(s, "x86_64"))
-        c->m->arch = "x86_64";
-    else if (!strcmp(s, "aarch64"))
-        err(c, v, "arch: 'aarch64' is not ported yet: only x86_64 images can be built today");
-    else
-        err(c, v, "arch: '%s' is not one of: x86_64, aarch64", shown(s, buf, sizeof(buf)));
+    for (size_t i = 0; i < machine_count; i++) {
+        if (!strcmp(machine_name(&machines[i], arch), s)) {
+            if (arch)
+                c->m->arch = machines[i].arch;
+            else
+                c->m->platform = machines[i].platform;
+            return;
+        }
+    }
+    err(c, v, "%s: '%s' is not one of: %s", key, shown(s, buf, sizeof(buf)), names);
+}
+
+static void k_arch(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+    k_machine(c, v, true);
 }
 
 static void k_platform(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
-    const char *s = want_scalar(c, v, "platform", "kvm or xen");
-    char buf[80];
-    if (!s)
-        return;
-    if (!strcmp(s, "kvm"))
-        c->m->platform = "kvm";
-    else if (!strcmp(s, "xen"))
-        err(c, v, "platform: 'xen' is not ported yet: only kvm images can be built today");
-    else
-        err(c, v, "platform: '%s' is not one of: kvm, xen", shown(s, buf, sizeof(buf)));
+    k_machine(c, v, false);
 }
 
 #define MEMORY_MIN_MIB 16
@@ -971,8 +1001,9 @@ int manifest_load(const char *path, struct manifest *m)
         m->dir = xstrdup(path);
         m->dir[slash - path] = 0;
     }
-    m->arch = "x86_64";
-    m->platform = "kvm";
+    /* The machine table's first row is the default machine. */
+    m->arch = machines[0].arch;
+    m->platform = machines[0].platform;
     m->memory_mib = 128;
     m->cpus = 1;
     m->kernel_options = xstrdup("");

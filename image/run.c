@@ -2,7 +2,7 @@
  * tern run / tern probe: launch a Tern kernel or image under QEMU, or an
  * image through libvirt (--via virsh, libvirt.c).
  *
- * An image is a directory made by tern build (build.h); a manifest is built
+ * An image is a directory made by tern build (image.h); a manifest is built
  * into one first. Its QEMU command line comes from the directory's
  * qemu.args, with the accelerator chosen here.
  *
@@ -30,7 +30,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build.h"
+#include "image.h"
+#include "libvirt.h"
+#include "machine.h"
 #include "tern.h"
 #include "probe_cache.h"
 #include "util.h"
@@ -51,12 +53,13 @@ struct run_opts {
     const char *append;
     const char *accel;          /* "auto", "kvm", "tcg" */
     const char *log_path;
-    const char *qemu;
+    const char *qemu;           /* NULL: the machine's */
+    const struct machine *machine;      /* the kernel's (machine.h) */
     long smp;
     long memory_mb;
     long timeout_s;
     bool quiet;                 /* do not stream the console */
-    bool no_debug_exit;         /* leave out isa-debug-exit (tests the fallback) */
+    bool no_debug_exit;         /* leave out the exit device (tests the fallback) */
     const char *image_dir;      /* booting an image directory */
     struct argv_buf image_args; /* its qemu.args */
 };
@@ -77,45 +80,11 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-/* Under KVM the host's CPU model, less ARCH_CAPABILITIES: some nested KVMs
- * refuse to set that MSR and QEMU aborts (docs/boot.md). */
-static const char *cpu_for(const char *accel)
-{
-    return strcmp(accel, "kvm") == 0 ? "host,-arch-capabilities" : "max";
-}
-
-void qemu_base_argv(struct argv_buf *a, const char *qemu, const char *accel,
-                    long memory_mb, long smp, bool debug_exit)
-{
-    argv_add(a, qemu);
-    argv_add(a, "-M");
-    argv_add(a, "q35");
-    argv_add(a, "-accel");
-    argv_add(a, accel);
-    argv_add(a, "-cpu");
-    argv_add(a, cpu_for(accel));
-    argv_add(a, "-m");
-    argv_addf(a, "%ld", memory_mb);
-    argv_add(a, "-smp");
-    argv_addf(a, "%ld", smp);
-    argv_add(a, "-nodefaults");
-    argv_add(a, "-no-user-config");
-    argv_add(a, "-display");
-    argv_add(a, "none");
-    argv_add(a, "-serial");
-    argv_add(a, "stdio");
-    argv_add(a, "-no-reboot");
-    if (debug_exit) {
-        argv_add(a, "-device");
-        argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=0x04");
-    }
-}
-
 /* An image's qemu.args with this run's accelerator, CPU model and QEMU. */
 static void image_qemu_argv(const struct run_opts *o, const char *accel, struct argv_buf *a)
 {
     const struct argv_buf *in = &o->image_args;
-    argv_add(a, o->qemu);
+    argv_add(a, o->qemu ? o->qemu : o->machine->qemu);
     for (size_t i = 1; i < in->n; i++) {
         const char *arg = in->v[i], *next = i + 1 < in->n ? in->v[i + 1] : NULL;
         if (next && !strcmp(arg, "-accel")) {
@@ -124,10 +93,10 @@ static void image_qemu_argv(const struct run_opts *o, const char *accel, struct 
             i++;
         } else if (next && !strcmp(arg, "-cpu")) {
             argv_add(a, arg);
-            argv_add(a, cpu_for(accel));
+            argv_add(a, machine_cpu(o->machine, accel));
             i++;
-        } else if (next && o->no_debug_exit && !strcmp(arg, "-device") &&
-                   !strncmp(next, "isa-debug-exit", 14)) {
+        } else if (next && o->no_debug_exit && o->machine->exit_device &&
+                   !strcmp(arg, "-device") && !strcmp(next, o->machine->exit_device)) {
             i++;
         } else {
             argv_add(a, arg);
@@ -142,7 +111,7 @@ static void build_qemu_argv(const struct run_opts *o, const char *accel,
         image_qemu_argv(o, accel, a);
         return;
     }
-    qemu_base_argv(a, o->qemu, accel, o->memory_mb, o->smp, !o->no_debug_exit);
+    machine_qemu_argv(o->machine, a, o->qemu, accel, o->memory_mb, o->smp, !o->no_debug_exit);
     argv_add(a, "-kernel");
     argv_add(a, o->kernel);
     if (o->initrd) {
@@ -371,11 +340,14 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
         snprintf(why, whylen, "requested");
         return o->accel;
     }
+    if (machine_kvm_impossible(o->machine, why, whylen))
+        return "tcg";
     if (access("/dev/kvm", R_OK | W_OK) != 0) {
         snprintf(why, whylen, "/dev/kvm not usable: %s", strerror(errno));
         return "tcg";
     }
-    if (probe_cache_get(o->kernel, o->qemu, cached, sizeof(cached), why, whylen))
+    const char *qemu = o->qemu ? o->qemu : o->machine->qemu;
+    if (probe_cache_get(o->kernel, qemu, cached, sizeof(cached), why, whylen))
         return cached;
     struct run_opts probe = *o;
     struct boot_result r;
@@ -401,7 +373,7 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
                  r.timed_out ? "the probe boot timed out" :
                  r.last_error[0] ? r.last_error : "no exit status from the guest");
     }
-    probe_cache_put(o->kernel, o->qemu, accel, why);
+    probe_cache_put(o->kernel, qemu, accel, why);
     return accel;
 }
 
@@ -421,15 +393,16 @@ static void run_usage(FILE *f)
           "                      virsh create of DIR/domain.xml on qemu:///system,\n"
           "                      starting virtlogd and libvirtd when needed (root)\n"
           "  -o, --out DIR       where a MANIFEST is built (default build/NAME)\n"
-          "  --kernel FILE       the kernel ELF (PVH) to boot; with a MANIFEST, the\n"
-          "                      kernel to build it with\n"
+          "  --kernel FILE       the kernel to boot (x86_64: an ELF with the PVH note);\n"
+          "                      with a MANIFEST, the kernel to build it with\n"
           "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe\n"
           "                      boot works under it, else TCG)\n"
           "  --timeout SECONDS   stop the guest after this long (default 300)\n"
           "  --log FILE          also write the console to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
-          "  --no-debug-exit     leave out QEMU's isa-debug-exit device\n"
-          "  --qemu PROGRAM      QEMU binary (default qemu-system-x86_64)\n"
+          "  --no-debug-exit     leave out QEMU's exit device (isa-debug-exit on x86_64)\n"
+          "  --qemu PROGRAM      QEMU binary (default: the kernel's machine's,\n"
+          "                      qemu-system-x86_64 for an x86_64 kernel)\n"
           "\n"
           "with --kernel only (an image has these in its manifest):\n"
           "  --initrd FILE       a boot module (a ROFS image)\n"
@@ -444,6 +417,18 @@ static void run_usage(FILE *f)
           "  tern run build/hello --via virsh\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
           "  tern run --kernel kernel.elf --accel tcg --append 'loglevel=7 exit=3'\n", f);
+}
+
+/* The kernel in image directory dir: the first machine's kernel file that
+ * is there (kernel.elf, kernel.img), else kernel.elf for the error. */
+static void image_kernel_path(const char *dir, char *out, size_t len)
+{
+    for (size_t i = 0; i < machine_count; i++) {
+        snprintf(out, len, "%s/%s", dir, machines[i].kernel_file);
+        if (access(out, F_OK) == 0)
+            return;
+    }
+    snprintf(out, len, "%s/%s", dir, machines[0].kernel_file);
 }
 
 /* Read DIR/qemu.args: one argument per line. */
@@ -494,7 +479,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { 0, 0, 0, 0 },
     };
     struct run_opts o = {
-        .accel = "auto", .qemu = "qemu-system-x86_64", .smp = 1,
+        .accel = "auto", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
     };
     const char *via = "qemu", *out_dir = NULL;
@@ -579,7 +564,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 return rc;
             o.image_dir = built_dir;
         }
-        snprintf(image_kernel, sizeof(image_kernel), "%s/kernel.elf", o.image_dir);
+        image_kernel_path(o.image_dir, image_kernel, sizeof(image_kernel));
         o.kernel = image_kernel;
         load_image_args(&o);
     } else if (!strcmp(via, "virsh")) {
@@ -594,6 +579,13 @@ int cmd_run(int argc, char **argv, bool probe_only)
         die("kernel '%s': %s", o.kernel, strerror(errno));
     if (o.initrd && access(o.initrd, R_OK) != 0)
         die("initrd '%s': %s", o.initrd, strerror(errno));
+    /* tern run launches QEMU: the kvm platform of the kernel's arch. */
+    char merr[4200];
+    if (!(o.machine = machine_of_kernel(o.kernel, "kvm", merr, sizeof(merr))))
+        die("%s", merr);
+    if (o.machine->not_ready)
+        die("kernel '%s': %s/%s cannot boot yet: %s", o.kernel, o.machine->arch,
+            o.machine->platform, o.machine->not_ready);
 
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGINT, &sa, NULL);
@@ -626,7 +618,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         r.status = -1;
         struct console con = { .t0 = now_ns(), .stream = !o.quiet, .log = log, .r = &r };
         struct virsh_boot vb = {
-            .dir = o.image_dir, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
+            .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
         };
         char err[1024] = "";

@@ -6,14 +6,8 @@
 
 int cmd_run(int argc, char **argv, bool probe_only);
 
-/* Images (build.c; more in build.h) */
+/* tern build (build.c; the image itself: image.h) */
 int cmd_build(int argc, char **argv);
-
-/* The QEMU options every boot uses (run.c): machine, accelerator and CPU
- * model, memory, vCPUs, console on stdio, optional isa-debug-exit. */
-struct argv_buf;
-void qemu_base_argv(struct argv_buf *a, const char *qemu, const char *accel,
-                    long memory_mb, long smp, bool debug_exit);
 
 /* ROFS images (rofs_cmds.c) */
 int cmd_ls(int argc, char **argv);

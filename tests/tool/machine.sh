@@ -1,0 +1,53 @@
+# Tool tests for the machine table (image/machine.c): the row a manifest or
+# a kernel picks, kernels for the wrong machine refused with a message that
+# names the file, the machine found and the one expected, and rows that do
+# not boot yet (aarch64/kvm, x86_64/xen) refused before anything is written.
+MD=$LOG_DIR/machine
+rm -rf "$MD"
+mkdir -p "$MD/in" "$MD/out"
+
+# The kernel with its ELF machine changed to EM_AARCH64 (183 = 0267).
+cp "$KERNEL" "$MD/in/arm.elf"
+printf '\267\000' | dd of="$MD/in/arm.elf" bs=1 seek=18 conv=notrunc 2>/dev/null
+# An arm64 Image header: "ARM\x64" at offset 56, little-endian.
+{ head -c 56 /dev/zero; printf 'ARM\144'; head -c 4 /dev/zero; } > "$MD/in/fake.img"
+printf 'name: ax\narch: aarch64\nplatform: xen\n' > "$MD/in/aarch64_xen.yaml"
+
+# x86_64/kvm: the table's values reach qemu.args and domain.xml.
+tool_case machine_x86_kvm_qemu_args 0 '^qemu-system-x86_64 -M q35 -accel kvm -cpu host,-arch-capabilities .*-serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel kernel\.elf ' -- \
+    sh -c '"$1" build manifests/hello.yaml --kernel "$2" -o "$3" -q && tr "\n" " " < "$3/qemu.args"' \
+    sh "$TERN" "$KERNEL" "$MD/out/hello"
+tool_case machine_x86_kvm_domain 0 "<type arch='x86_64' machine='q35'>hvm</type>" -- \
+    cat "$MD/out/hello/domain.xml"
+tool_case machine_x86_tcg_domain 0 "^<domain type='qemu'>.*-accel tcg -cpu max " -- \
+    sh -c '"$1" build manifests/hello.yaml --kernel "$2" -o "$3" -q --accel tcg &&
+           { head -n 1 "$3/domain.xml" | tr -d "\n"; tr "\n" " " < "$3/qemu.args"; }' \
+    sh "$TERN" "$KERNEL" "$MD/out/hello-tcg"
+
+# Wrong kernels: the file, what it is and what the machine needs.
+tool_case machine_wrong_elf_build 2 "^tern: error: kernel '.*/arm\\.elf' is an ELF file for aarch64, but x86_64/kvm needs x86_64 \\(e_machine 62, found 183\\)" -- \
+    "$TERN" build manifests/hello.yaml --kernel "$MD/in/arm.elf" -o "$MD/out/bad"
+tool_case machine_wrong_elf_run 2 "^tern: error: kernel '.*/arm\\.elf' is an ELF file for aarch64; tern boots x86_64 ELF kernels" -- \
+    "$TERN" run --kernel "$MD/in/arm.elf" --accel tcg
+tool_case machine_no_pvh_note 2 "^tern: error: kernel '.*tern' is an x86_64 ELF file without the PVH entry note" -- \
+    "$TERN" build manifests/hello.yaml --kernel "$TERN" -o "$MD/out/bad"
+tool_case machine_run_not_a_kernel 2 "^tern: error: kernel 'README\\.md' is neither an ELF file nor an arm64 Image" -- \
+    "$TERN" run --kernel README.md --accel tcg
+
+# aarch64/kvm: no kernel exists yet; each way of asking fails cleanly.
+tool_case machine_aarch64_no_kernel 2 "^tern: error: no kernel for aarch64/kvm: there is no out/aarch64-kvm-O\\*/kernel\\.img beside this tern, and the aarch64 kernel is not ported yet" -- \
+    env -u TERN_KERNEL "$TERN" build tests/manifests/bad/arch_not_ported.yaml -o "$MD/out/arm"
+tool_case machine_aarch64_x86_kernel 2 "^tern: error: kernel '.*' is an ELF file for x86_64; aarch64/kvm needs an arm64 Image" -- \
+    "$TERN" build tests/manifests/bad/arch_not_ported.yaml --kernel "$KERNEL" -o "$MD/out/arm"
+tool_case machine_aarch64_not_ready 2 "^tern: error: tests/manifests/bad/arch_not_ported\\.yaml: aarch64/kvm images cannot be built yet: the aarch64 kernel is not ported yet; nothing was built" -- \
+    "$TERN" build tests/manifests/bad/arch_not_ported.yaml --kernel "$MD/in/fake.img" -o "$MD/out/arm"
+tool_case machine_aarch64_run_not_ready 2 "^tern: error: kernel '.*/fake\\.img': aarch64/kvm cannot boot yet: the aarch64 kernel is not ported yet" -- \
+    "$TERN" run --kernel "$MD/in/fake.img" --accel tcg
+# x86_64/xen: the PVH kernel fits, the platform does not exist yet.
+tool_case machine_xen_not_ready 2 "^tern: error: tests/manifests/bad/platform_not_ported\\.yaml: x86_64/xen images cannot be built yet: the Xen platform is not ported yet" -- \
+    "$TERN" build tests/manifests/bad/platform_not_ported.yaml --kernel "$KERNEL" -o "$MD/out/xen"
+tool_case machine_unknown_pair 2 "^tern: error: .*aarch64_xen\\.yaml: tern knows no aarch64/xen machine \\(it knows x86_64/kvm, aarch64/kvm, x86_64/xen\\)" -- \
+    "$TERN" build "$MD/in/aarch64_xen.yaml" --kernel "$MD/in/fake.img" -o "$MD/out/ax"
+# None of the refusals wrote anything, not even a temporary directory.
+tool_case machine_refusals_leave_nothing 0 '^hello hello-tcg $' -- \
+    sh -c 'for f in $(ls -A "$1"); do printf "%s " "$f"; done; echo' sh "$MD/out"
