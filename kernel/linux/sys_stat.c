@@ -114,20 +114,6 @@ SYSCALL2(fstat, int, fd, struct linux_stat *, ust)
     return err ? err : to_user_stat(&st, ust);
 }
 
-SYSCALL2(stat, const char *, upath, struct linux_stat *, ust)
-{
-    struct kstat st;
-    int err = stat_at(AT_FDCWD, upath, 0, &st);
-    return err ? err : to_user_stat(&st, ust);
-}
-
-SYSCALL2(lstat, const char *, upath, struct linux_stat *, ust)
-{
-    struct kstat st;
-    int err = stat_at(AT_FDCWD, upath, AT_SYMLINK_NOFOLLOW, &st);
-    return err ? err : to_user_stat(&st, ust);
-}
-
 SYSCALL4(newfstatat, int, dirfd, const char *, upath, struct linux_stat *, ust, int, flags)
 {
     struct kstat st;
@@ -136,6 +122,16 @@ SYSCALL4(newfstatat, int, dirfd, const char *, upath, struct linux_stat *, ust, 
         return -EINVAL;
     int err = stat_at(dirfd, upath, flags, &st);
     return err ? err : to_user_stat(&st, ust);
+}
+
+LEGACY_SYSCALL2(stat, const char *, upath, struct linux_stat *, ust)
+{
+    return sys_newfstatat(AT_FDCWD, upath, ust, 0);
+}
+
+LEGACY_SYSCALL2(lstat, const char *, upath, struct linux_stat *, ust)
+{
+    return sys_newfstatat(AT_FDCWD, upath, ust, AT_SYMLINK_NOFOLLOW);
 }
 
 SYSCALL5(statx, int, dirfd, const char *, upath, int, flags, unsigned, mask,

@@ -97,12 +97,12 @@ SYSCALL2(clone3, const struct clone_args *, uargs, size_t, size)
     return do_clone(a.flags, sp, (uint32_t *)a.parent_tid, (uint32_t *)a.child_tid, a.tls);
 }
 
-SYSCALL0(fork)
+LEGACY_SYSCALL0(fork)
 {
     return do_clone(0x11, 0, NULL, NULL, 0);
 }
 
-SYSCALL0(vfork)
+LEGACY_SYSCALL0(vfork)
 {
     return do_clone(CLONE_VM | CLONE_VFORK | 0x11, 0, NULL, NULL, 0);
 }
@@ -149,8 +149,8 @@ SYSCALL3(get_robust_list, int, tid, uintptr_t *, head, size_t *, len)
 SYSCALL0(getpid)  { return APP_PID; }
 SYSCALL0(getppid) { return 0; }             /* started by the kernel */
 SYSCALL0(gettid)  { return app_current() ? app_current()->tid : thread_current()->id + 1; }
-SYSCALL0(getpgrp) { return APP_PID; }
 SYSCALL1(getpgid, int, pid) { return pid == 0 || pid == APP_PID ? APP_PID : -ESRCH; }
+LEGACY_SYSCALL0(getpgrp) { return sys_getpgid(0); }
 SYSCALL1(getsid, int, pid)  { return pid == 0 || pid == APP_PID ? APP_PID : -ESRCH; }
 SYSCALL0(setsid)  { return -EPERM; }        /* already the session leader */
 SYSCALL2(setpgid, int, pid, int, pgid) { return pid == 0 || pid == APP_PID ? 0 : -ESRCH; }
