@@ -3,7 +3,7 @@
  * clone3, exit, exit_group, set_tid_address, robust lists, the ids, and
  * CPU placement (sched_yield, affinity, getcpu).
  */
-#include <arch/syscall.h>
+#include <arch/linux_abi.h>
 #include <kern/app.h>
 #include <kern/arch.h>
 #include <kern/errno.h>
@@ -70,9 +70,15 @@ static int64_t do_clone(uint64_t flags, uintptr_t stack, uint32_t *parent_tid,
     return tid;
 }
 
-/* x86_64 order: flags, stack, parent_tid, child_tid, tls. */
+/* The arch's order (arch/linux_abi.h): x86_64 passes child_tid before
+ * tls, arm64 tls before child_tid. */
+#if LINUX_CLONE_TLS_BEFORE_CHILD_TID
+SYSCALL5(clone, uint64_t, flags, uintptr_t, stack, uint32_t *, parent_tid,
+         uintptr_t, tls, uint32_t *, child_tid)
+#else
 SYSCALL5(clone, uint64_t, flags, uintptr_t, stack, uint32_t *, parent_tid,
          uint32_t *, child_tid, uintptr_t, tls)
+#endif
 {
     return do_clone(flags, stack, parent_tid, child_tid, tls);
 }
