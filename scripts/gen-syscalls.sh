@@ -29,7 +29,7 @@ src=$1 out=$2
 cpp=${CPP:-cpp}
 mkdir -p "$out"
 tmp=$out/.syscalls.$$
-trap 'rm -f "$tmp" "$tmp.macros"' EXIT
+trap 'rm -f "$tmp" "$tmp.macros" "$tmp.calls"' EXIT
 "$cpp" -undef -nostdinc -dM -I "$(dirname "$src")/.." -I /usr/include "$src" > "$tmp.macros" ||
     { echo "gen-syscalls.sh: $src: the preprocessor failed" >&2; exit 1; }
 # "name nr", by number. __NR_syscalls (the count) and
@@ -53,7 +53,8 @@ awk '
             print substr(m, 6), v
         }
         exit bad
-    }' "$tmp.macros" | sort -k2,2n -k1,1 > "$tmp"
+    }' "$tmp.macros" > "$tmp.calls"
+sort -k2,2n -k1,1 "$tmp.calls" > "$tmp"
 [ -s "$tmp" ] || { echo "gen-syscalls.sh: no __NR_ macros in $src" >&2; exit 1; }
 dup=$(cut -d" " -f2 "$tmp" | uniq -d | head -1)
 [ -z "$dup" ] || { echo "gen-syscalls.sh: $src: two names for number $dup" >&2; exit 1; }
