@@ -61,6 +61,13 @@ static inline void syscall_frame_set_return(struct syscall_frame *f, uint64_t va
  * libcs use: musl's and glibc's aarch64 clone put tls in x3). */
 #define LINUX_CLONE_TLS_BEFORE_CHILD_TID 1
 
+/* ---- open flags whose bits differ between arches: arm64's asm/fcntl.h
+ * swaps O_DIRECTORY/O_NOFOLLOW with O_DIRECT/O_LARGEFILE ----------------- */
+#define O_DIRECTORY     040000
+#define O_NOFOLLOW      0100000
+#define O_DIRECT        0200000
+#define O_LARGEFILE     0400000
+
 /* ---- struct stat (asm-generic/stat.h): 128 bytes ------------------------ */
 struct linux_stat {
     uint64_t st_dev, st_ino;

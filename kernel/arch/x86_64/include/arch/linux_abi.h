@@ -61,6 +61,12 @@ static inline void syscall_frame_set_return(struct syscall_frame *f, uint64_t va
  * comes before tls (Linux's default order; arm64 swaps the two). */
 #define LINUX_CLONE_TLS_BEFORE_CHILD_TID 0
 
+/* ---- open flags whose bits differ between arches (asm/fcntl.h) ---------- */
+#define O_DIRECT        040000
+#define O_LARGEFILE     0100000
+#define O_DIRECTORY     0200000
+#define O_NOFOLLOW      0400000
+
 /* ---- struct stat (asm/stat.h): 144 bytes -------------------------------- */
 struct linux_stat {
     uint64_t st_dev, st_ino, st_nlink;
