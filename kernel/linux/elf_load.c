@@ -11,6 +11,7 @@
  * The app's symbol table (.symtab, when not stripped) is kept for fault
  * reports: app_symbolize().
  */
+#include <arch/linux_abi.h>           /* the ELF machine apps are built for */
 #include <arch/mm.h>
 #include <kern/app.h>
 #include <kern/errno.h>
@@ -27,8 +28,6 @@
 #define EV_CURRENT 1
 #define ET_EXEC 2
 #define ET_DYN 3
-#define EM_X86_64 62
-#define EM_AARCH64 183
 
 #define PT_LOAD 1
 #define PT_DYNAMIC 2
@@ -44,14 +43,6 @@
 #define SHT_SYMTAB 2
 #define STT_FUNC 2
 #define STT_OBJECT 1
-
-#ifdef __x86_64__
-#define ELF_MACHINE EM_X86_64
-#define ELF_MACHINE_NAME "x86_64"
-#else
-#define ELF_MACHINE EM_AARCH64
-#define ELF_MACHINE_NAME "aarch64"
-#endif
 
 struct elf64_ehdr {
     uint8_t ident[EI_NIDENT];
@@ -123,9 +114,9 @@ static int check_headers(const uint8_t *data, uint64_t size, const struct elf64_
         return fail(why, ws, -ENOEXEC, "not little-endian (EI_DATA %u)", eh->ident[5]);
     if (eh->ident[6] != EV_CURRENT || eh->version != EV_CURRENT)
         return fail(why, ws, -ENOEXEC, "unknown ELF version %u", eh->ident[6]);
-    if (eh->machine != ELF_MACHINE)
-        return fail(why, ws, -ENOEXEC, "built for machine %u, not " ELF_MACHINE_NAME " (%u)",
-                    eh->machine, ELF_MACHINE);
+    if (eh->machine != LINUX_ELF_MACHINE)
+        return fail(why, ws, -ENOEXEC, "built for machine %u, not " LINUX_ELF_MACHINE_NAME " (%u)",
+                    eh->machine, LINUX_ELF_MACHINE);
     if (eh->type != ET_EXEC && eh->type != ET_DYN)
         return fail(why, ws, -ENOEXEC, "not an executable (e_type %u: %s)", eh->type,
                     eh->type == 1 ? "a relocatable object" : eh->type == 4 ? "a core file"

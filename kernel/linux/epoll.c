@@ -522,7 +522,7 @@ SYSCALL1(epoll_create1, int, flags)
     return r;
 }
 
-SYSCALL1(epoll_create, int, size)
+LEGACY_SYSCALL1(epoll_create, int, size)
 {
     if (size <= 0)
         return -EINVAL;             /* the size is otherwise a relic */
@@ -600,11 +600,6 @@ static int check_sigmask(const void *usigmask, size_t sigsetsize)
     return copy_from_user(&mask, usigmask, sizeof(mask));
 }
 
-SYSCALL4(epoll_wait, int, epfd, struct linux_epoll_event *, uev, int, max, int, timeout_ms)
-{
-    return epoll_wait_user(epfd, uev, max, deadline_ms(timeout_ms));
-}
-
 SYSCALL6(epoll_pwait, int, epfd, struct linux_epoll_event *, uev, int, max, int, timeout_ms,
          const void *, usigmask, size_t, sigsetsize)
 {
@@ -612,6 +607,11 @@ SYSCALL6(epoll_pwait, int, epfd, struct linux_epoll_event *, uev, int, max, int,
     if (r < 0)
         return r;
     return epoll_wait_user(epfd, uev, max, deadline_ms(timeout_ms));
+}
+
+LEGACY_SYSCALL4(epoll_wait, int, epfd, struct linux_epoll_event *, uev, int, max, int, timeout_ms)
+{
+    return sys_epoll_pwait(epfd, uev, max, timeout_ms, NULL, 0);
 }
 
 SYSCALL6(epoll_pwait2, int, epfd, struct linux_epoll_event *, uev, int, max,

@@ -153,7 +153,7 @@ SYSCALL2(eventfd2, unsigned, initval, int, flags)
     return r;
 }
 
-SYSCALL1(eventfd, unsigned, initval)
+LEGACY_SYSCALL1(eventfd, unsigned, initval)
 {
     return sys_eventfd2(initval, 0);
 }

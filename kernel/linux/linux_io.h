@@ -15,12 +15,14 @@
 #ifndef LINUX_LINUX_IO_H
 #define LINUX_LINUX_IO_H
 
+#include <arch/linux_abi.h>             /* struct linux_epoll_event */
 #include <kern/file.h>
 #include <kern/types.h>
 #include <kern/waitq.h>
 #include "linux_time.h"
 
-/* Linux x86_64 layouts. */
+/* Linux layouts shared by every arch; struct linux_epoll_event, which is
+ * not (packed on x86_64 only), is the arch's (arch/linux_abi.h). */
 struct linux_itimerspec {
     struct linux_timespec it_interval;
     struct linux_timespec it_value;
@@ -31,12 +33,6 @@ struct linux_pollfd {
     short events;
     short revents;
 };
-
-/* Packed on x86_64 only (Linux's EPOLL_PACKED): 12 bytes. */
-struct linux_epoll_event {
-    uint32_t events;
-    uint64_t data;
-} __attribute__((packed));
 
 #ifndef S_IFIFO
 #define S_IFIFO     0010000

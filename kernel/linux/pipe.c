@@ -320,7 +320,7 @@ SYSCALL2(pipe2, int *, ufds, int, flags)
     return 0;
 }
 
-SYSCALL1(pipe, int *, ufds)
+LEGACY_SYSCALL1(pipe, int *, ufds)
 {
     return sys_pipe2(ufds, 0);
 }

@@ -279,7 +279,7 @@ int kselect(int nfds, uint64_t *in, uint64_t *out, uint64_t *ex, uint64_t deadli
 
 /* ---- system calls -------------------------------------------------------- */
 
-#define SIGSET_SIZE 8               /* the kernel's sigset_t on Linux x86_64 */
+#define SIGSET_SIZE 8               /* the kernel's sigset_t: 64 signals on every arch */
 
 /* Copy the pollfd array in, wait, copy the revents back. */
 static int64_t poll_user(struct linux_pollfd *ufds, unsigned nfds, uint64_t deadline)
@@ -304,7 +304,7 @@ static int64_t poll_user(struct linux_pollfd *ufds, unsigned nfds, uint64_t dead
     return r;
 }
 
-SYSCALL3(poll, struct linux_pollfd *, ufds, unsigned, nfds, int, timeout_ms)
+LEGACY_SYSCALL3(poll, struct linux_pollfd *, ufds, unsigned, nfds, int, timeout_ms)
 {
     uint64_t deadline = timeout_ms < 0 ? KWAIT_FOREVER
                                        : kwait_deadline_after((uint64_t)timeout_ms * NS_PER_MS);
@@ -388,8 +388,8 @@ static int64_t select_user(int n, uint64_t *uin, uint64_t *uout, uint64_t *uex,
     return r;
 }
 
-SYSCALL5(select, int, n, uint64_t *, uin, uint64_t *, uout, uint64_t *, uex,
-         struct linux_timeval *, utv)
+LEGACY_SYSCALL5(select, int, n, uint64_t *, uin, uint64_t *, uout, uint64_t *, uex,
+                struct linux_timeval *, utv)
 {
     struct linux_timeval tv;
     uint64_t deadline = KWAIT_FOREVER;

@@ -115,14 +115,14 @@ SYSCALL4(openat, int, dirfd, const char *, upath, int, flags, unsigned, mode)
     return do_openat(dirfd, upath, flags);
 }
 
-SYSCALL3(open, const char *, upath, int, flags, unsigned, mode)
+LEGACY_SYSCALL3(open, const char *, upath, int, flags, unsigned, mode)
 {
-    return do_openat(AT_FDCWD, upath, flags);
+    return sys_openat(AT_FDCWD, upath, flags, mode);
 }
 
-SYSCALL2(creat, const char *, upath, unsigned, mode)
+LEGACY_SYSCALL2(creat, const char *, upath, unsigned, mode)
 {
-    return do_openat(AT_FDCWD, upath, O_CREAT | O_WRONLY | O_TRUNC);
+    return sys_openat(AT_FDCWD, upath, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 SYSCALL1(close, int, fd)
@@ -338,7 +338,7 @@ SYSCALL4(readlinkat, int, dirfd, const char *, upath, char *, ubuf, int, size)
     return n;
 }
 
-SYSCALL3(readlink, const char *, upath, char *, ubuf, int, size)
+LEGACY_SYSCALL3(readlink, const char *, upath, char *, ubuf, int, size)
 {
     return sys_readlinkat(AT_FDCWD, upath, ubuf, size);
 }
@@ -390,14 +390,14 @@ static int64_t do_access(int dirfd, const char *upath, int mode, int flags)
     return access_check(&st, mode);
 }
 
-SYSCALL2(access, const char *, upath, int, mode)
-{
-    return do_access(AT_FDCWD, upath, mode, 0);
-}
-
 SYSCALL3(faccessat, int, dirfd, const char *, upath, int, mode)
 {
     return do_access(dirfd, upath, mode, 0);
+}
+
+LEGACY_SYSCALL2(access, const char *, upath, int, mode)
+{
+    return sys_faccessat(AT_FDCWD, upath, mode);
 }
 
 SYSCALL4(faccessat2, int, dirfd, const char *, upath, int, mode, int, flags)
@@ -432,7 +432,15 @@ static int64_t do_dup3(int oldfd, int newfd, int flags)
     return fd_install_at(newfd, f, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0);
 }
 
-SYSCALL2(dup2, int, oldfd, int, newfd)
+SYSCALL3(dup3, int, oldfd, int, newfd, int, flags)
+{
+    if (oldfd == newfd)
+        return -EINVAL;
+    return do_dup3(oldfd, newfd, flags);
+}
+
+/* dup3 but for oldfd == newfd, which is newfd if it is open (dup3: EINVAL). */
+LEGACY_SYSCALL2(dup2, int, oldfd, int, newfd)
 {
     if (oldfd == newfd) {
         struct kfile *f = fd_get(oldfd);
@@ -441,14 +449,7 @@ SYSCALL2(dup2, int, oldfd, int, newfd)
         kfile_put(f);
         return newfd;
     }
-    return do_dup3(oldfd, newfd, 0);
-}
-
-SYSCALL3(dup3, int, oldfd, int, newfd, int, flags)
-{
-    if (oldfd == newfd)
-        return -EINVAL;
-    return do_dup3(oldfd, newfd, flags);
+    return sys_dup3(oldfd, newfd, 0);
 }
 
 struct linux_flock {
@@ -703,24 +704,27 @@ SYSCALL1(fchdir, int, fd)
 
 /* ---- changes to the file system: it is read-only ---------------------------------- */
 
+/* The legacy ones (rmdir, rename, ...: not in arm64's table) are
+ * registered only where the arch has them (kern/syscall.h). */
 #define EROFS_CALL(n, ...) SYSCALL_DEFINE_(n, (void), ()) { return -EROFS; }
-EROFS_CALL(rmdir)
-EROFS_CALL(unlink)
+#define LEGACY_EROFS_CALL(n, ...) LEGACY_SYSCALL_DEFINE_(n, (void), ()) { return -EROFS; }
 EROFS_CALL(unlinkat)
-EROFS_CALL(rename)
 EROFS_CALL(renameat)
 EROFS_CALL(renameat2)
-EROFS_CALL(link)
 EROFS_CALL(linkat)
-EROFS_CALL(chmod)
 EROFS_CALL(fchmodat)
-EROFS_CALL(chown)
-EROFS_CALL(lchown)
 EROFS_CALL(fchownat)
 EROFS_CALL(truncate)
 EROFS_CALL(utimensat)
-EROFS_CALL(utimes)
-EROFS_CALL(utime)
+LEGACY_EROFS_CALL(rmdir)
+LEGACY_EROFS_CALL(unlink)
+LEGACY_EROFS_CALL(rename)
+LEGACY_EROFS_CALL(link)
+LEGACY_EROFS_CALL(chmod)
+LEGACY_EROFS_CALL(chown)
+LEGACY_EROFS_CALL(lchown)
+LEGACY_EROFS_CALL(utimes)
+LEGACY_EROFS_CALL(utime)
 
 /* Calls that create a name: EEXIST when it exists (a dangling link
  * too), as Linux looks the name up before it asks for write access;
@@ -737,19 +741,14 @@ static int64_t create_at(int dirfd, const char *upath)
     return -EROFS;
 }
 
-SYSCALL2(mkdir, const char *, upath, unsigned, mode)
-{
-    return create_at(AT_FDCWD, upath);
-}
-
 SYSCALL3(mkdirat, int, dirfd, const char *, upath, unsigned, mode)
 {
     return create_at(dirfd, upath);
 }
 
-SYSCALL3(mknod, const char *, upath, unsigned, mode, unsigned, dev)
+LEGACY_SYSCALL2(mkdir, const char *, upath, unsigned, mode)
 {
-    return create_at(AT_FDCWD, upath);
+    return sys_mkdirat(AT_FDCWD, upath, mode);
 }
 
 SYSCALL4(mknodat, int, dirfd, const char *, upath, unsigned, mode, unsigned, dev)
@@ -757,14 +756,19 @@ SYSCALL4(mknodat, int, dirfd, const char *, upath, unsigned, mode, unsigned, dev
     return create_at(dirfd, upath);
 }
 
-SYSCALL2(symlink, const char *, target, const char *, upath)
+LEGACY_SYSCALL3(mknod, const char *, upath, unsigned, mode, unsigned, dev)
 {
-    return create_at(AT_FDCWD, upath);
+    return sys_mknodat(AT_FDCWD, upath, mode, dev);
 }
 
 SYSCALL3(symlinkat, const char *, target, int, dirfd, const char *, upath)
 {
     return create_at(dirfd, upath);
+}
+
+LEGACY_SYSCALL2(symlink, const char *, target, const char *, upath)
+{
+    return sys_symlinkat(target, AT_FDCWD, upath);
 }
 
 /* On an open descriptor: no descriptor is open for writing a regular file

@@ -1,8 +1,11 @@
 /*
  * stat, lstat, fstat, newfstatat and statx: file metadata in Linux's
  * layouts. Everything belongs to root (0:0); times are the mtime for all
- * three (ROFS keeps one).
+ * three (ROFS keeps one). struct stat is the arch's layout (struct
+ * linux_stat, arch/linux_abi.h: x86_64's own, or arm64's generic one);
+ * statx is the same everywhere.
  */
+#include <arch/linux_abi.h>
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/string.h>
@@ -19,21 +22,6 @@
 #define AT_STATX_SYNC_TYPE  0x6000
 
 #define ROFS_DEV 0x801                  /* what st_dev reports: "8:1" */
-
-#ifdef __x86_64__
-/* struct stat on x86_64 (arch/x86/include/uapi/asm/stat.h), 144 bytes. */
-struct linux_stat {
-    uint64_t st_dev, st_ino, st_nlink;
-    uint32_t st_mode, st_uid, st_gid, pad0;
-    uint64_t st_rdev;
-    int64_t st_size, st_blksize, st_blocks;
-    int64_t st_atime, st_atime_nsec, st_mtime, st_mtime_nsec, st_ctime, st_ctime_nsec;
-    int64_t unused[3];
-};
-_Static_assert(sizeof(struct linux_stat) == 144, "struct stat layout");
-#else
-#error "struct stat: add this architecture's layout"
-#endif
 
 struct statx_timestamp {
     int64_t tv_sec;
@@ -114,20 +102,6 @@ SYSCALL2(fstat, int, fd, struct linux_stat *, ust)
     return err ? err : to_user_stat(&st, ust);
 }
 
-SYSCALL2(stat, const char *, upath, struct linux_stat *, ust)
-{
-    struct kstat st;
-    int err = stat_at(AT_FDCWD, upath, 0, &st);
-    return err ? err : to_user_stat(&st, ust);
-}
-
-SYSCALL2(lstat, const char *, upath, struct linux_stat *, ust)
-{
-    struct kstat st;
-    int err = stat_at(AT_FDCWD, upath, AT_SYMLINK_NOFOLLOW, &st);
-    return err ? err : to_user_stat(&st, ust);
-}
-
 SYSCALL4(newfstatat, int, dirfd, const char *, upath, struct linux_stat *, ust, int, flags)
 {
     struct kstat st;
@@ -136,6 +110,16 @@ SYSCALL4(newfstatat, int, dirfd, const char *, upath, struct linux_stat *, ust, 
         return -EINVAL;
     int err = stat_at(dirfd, upath, flags, &st);
     return err ? err : to_user_stat(&st, ust);
+}
+
+LEGACY_SYSCALL2(stat, const char *, upath, struct linux_stat *, ust)
+{
+    return sys_newfstatat(AT_FDCWD, upath, ust, 0);
+}
+
+LEGACY_SYSCALL2(lstat, const char *, upath, struct linux_stat *, ust)
+{
+    return sys_newfstatat(AT_FDCWD, upath, ust, AT_SYMLINK_NOFOLLOW);
 }
 
 SYSCALL5(statx, int, dirfd, const char *, upath, int, flags, unsigned, mask,

@@ -3,7 +3,7 @@
  * clone3, exit, exit_group, set_tid_address, robust lists, the ids, and
  * CPU placement (sched_yield, affinity, getcpu).
  */
-#include <arch/syscall.h>
+#include <arch/linux_abi.h>
 #include <kern/app.h>
 #include <kern/arch.h>
 #include <kern/errno.h>
@@ -70,9 +70,15 @@ static int64_t do_clone(uint64_t flags, uintptr_t stack, uint32_t *parent_tid,
     return tid;
 }
 
-/* x86_64 order: flags, stack, parent_tid, child_tid, tls. */
+/* The arch's order (arch/linux_abi.h): x86_64 passes child_tid before
+ * tls, arm64 tls before child_tid. */
+#if LINUX_CLONE_TLS_BEFORE_CHILD_TID
+SYSCALL5(clone, uint64_t, flags, uintptr_t, stack, uint32_t *, parent_tid,
+         uintptr_t, tls, uint32_t *, child_tid)
+#else
 SYSCALL5(clone, uint64_t, flags, uintptr_t, stack, uint32_t *, parent_tid,
          uint32_t *, child_tid, uintptr_t, tls)
+#endif
 {
     return do_clone(flags, stack, parent_tid, child_tid, tls);
 }
@@ -97,12 +103,12 @@ SYSCALL2(clone3, const struct clone_args *, uargs, size_t, size)
     return do_clone(a.flags, sp, (uint32_t *)a.parent_tid, (uint32_t *)a.child_tid, a.tls);
 }
 
-SYSCALL0(fork)
+LEGACY_SYSCALL0(fork)
 {
     return do_clone(0x11, 0, NULL, NULL, 0);
 }
 
-SYSCALL0(vfork)
+LEGACY_SYSCALL0(vfork)
 {
     return do_clone(CLONE_VM | CLONE_VFORK | 0x11, 0, NULL, NULL, 0);
 }
@@ -149,8 +155,8 @@ SYSCALL3(get_robust_list, int, tid, uintptr_t *, head, size_t *, len)
 SYSCALL0(getpid)  { return APP_PID; }
 SYSCALL0(getppid) { return 0; }             /* started by the kernel */
 SYSCALL0(gettid)  { return app_current() ? app_current()->tid : thread_current()->id + 1; }
-SYSCALL0(getpgrp) { return APP_PID; }
 SYSCALL1(getpgid, int, pid) { return pid == 0 || pid == APP_PID ? APP_PID : -ESRCH; }
+LEGACY_SYSCALL0(getpgrp) { return sys_getpgid(0); }
 SYSCALL1(getsid, int, pid)  { return pid == 0 || pid == APP_PID ? APP_PID : -ESRCH; }
 SYSCALL0(setsid)  { return -EPERM; }        /* already the session leader */
 SYSCALL2(setpgid, int, pid, int, pgid) { return pid == 0 || pid == APP_PID ? 0 : -ESRCH; }

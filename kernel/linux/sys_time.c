@@ -73,7 +73,7 @@ SYSCALL2(gettimeofday, struct linux_timeval *, utv, void *, utz)
     return 0;
 }
 
-SYSCALL1(time, int64_t *, ut)
+LEGACY_SYSCALL1(time, int64_t *, ut)
 {
     int64_t now = (int64_t)(clock_realtime_ns() / NSEC_PER_SEC);
     if (ut && copy_to_user(ut, &now, sizeof(now)))

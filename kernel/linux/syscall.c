@@ -1,11 +1,12 @@
 /*
- * System call dispatch: the frame from the architecture's entry code, the
- * Linux number in frame->nr, the result (or -errno) returned. Handlers
+ * System call dispatch: the frame from the architecture's entry code, read
+ * through its accessors (arch/linux_abi.h: number, arguments), the result
+ * (or -errno) returned to the entry code. Handlers
  * register themselves with SYSCALLn (kern/syscall.h) in the files that
  * implement them; the array below is filled from that section at boot.
  * Unknown numbers return -ENOSYS and are logged once each, by name.
  */
-#include <arch/syscall.h>
+#include <arch/linux_abi.h>
 #include <kern/errno.h>
 #include <kern/panic.h>
 #include <kern/printk.h>
@@ -73,15 +74,17 @@ int64_t syscall_dispatch(struct syscall_frame *f)
 {
     struct thread *t = thread_current();
     struct syscall_frame *outer = t->syscall_frame;
-    uint64_t args[6] = SYSCALL_ARGS(f);
-    syscall_fn fn = f->nr < SYSCALL_NR_MAX ? table[f->nr] : find_own(f->nr);
+    uint64_t nr = syscall_frame_nr(f);
+    uint64_t args[6];
+    syscall_frame_args(f, args);
+    syscall_fn fn = nr < SYSCALL_NR_MAX ? table[nr] : find_own(nr);
     int64_t ret;
 
     t->syscall_frame = f;
     if (fn) {
         ret = fn(args);
     } else {
-        log_unknown(f->nr);
+        log_unknown(nr);
         ret = -ENOSYS;
     }
     t->syscall_frame = outer;
@@ -114,7 +117,8 @@ static void test_action(int action)
  * ones that differ. */
 static unsigned args_differ(const struct syscall_frame *f, const uint64_t *want)
 {
-    uint64_t now[6] = SYSCALL_ARGS(f);
+    uint64_t now[6];
+    syscall_frame_args(f, now);
     unsigned mask = 0;
     for (int i = 0; i < 6; i++)
         if (now[i] != want[i])
@@ -161,7 +165,7 @@ static int64_t sys_tern_argcheck_args(const uint64_t *a)
     /* The saved frame again, and the pointer argument's target too. */
     mask |= args_differ(f, c.expect) << 8;
     struct tern_argcheck again;
-    if (copy_from_user(&again, (const void *)f->rdi, sizeof(again)) ||
+    if (copy_from_user(&again, (const void *)syscall_frame_arg(f, 0), sizeof(again)) ||
         memcmp(&again, &c, sizeof(c)))
         mask |= 1u << 16;
     return mask;

@@ -15,6 +15,7 @@
  * (in place: never freed) or private copies (from the page allocator); the
  * physical address tells them apart. Anonymous pages are always private.
  */
+#include <arch/linux_abi.h>
 #include <arch/mm.h>
 #include <kern/arch.h>
 #include <kern/errno.h>
@@ -37,9 +38,6 @@ struct area {
     uint64_t file_off;          /* file offset of start */
 };
 
-#define MMAP_TOP_MAX   0x00007f0000000000UL
-#define STACK_TOP_MAX  0x00007ffff0000000UL
-#define PIE_BASE_MIN   0x0000555500000000UL
 /* A fault this far below a stack area counts as a stack overflow. */
 #define STACK_GUARD_GAP (1UL << 20)
 
@@ -48,13 +46,21 @@ static struct list_head areas = LIST_HEAD_INIT(areas);
 static uintptr_t mmap_top, stack_top, pie_base;
 static uint64_t mapped_pages;
 
+/* The arch's layout (arch/linux_abi.h): where mmap, the stack and PIE
+ * programs go, each moved by as many random bits as Linux uses there. */
+_Static_assert(LINUX_MMAP_RND_BITS + LINUX_STACK_RND_BITS <= 64, "one random word for both");
+
+static uint64_t low_bits(uint64_t r, unsigned bits)
+{
+    return r & ((1ULL << bits) - 1);
+}
+
 void vm_init(void)
 {
-    /* 28 bits of page-granular randomness each, as Linux on x86_64. */
     uint64_t r = random_u64();
-    mmap_top = MMAP_TOP_MAX - ((r & 0xfffffff) << 12);
-    stack_top = STACK_TOP_MAX - (((r >> 28) & 0xffff) << 16);
-    pie_base = PIE_BASE_MIN + ((random_u64() & 0xfffffff) << 12);
+    mmap_top = LINUX_MMAP_TOP - (low_bits(r, LINUX_MMAP_RND_BITS) << 12);
+    stack_top = LINUX_STACK_TOP - (low_bits(r >> LINUX_MMAP_RND_BITS, LINUX_STACK_RND_BITS) << 16);
+    pie_base = LINUX_PIE_BASE + (low_bits(random_u64(), LINUX_PIE_RND_BITS) << 12);
 }
 
 uintptr_t vm_pie_base(void)  { return pie_base; }
@@ -67,7 +73,8 @@ static unsigned map_flags(unsigned prot)
 }
 
 /* What the hardware lets through for an area: a writable or executable
- * page is readable too on x86; PROT_NONE allows nothing. */
+ * page is readable too (x86_64 and arm64 page tables have no write-only or
+ * execute-only kernel pages); PROT_NONE allows nothing. */
 static unsigned allowed(const struct area *a)
 {
     return a->prot ? a->prot | PROT_READ : 0;

@@ -18,6 +18,7 @@
 #ifndef KERN_FILE_H
 #define KERN_FILE_H
 
+#include <arch/linux_abi.h>     /* O_DIRECT, O_LARGEFILE */
 #include <kern/list.h>
 #include <kern/spinlock.h>
 #include <kern/types.h>
@@ -36,15 +37,14 @@
 #define POLLWRBAND  0x0200
 #define POLLRDHUP   0x2000
 
-/* Linux open status flags (beyond kern/vfs.h's). */
+/* Linux open status flags (beyond kern/vfs.h's; O_DIRECT and O_LARGEFILE,
+ * whose bits differ by arch, are the arch's: arch/linux_abi.h). */
 #define O_NONBLOCK  04000
 #define O_APPEND    02000
 #define O_CLOEXEC   02000000
 #define O_EXCL      0200
 #define O_NOCTTY    0400
-#define O_LARGEFILE 0100000
 #define O_PATH      010000000
-#define O_DIRECT    040000
 #define O_NOATIME   01000000
 #define O_SYNC      04010000
 #define O_DSYNC     010000

@@ -10,6 +10,7 @@
 #ifndef KERN_VFS_H
 #define KERN_VFS_H
 
+#include <arch/linux_abi.h>     /* O_DIRECTORY, O_NOFOLLOW: their bits differ by arch */
 #include <kern/types.h>
 
 #define O_ACCMODE   03
@@ -18,8 +19,6 @@
 #define O_RDWR      02
 #define O_CREAT     0100
 #define O_TRUNC     01000
-#define O_DIRECTORY 0200000
-#define O_NOFOLLOW  0400000
 
 #define SEEK_SET 0
 #define SEEK_CUR 1

@@ -12,6 +12,7 @@
 #ifndef KERN_VM_H
 #define KERN_VM_H
 
+#include <arch/linux_abi.h>
 #include <kern/types.h>
 
 #define PROT_NONE  0x0
@@ -25,9 +26,9 @@
 #define VM_STACK        0x4     /* a stack: faults just below it are overflows */
 #define VM_POPULATE     0x8     /* map every page now */
 
-/* Where the app may live. */
-#define VM_USER_START   0x10000UL               /* page 0..15 never mapped */
-#define VM_USER_END     0x0000800000000000UL
+/* Where the app may live: the arch's layout (arch/linux_abi.h). */
+#define VM_USER_START   LINUX_USER_START
+#define VM_USER_END     LINUX_USER_END
 
 /* A file's bytes, in place (vfs_map), for file-backed areas. */
 struct vm_file {
