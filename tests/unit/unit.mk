@@ -31,4 +31,4 @@ UNIT_TESTS           += twin tcp
 UNIT_twin_SRCS       := $(TWIN_SRCS)
 UNIT_twin_CFLAGS     := -Itests/unit/twin -Ikernel/net
 UNIT_tcp_SRCS        := $(TWIN_SRCS)
-UNIT_tcp_CFLAGS      := -Itests/unit/twin
+UNIT_tcp_CFLAGS      := -Itests/unit/twin -Ikernel/net
