@@ -255,6 +255,7 @@ static void listen_ack(struct tcp_sock *lp, const struct segment *sg, uint32_t s
         tp->irs = sg->seq - 1;
         tp->rcv_nxt = sg->seq;
         tp->iss = sg->ack - 1;
+        tp->recover = tp->iss;                  /* RFC 6582 3.2 step 1 */
         tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_end = sg->ack;
         tp->snd_wnd = (uint32_t)sg->win << tp->snd_wscale;
         tp->snd_wl1 = sg->seq;
@@ -331,6 +332,7 @@ static void listen_input(struct tcp_sock *lp, const struct netif *ifp,
     }
     take_syn_options(tp, sg, false);
     tp->iss = (uint32_t)random_u64();
+    tp->recover = tp->iss;                      /* RFC 6582 3.2 step 1 */
     tp->snd_una = tp->iss;
     tp->snd_nxt = tp->snd_max = tp->snd_end = tp->iss + 1;
     tp->snd_wnd = sg->win;                      /* never scaled in a SYN */

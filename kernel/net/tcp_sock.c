@@ -166,6 +166,9 @@ static int tcp_connect(struct sock *s, const struct sock_addr *a)
             s->remote = *a;
             s->error = 0;
             tp->iss = (uint32_t)random_u64();
+            /* NewReno's recover starts at the ISS (RFC 6582 3.2 step 1):
+             * left at 0, dupacks of an upper-half ISS never counted. */
+            tp->recover = tp->iss;
             tp->snd_una = tp->iss;
             tp->snd_nxt = tp->snd_max = tp->snd_end = tp->iss + 1;
             tp->rcv_wscale = tp->rcv_wscale;    /* offered; dropped if the peer does not */

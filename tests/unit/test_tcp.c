@@ -3002,15 +3002,14 @@ TWIN_TEST(senders_wait_for_memory_and_nothing_leaks)
     end_checks();
 }
 
-/* KNOWN BUG (fails on purpose): NewReno's "recover" (RFC 6582 3.2 step 1:
- * initialised to the ISS) starts at 0 (tcp_alloc's kzalloc), and
- * tcp_dupack enters fast retransmit only when SEQ_GT(snd_una, recover - 1).
- * For an ISS in the upper half of the sequence space (seen from 0) that is
- * false, so such a connection's first loss waits for the retransmission
- * timeout (1 s before an RTT sample) whatever the duplicate ACKs say;
- * recover is set right only by the first RTO. Eight connections, one
- * segment lost of ten each: the hole must fill within a few round trips
- * (10 ms), by fast retransmit, on every one of them. */
+/* NewReno's "recover" starts at the ISS (RFC 6582 3.2 step 1). It used to
+ * start at 0 (tcp_alloc's kzalloc), and tcp_dupack enters fast
+ * retransmit only when SEQ_GT(snd_una, recover - 1): for an ISS in the
+ * upper half of the sequence space (seen from 0) that was false, so such
+ * a connection's first loss waited for the retransmission timeout (1 s
+ * before an RTT sample) whatever the duplicate ACKs said. Eight
+ * connections, one segment lost of ten each: the hole must fill within a
+ * few round trips (10 ms), by fast retransmit, on every one of them. */
 TWIN_TEST(fast_retransmit_on_the_first_loss_whatever_the_iss)
 {
     struct twin_cfg cfg = { .seed = 0x7c90076, .link = { .delay_ns = 5 * MS } };
