@@ -146,6 +146,7 @@ struct tcp_sock {
     struct tcp_ooo_run { uint32_t lo, hi; } ooo[TCP_OOO_MAX];
     uint8_t ooo_n;
     bool ooo_fin;                       /* a FIN beyond a hole, at ooo_fin_seq */
+    uint32_t ooo_last;                  /* a byte of the segment stored last */
     uint32_t ooo_fin_seq;
     bool fin_received;
     unsigned ack_pending;               /* bytes received and not yet ACKed */

@@ -218,6 +218,7 @@ bool tcp_ooo_add(struct tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_
         tp->ooo_fin_seq = end;
     }
     tcp_stats.ofo_queue++;
+    tp->ooo_last = seq;
     if (!n)
         return true;                            /* a bare FIN beyond a hole */
     if (!merges) {
@@ -265,10 +266,24 @@ uint32_t tcp_ooo_advance(struct tcp_sock *tp, bool *fin)
 
 int tcp_ooo_sack(const struct tcp_sock *tp, uint32_t *blocks, int max)
 {
+    /* RFC 2018 4: the block with the segment that arrived last first (it
+     * tells the sender what just got through), then the others from the
+     * lowest, which the sender needs most. */
+    unsigned last = first_touching(tp, tp->ooo_last);
+    if (last < tp->ooo_n && SEQ_GT(tp->ooo[last].lo, tp->ooo_last))
+        last = tp->ooo_n;                       /* that run was delivered */
     int n = 0;
-    for (unsigned i = 0; i < tp->ooo_n && n < max; i++, n++) {
+    if (last < tp->ooo_n && max > 0) {
+        blocks[0] = tp->ooo[last].lo;
+        blocks[1] = tp->ooo[last].hi;
+        n = 1;
+    }
+    for (unsigned i = 0; i < tp->ooo_n && n < max; i++) {
+        if (i == last)
+            continue;
         blocks[2 * n] = tp->ooo[i].lo;
         blocks[2 * n + 1] = tp->ooo[i].hi;
+        n++;
     }
     return n;
 }
