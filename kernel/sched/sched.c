@@ -431,7 +431,6 @@ static void idle_loop(void *arg)
 
 struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
                             void *adopt_stack, size_t adopt_size);   /* thread.c */
-extern char boot_stack_bottom[], boot_stack_top[];
 
 void sched_init(void)
 {

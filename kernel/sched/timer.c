@@ -10,8 +10,6 @@
 #include <kern/thread.h>
 #include <kern/timer.h>
 
-void arch_timer_arm(uint64_t deadline_ns);
-void arch_timer_disarm(void);
 uint64_t arch_rtc_read_ns(void);
 
 static uint64_t boot_realtime_ns;
