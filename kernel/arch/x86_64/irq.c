@@ -42,7 +42,7 @@ void irq_msi_message(int vector, unsigned cpu, uint64_t *address, uint32_t *data
 {
     /* Intel SDM 11.11: destination APIC id in bits 19:12, physical mode,
      * fixed delivery, edge triggered. */
-    *address = 0xfee00000u | ((uint64_t)cpus[cpu].apic_id << 12);
+    *address = 0xfee00000u | ((uint64_t)cpus[cpu].arch.apic_id << 12);
     *data = (uint32_t)vector;
 }
 
