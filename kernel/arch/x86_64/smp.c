@@ -1,5 +1,6 @@
 /*
- * Bringing up the other CPUs: the MADT lists them, each gets INIT-SIPI-SIPI
+ * Bringing up the other CPUs: the platform lists their APIC ids
+ * (platform_cpu_ids: the MADT on KVM), each gets INIT-SIPI-SIPI
  * with the trampoline (ap_boot.S) at AP_BASE, its own stacks, GDT/TSS and
  * per-CPU data, and ends in its idle thread. Also the IPIs: reschedule and
  * TLB shootdown.
@@ -7,12 +8,12 @@
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/mm.h>
-#include <kern/acpi.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
 #include <kern/kva.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
+#include <kern/platform.h>
 #include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/thread.h>
@@ -100,7 +101,7 @@ static bool start_ap(unsigned id, uint32_t apic)
 void arch_smp_init(void)
 {
     uint32_t ids[MAX_CPUS];
-    int n = acpi_cpu_apic_ids(ids, MAX_CPUS);
+    int n = platform_cpu_ids(ids, MAX_CPUS);
     uint32_t self = apic_id();
     cpus[0].arch.apic_id = self;
     if (n <= 1)

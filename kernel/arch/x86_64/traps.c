@@ -12,6 +12,7 @@
 #include <kern/arch.h>
 #include <kern/backtrace.h>
 #include <kern/errno.h>
+#include <kern/irq.h>
 #include <kern/ksyms.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
@@ -193,8 +194,10 @@ void trap_dispatch(struct trap_frame *tf)
     case VEC_BENCH:
         return;                     /* software interrupt: nothing to ack */
     default:
-        if (irq_dispatch_device((unsigned)tf->vector))
+        if (irq_handle((unsigned)tf->vector)) {
+            apic_eoi();             /* after the handler: MSIs are edge-triggered */
             break;
+        }
         apic_eoi();
         if (!reported[tf->vector]) {
             reported[tf->vector] = true;
