@@ -28,6 +28,7 @@ KERNEL_SRCS := \
 	kernel/core/profile.c \
 	kernel/core/blkdev.c \
 	kernel/core/irq.c \
+	kernel/core/fault.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \

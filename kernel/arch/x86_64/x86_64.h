@@ -41,7 +41,6 @@ void gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[4]);
 void percpu_init(struct cpu *c, unsigned id);
 void tlb_ipi(void);
 void paging_add_guard(uintptr_t va);
-bool paging_is_guard(uintptr_t va);
 void fpu_init(void);
 void fpu_init_cpu(void);
 void apic_init(void);

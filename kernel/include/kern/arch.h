@@ -36,6 +36,10 @@ bool arch_lookup(uintptr_t va, paddr_t *pa, unsigned *flags);
 /* Change the flags of the pages mapped in [va, va+len) (others stay
  * unmapped), on every CPU. */
 void arch_protect(uintptr_t va, size_t len, unsigned flags);
+/* True when the page at va (page-aligned) is one of the guard pages the
+ * arch left unmapped below its own stacks (boot, interrupt stacks), for
+ * fault reports. */
+bool arch_is_guard_page(uintptr_t va);
 /* Seed material for the random generator: a hardware random number when
  * the CPU has one, else whatever varies (cycle counter). */
 uint64_t arch_entropy(void);
