@@ -19,8 +19,7 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/smp.c \
 	kernel/arch/x86_64/syscall.c \
 	kernel/arch/x86_64/syscall_entry.S \
-	kernel/arch/x86_64/entropy.c \
-	kernel/arch/x86_64/msi.c
+	kernel/arch/x86_64/entropy.c
 
 # -mcmodel=kernel: the image lives in the top 2 GiB. No red zone in kernel
 # code. General-regs-only: FP/SIMD state belongs to threads.

@@ -21,8 +21,8 @@ typedef void (*irq_handler)(void *arg);
 int irq_alloc(irq_handler handler, void *arg, const char *name);
 
 /* The MSI message that raises interrupt irq on cpu (its index in cpus[]).
- * Implemented where devices signal by MSI (PCI on x86_64: the local APIC's
- * message format). */
+ * Implemented by platforms whose devices signal by MSI (PCI on KVM-x86:
+ * the local APIC's message format, platform/kvm/irq_x86.c). */
 void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data);
 
 /* Interrupts taken per number, for statistics. */
