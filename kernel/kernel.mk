@@ -27,11 +27,12 @@ KERNEL_SRCS := \
 	kernel/core/netdev.c \
 	kernel/core/profile.c \
 	kernel/core/blkdev.c \
+	kernel/core/irq.c \
+	kernel/core/fault.c \
 	kernel/mm/memmap.c \
 	kernel/mm/page_alloc.c \
 	kernel/mm/kmalloc.c \
 	kernel/mm/kva.c \
-	kernel/acpi/acpi.c \
 	kernel/sched/sched.c \
 	kernel/sched/thread.c \
 	kernel/sched/timer.c \

@@ -18,8 +18,6 @@
 #define HANDOFFS    2000
 #define TRAPS       20000
 
-void arch_bench_trap(void);
-
 static volatile bool go;
 static volatile uint64_t yields_done;
 

@@ -45,10 +45,6 @@ enum {
     AT_HWCAP2 = 26, AT_EXECFN = 31,
 };
 
-void arch_app_enter(struct syscall_frame *f) __noreturn;
-void arch_fpu_snapshot(struct arch_context *c);
-
-
 bool app_address(uintptr_t addr)
 {
     return addr < VM_USER_END;

@@ -66,10 +66,9 @@ uint64_t thread_cpu_time_ns(const struct thread *t)
 _Static_assert(offsetof(struct cpu, self) == CPU_SELF, "struct cpu layout");
 _Static_assert(offsetof(struct cpu, trap_stack_lo) == CPU_TRAP_STACK_LO, "struct cpu layout");
 _Static_assert(offsetof(struct cpu, trap_stack_hi) == CPU_TRAP_STACK_HI, "struct cpu layout");
-_Static_assert(offsetof(struct cpu, xsave_size) == CPU_XSAVE_SIZE, "struct cpu layout");
-_Static_assert(offsetof(struct cpu, syscall_rsp) == CPU_SYSCALL_RSP, "struct cpu layout");
 _Static_assert(offsetof(struct cpu, syscall_stack_hi) == CPU_SYSCALL_STACK, "struct cpu layout");
 _Static_assert(offsetof(struct cpu, current) == CPU_CURRENT, "struct cpu layout");
+_Static_assert(offsetof(struct cpu, arch) == CPU_ARCH, "struct cpu layout");
 
 struct thread *thread_current(void)
 {
@@ -431,7 +430,6 @@ static void idle_loop(void *arg)
 
 struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
                             void *adopt_stack, size_t adopt_size);   /* thread.c */
-extern char boot_stack_bottom[], boot_stack_top[];
 
 void sched_init(void)
 {

@@ -13,12 +13,9 @@
 #include <kern/string.h>
 #include <kern/thread.h>
 
-extern size_t fpu_state_size;       /* arch: bytes of a save area */
 uint32_t sched_weight(int nice);    /* sched.c */
 void sched_enqueue_new(struct thread *t);
 void finish_switch(struct arch_context *prev_ctx);
-
-extern char boot_stack_bottom[], boot_stack_top[];
 
 static spinlock_t all_lock = SPINLOCK_INIT;
 static struct list_head all_threads = LIST_HEAD_INIT(all_threads);

@@ -6,13 +6,11 @@
 #include <arch/irq.h>
 #include <kern/arch.h>
 #include <kern/percpu.h>
+#include <kern/platform.h>
 #include <kern/printk.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
 
-void arch_timer_arm(uint64_t deadline_ns);
-void arch_timer_disarm(void);
-uint64_t arch_rtc_read_ns(void);
 
 static uint64_t boot_realtime_ns;
 /* ktest=timer_race: how long a dequeued timer waits before its callback
@@ -170,10 +168,11 @@ uint64_t clock_realtime_ns(void)
 
 void clock_init(void)
 {
-    uint64_t rtc = arch_rtc_read_ns();
-    boot_realtime_ns = rtc - arch_time_ns();
-    pr_info("clock: wall clock %llu s since the epoch (from the RTC)\n",
-            (unsigned long long)(rtc / 1000000000));
+    const char *source = "";
+    uint64_t now = platform_wallclock_ns(&source);
+    boot_realtime_ns = now - arch_time_ns();
+    pr_info("clock: wall clock %llu s since the epoch (from %s)\n",
+            (unsigned long long)(now / 1000000000), source);
 }
 
 int timer_check_lists(void)

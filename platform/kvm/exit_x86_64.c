@@ -8,7 +8,6 @@
  *  3. A triple fault: with -no-reboot QEMU exits instead of resetting.
  */
 #include <arch/io.h>
-#include <kern/acpi.h>
 #include "kvm.h"
 
 #define DEBUG_EXIT_PORT 0xf4

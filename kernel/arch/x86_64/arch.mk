@@ -9,11 +9,8 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/traps.c \
 	kernel/arch/x86_64/paging.c \
 	kernel/arch/x86_64/tsc.c \
-	kernel/arch/x86_64/kvmclock.c \
-	kernel/arch/x86_64/acpi_poweroff.c \
 	kernel/arch/x86_64/fpu.c \
 	kernel/arch/x86_64/apic.c \
-	kernel/arch/x86_64/rtc.c \
 	kernel/arch/x86_64/switch.S \
 	kernel/arch/x86_64/context.c \
 	kernel/arch/x86_64/torture.S \
@@ -22,8 +19,7 @@ ARCH_SRCS := \
 	kernel/arch/x86_64/smp.c \
 	kernel/arch/x86_64/syscall.c \
 	kernel/arch/x86_64/syscall_entry.S \
-	kernel/arch/x86_64/entropy.c \
-	kernel/arch/x86_64/irq.c
+	kernel/arch/x86_64/entropy.c
 
 # -mcmodel=kernel: the image lives in the top 2 GiB. No red zone in kernel
 # code. General-regs-only: FP/SIMD state belongs to threads.

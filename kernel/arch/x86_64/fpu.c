@@ -52,7 +52,7 @@ void fpu_init_cpu(void)
         if (fpu_state_size > FPU_MAX_STATE)
             panic("fpu: state of %zu bytes exceeds %d", fpu_state_size, FPU_MAX_STATE);
     }
-    this_cpu()->xsave_size = fpu_has_xsave ? fpu_state_size : 0;
+    this_cpu()->arch.xsave_size = fpu_has_xsave ? fpu_state_size : 0;
     /* A clean x87 and MXCSR for whatever runs first. */
     uint32_t mxcsr = 0x1f80;
     __asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));

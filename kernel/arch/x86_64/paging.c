@@ -46,7 +46,7 @@ void paging_add_guard(uintptr_t va)
     guards[nr_guards++] = va;
 }
 
-bool paging_is_guard(uintptr_t va)
+bool arch_is_guard_page(uintptr_t va)
 {
     for (unsigned i = 0; i < nr_guards; i++)
         if (guards[i] == va)
@@ -109,7 +109,7 @@ static void map_kernel(uintptr_t start, uintptr_t end, uint64_t flags)
 {
     for (uintptr_t va = ALIGN_DOWN(start, PAGE_SIZE); va < ALIGN_UP(end, PAGE_SIZE);
          va += PAGE_SIZE)
-        if (!paging_is_guard(va))
+        if (!arch_is_guard_page(va))
             map_one(va, va - KERNEL_VBASE, flags, false);
 }
 

@@ -23,7 +23,7 @@ extern char _kernel_phys_start[], _kernel_phys_end[];
 
 static const char *pvh_error;
 uint64_t x86_boot_tsc;
-char x86_hypervisor[13];
+static char x86_hypervisor[13];
 
 void x86_64_boot(void) __noreturn;
 void x86_64_boot(void)

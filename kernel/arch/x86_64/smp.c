@@ -1,5 +1,6 @@
 /*
- * Bringing up the other CPUs: the MADT lists them, each gets INIT-SIPI-SIPI
+ * Bringing up the other CPUs: the platform lists their APIC ids
+ * (platform_cpu_ids: the MADT on KVM), each gets INIT-SIPI-SIPI
  * with the trampoline (ap_boot.S) at AP_BASE, its own stacks, GDT/TSS and
  * per-CPU data, and ends in its idle thread. Also the IPIs: reschedule and
  * TLB shootdown.
@@ -7,12 +8,12 @@
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/mm.h>
-#include <kern/acpi.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
 #include <kern/kva.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
+#include <kern/platform.h>
 #include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/thread.h>
@@ -47,15 +48,15 @@ static void ap_main(struct cpu *c) __noreturn;
 static void ap_main(struct cpu *c)
 {
     percpu_init(c, c->id);
-    uintptr_t *tops = (uintptr_t *)c->arch_ist_tops;
+    uintptr_t *tops = (uintptr_t *)c->arch.ist_tops;
     gdt_init_cpu(c->id, tops);
     idt_load();
     write_cr4(read_cr4() | CR4_PGE);
     fpu_init_cpu();
     syscall_init_cpu();
     apic_init_cpu();
-    c->apic_id = apic_id();
-    sched_init_ap((void *)c->arch_boot_stack, THREAD_STACK_SIZE);   /* never returns */
+    c->arch.apic_id = apic_id();
+    sched_init_ap((void *)c->arch.boot_stack, THREAD_STACK_SIZE);   /* never returns */
     for (;;)
         arch_halt();
 }
@@ -64,17 +65,17 @@ static bool start_ap(unsigned id, uint32_t apic)
 {
     struct cpu *c = &cpus[id];
     c->id = id;
-    c->apic_id = apic;
+    c->arch.apic_id = apic;
     void *stack = kva_alloc_guarded(THREAD_STACK_SIZE);
     if (!stack)
         return false;
-    c->arch_boot_stack = (uintptr_t)stack;
+    c->arch.boot_stack = (uintptr_t)stack;
     for (int i = 0; i < 4; i++) {
         void *ist = kva_alloc_guarded(IST_STACK_SIZE);
         if (!ist)
             return false;
-        c->arch_ist_tops[i] = (uintptr_t)ist + IST_STACK_SIZE;
-        stack_register((uintptr_t)ist, c->arch_ist_tops[i]);
+        c->arch.ist_tops[i] = (uintptr_t)ist + IST_STACK_SIZE;
+        stack_register((uintptr_t)ist, c->arch.ist_tops[i]);
     }
     *tramp_word(ap_tramp_stack) = (uint64_t)stack + THREAD_STACK_SIZE;
     *tramp_word(ap_tramp_cpu) = (uint64_t)c;
@@ -100,9 +101,9 @@ static bool start_ap(unsigned id, uint32_t apic)
 void arch_smp_init(void)
 {
     uint32_t ids[MAX_CPUS];
-    int n = acpi_cpu_apic_ids(ids, MAX_CPUS);
+    int n = platform_cpu_ids(ids, MAX_CPUS);
     uint32_t self = apic_id();
-    cpus[0].apic_id = self;
+    cpus[0].arch.apic_id = self;
     if (n <= 1)
         return;
 
@@ -133,7 +134,7 @@ void arch_smp_init(void)
 
 void arch_send_resched(struct cpu *c)
 {
-    apic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_RESCHED);
+    apic_send_ipi(c->arch.apic_id, ICR_FIXED | VEC_IPI_RESCHED);
 }
 
 static spinlock_t tlb_lock = SPINLOCK_INIT;
@@ -142,7 +143,7 @@ static volatile uint32_t tlb_pending;
 void tlb_ipi(void)
 {
     struct cpu *c = this_cpu();
-    if (__atomic_exchange_n(&c->tlb_flush_req, 0, __ATOMIC_ACQ_REL)) {
+    if (__atomic_exchange_n(&c->arch.tlb_flush_req, 0, __ATOMIC_ACQ_REL)) {
         write_cr3(read_cr3());
         __atomic_fetch_sub(&tlb_pending, 1, __ATOMIC_RELEASE);
     }
@@ -171,8 +172,8 @@ void arch_tlb_shootdown(void)
         struct cpu *c = &cpus[i];
         if (c == self || !c->online)
             continue;
-        __atomic_store_n(&c->tlb_flush_req, 1, __ATOMIC_RELEASE);
-        apic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_TLB);
+        __atomic_store_n(&c->arch.tlb_flush_req, 1, __ATOMIC_RELEASE);
+        apic_send_ipi(c->arch.apic_id, ICR_FIXED | VEC_IPI_TLB);
     }
     while (__atomic_load_n(&tlb_pending, __ATOMIC_ACQUIRE)) {
         tlb_ipi();

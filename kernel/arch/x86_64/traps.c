@@ -1,7 +1,9 @@
 /*
- * Exception handling. A fault in the kernel is fatal: print what happened
- * (vector, error code decoded, faulting address, all registers, backtrace)
- * and exit with EXIT_PANIC. Interrupts are not enabled yet; an unexpected
+ * Exception handling. Faults are decoded here and judged by the generic
+ * policy (kern/fault.h): an app's page fault may be resolved, an app's
+ * fault ends it with a signal. A fault in the kernel is fatal: print what
+ * happened (vector, error code decoded, faulting address, all registers,
+ * backtrace) and exit with EXIT_PANIC. Interrupts are not enabled yet; an unexpected
  * one is reported once per vector.
  */
 #include <arch/cpu.h>
@@ -12,6 +14,8 @@
 #include <kern/arch.h>
 #include <kern/backtrace.h>
 #include <kern/errno.h>
+#include <kern/fault.h>
+#include <kern/irq.h>
 #include <kern/ksyms.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
@@ -54,14 +58,7 @@ static void describe_page_fault(const struct trap_frame *tf)
         ksym_format(sym, sizeof(sym), *(const uint64_t *)tf->rsp - 1);
         pr_emerg("page fault: jumped to from %s\n", sym);
     }
-    struct thread *owner = sched_guard_owner(cr2);
-    if (paging_is_guard(ALIGN_DOWN(cr2, PAGE_SIZE)))
-        pr_emerg("page fault: the address is a stack guard page: kernel stack overflow\n");
-    else if (owner)
-        pr_emerg("page fault: the address is a stack guard page: thread '%s' overflowed its stack\n",
-                 owner->name);
-    else if (cr2 < PAGE_SIZE)
-        pr_emerg("page fault: NULL pointer dereference\n");
+    fault_explain_kernel_address(cr2);
 }
 
 static void dump_registers(const struct trap_frame *tf)
@@ -104,56 +101,34 @@ static void fatal_exception(const struct trap_frame *tf)
 
 #define RFLAGS_IF (1UL << 9)
 
-/* A page fault in the app's half: map the page when the access is allowed
- * (demand paging, copy on write). The fault handler may sleep, so
- * interrupts go back on first, as they were where the fault happened; with
- * them off there, nothing may touch app memory (kern/uaccess.h), so such a
- * fault stays fatal. */
-static bool app_page_fault(struct trap_frame *tf, uint64_t cr2)
+/* The exception decoded for the generic fault policy (kern/fault.h). */
+static void decode_fault(const struct trap_frame *tf, uint64_t cr2, struct fault *f)
 {
-    if (!app_address(cr2) || !(tf->rflags & RFLAGS_IF))
-        return false;
-    unsigned access = (tf->error_code & 0x10) ? PROT_EXEC
-                    : (tf->error_code & 2)    ? PROT_WRITE : PROT_READ;
-    arch_irq_enable();
-    int err = vm_fault(cr2, access);
-    arch_irq_disable();
-    if (err == -ENOMEM) {
-        /* Linux's OOM killer would send SIGKILL: so does this. */
-        char detail[120];
-        snprintf(detail, sizeof(detail), "out of memory: no free page for %016lx "
-                 "(give the VM more memory: the manifest's memory key)", (unsigned long)cr2);
-        app_crash(SIGKILL, tf->rip, detail);
+    switch (tf->vector) {
+    case 0:             f->kind = FAULT_DIVIDE; break;
+    case 16: case 19:   f->kind = FAULT_FP; break;
+    case 1: case 3:     f->kind = FAULT_BREAKPOINT; break;
+    case 6:             f->kind = FAULT_ILLEGAL; break;
+    case 14:            f->kind = FAULT_PAGE; break;
+    case 17:            f->kind = FAULT_ALIGNMENT; break;
+    default:            f->kind = FAULT_OTHER; break;
     }
-    return err == 0;
+    f->pc = tf->rip;
+    f->addr = cr2;
+    f->access = (tf->error_code & 0x10) ? PROT_EXEC
+              : (tf->error_code & 2)    ? PROT_WRITE : PROT_READ;
+    f->irqs_enabled = tf->rflags & RFLAGS_IF;
+    f->what = NULL;
 }
 
-/* An exception in app code ends the app with the signal Linux would send. */
-static void app_exception(struct trap_frame *tf, uint64_t cr2)
+/* The exception named for an app's fault report (not on the page-fault
+ * path: demand paging must stay cheap). */
+static const char *describe_exception(const struct trap_frame *tf, char *buf, size_t size)
 {
-    char detail[200];
-    int sig;
     const char *name = exception_names[tf->vector];
-    switch (tf->vector) {
-    case 0: case 16: case 19: sig = SIGFPE; break;
-    case 1: case 3:           sig = SIGTRAP; break;
-    case 6:                   sig = SIGILL; break;
-    case 17:                  sig = SIGBUS; break;
-    default:                  sig = SIGSEGV; break;
-    }
-    if (tf->vector == 14) {
-        char where[120];
-        vm_describe(cr2, where, sizeof(where));
-        snprintf(detail, sizeof(detail), "page fault: %s of %016lx, %s",
-                 (tf->error_code & 0x10) ? "instruction fetch"
-                 : (tf->error_code & 2)  ? "write" : "read",
-                 (unsigned long)cr2, where);
-    } else {
-        snprintf(detail, sizeof(detail), "%s (vector %lu, error code %#lx)",
-                 name ? name : "reserved exception", tf->vector, tf->error_code);
-    }
-    dump_registers(tf);
-    app_crash(sig, tf->rip, detail);
+    snprintf(buf, size, "%s (vector %lu, error code %#lx)",
+             name ? name : "reserved exception", tf->vector, tf->error_code);
+    return buf;
 }
 
 void trap_dispatch(struct trap_frame *tf)
@@ -163,13 +138,16 @@ void trap_dispatch(struct trap_frame *tf)
 
     if (tf->vector < 32) {
         uint64_t cr2 = tf->vector == 14 ? read_cr2() : 0;
-        if (tf->vector == 14 && app_page_fault(tf, cr2))
+        struct fault f;
+        decode_fault(tf, cr2, &f);
+        if (app_page_fault(&f))
             return;
-        /* In app code, or in a system call touching app memory that went
-         * away under it (another thread unmapped it meanwhile). */
-        if (app_address(tf->rip) ||
-            (tf->vector == 14 && app_address(cr2) && thread_current()->syscall_frame))
-            app_exception(tf, cr2);
+        if (fault_is_app(&f)) {
+            char what[100];
+            f.what = describe_exception(tf, what, sizeof(what));
+            dump_registers(tf);
+            app_fault(&f);
+        }
         fatal_exception(tf);
         return;
     }
@@ -193,8 +171,10 @@ void trap_dispatch(struct trap_frame *tf)
     case VEC_BENCH:
         return;                     /* software interrupt: nothing to ack */
     default:
-        if (irq_dispatch_device((unsigned)tf->vector))
+        if (irq_handle((unsigned)tf->vector)) {
+            apic_eoi();             /* after the handler: MSIs are edge-triggered */
             break;
+        }
         apic_eoi();
         if (!reported[tf->vector]) {
             reported[tf->vector] = true;

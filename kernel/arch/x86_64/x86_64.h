@@ -18,7 +18,7 @@ struct cpu;
 #define GDT_KERNEL_DS    0x10
 #define GDT_TSS          0x18
 
-/* Interrupt vectors. */
+/* Interrupt vectors (devices get ARCH_FIRST/LAST_DEVICE_VECTOR, arch/irq.h). */
 #define VEC_TIMER        0x20
 #define VEC_IPI_RESCHED  0xf0
 #define VEC_IPI_TLB      0xf1
@@ -32,7 +32,6 @@ extern uint64_t x86_boot_tsc;
 extern bool fpu_has_xsave;
 extern size_t fpu_state_size;
 extern uint8_t fpu_init_state[FPU_MAX_STATE];
-extern char x86_hypervisor[13];
 
 const char *pvh_parse(uint64_t start_info_pa);
 void gdt_init(void);
@@ -42,15 +41,12 @@ void gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[4]);
 void percpu_init(struct cpu *c, unsigned id);
 void tlb_ipi(void);
 void paging_add_guard(uintptr_t va);
-bool paging_is_guard(uintptr_t va);
 void fpu_init(void);
 void fpu_init_cpu(void);
 void apic_init(void);
 void apic_init_cpu(void);
 void apic_eoi(void);
 uint32_t apic_id(void);
-/* A device interrupt (irq.c): run its handler and acknowledge it. */
-bool irq_dispatch_device(unsigned vector);
 void apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_lo);
 
 #endif

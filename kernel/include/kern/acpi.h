@@ -1,4 +1,5 @@
-/* ACPI table lookup (read-only; tables are reached through the direct map). */
+/* ACPI table lookup (read-only; tables are reached through the direct map).
+ * Implemented by platforms whose firmware has ACPI (platform/kvm/acpi.c). */
 #ifndef KERN_ACPI_H
 #define KERN_ACPI_H
 
@@ -22,12 +23,5 @@ const struct acpi_header *acpi_find_table(const char *signature);
 
 /* Check a table's length bounds and checksum at physical address pa. */
 const struct acpi_header *acpi_map_table(uint64_t pa);
-
-/* APIC ids of the enabled CPUs in the MADT; returns the count. */
-int acpi_cpu_apic_ids(uint32_t *ids, int max);
-
-/* Enter S5 (soft off) through ACPI fixed hardware; returns if the tables
- * do not describe how. Implemented by architectures that have it (x86). */
-void acpi_poweroff(void);
 
 #endif

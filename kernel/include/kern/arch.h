@@ -36,6 +36,10 @@ bool arch_lookup(uintptr_t va, paddr_t *pa, unsigned *flags);
 /* Change the flags of the pages mapped in [va, va+len) (others stay
  * unmapped), on every CPU. */
 void arch_protect(uintptr_t va, size_t len, unsigned flags);
+/* True when the page at va (page-aligned) is one of the guard pages the
+ * arch left unmapped below its own stacks (boot, interrupt stacks), for
+ * fault reports. */
+bool arch_is_guard_page(uintptr_t va);
 /* Seed material for the random generator: a hardware random number when
  * the CPU has one, else whatever varies (cycle counter). */
 uint64_t arch_entropy(void);
@@ -62,6 +66,32 @@ uint64_t arch_cycles_hz(void);
 uint64_t arch_boot_cycles(void);     /* the counter at kernel entry */
 uint64_t arch_time_ns(void);
 void arch_time_init(void);
+
+/* The one-shot timer interrupt of this CPU (the local APIC timer on
+ * x86_64, the generic timer on aarch64): raise it at deadline_ns
+ * (arch_time_ns), or not at all. Its handler calls timer_interrupt. */
+void arch_timer_arm(uint64_t deadline_ns);
+void arch_timer_disarm(void);
+
+/* The boot CPU's stack, on which the arch's entry code runs kernel_main;
+ * it becomes the main thread's stack (sched_init). */
+extern char boot_stack_bottom[], boot_stack_top[];
+
+/* Bytes of a thread's FP/SIMD save area (known after arch_early_init). */
+extern size_t fpu_state_size;
+
+/* Enter an app thread with the registers in f (a new app, or a fork
+ * child); never returns to the caller. */
+struct syscall_frame;
+void arch_app_enter(struct syscall_frame *f) __noreturn;
+/* Copy the calling thread's live FP/SIMD state into c (fork: the child
+ * starts with the parent's vector registers). */
+struct arch_context;
+void arch_fpu_snapshot(struct arch_context *c);
+
+/* One software interrupt through the whole trap path, for measuring it
+ * (ktest=bench_sched). */
+void arch_bench_trap(void);
 
 /* Stop this CPU for good (interrupts off). */
 void arch_halt(void) __noreturn;

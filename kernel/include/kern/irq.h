@@ -1,24 +1,35 @@
 /*
- * Device interrupts. A driver asks for a vector with a handler; the
- * architecture routes the interrupt (an MSI/MSI-X message on x86_64) to a
- * CPU. Handlers run in interrupt context with interrupts off, on the
- * interrupted thread's trap stack: short, no sleeping, no app memory; they
- * wake threads or notify kfiles and the thread does the rest.
+ * Device interrupts. A driver asks for an interrupt with a handler and gets
+ * a number; how the interrupt reaches a CPU is the platform's (plat_irq.h):
+ * a vector raised by an MSI/MSI-X message on KVM-x86, a GIC interrupt on
+ * aarch64, an event channel on Xen. Handlers run in interrupt context with
+ * interrupts off, on the interrupted thread's trap stack: short, no
+ * sleeping, no app memory; they wake threads or notify kfiles and the
+ * thread does the rest.
  */
 #ifndef KERN_IRQ_H
 #define KERN_IRQ_H
 
 #include <kern/types.h>
 
+/* Interrupt numbers are below this on every platform. */
+#define IRQ_NR 1024
+
 typedef void (*irq_handler)(void *arg);
 
-/* A free vector for handler(arg), or -1 when none is left. */
+/* A free interrupt number for handler(arg), or -1 when none is left. */
 int irq_alloc(irq_handler handler, void *arg, const char *name);
 
-/* The MSI message that raises vector on cpu (its index in cpus[]). */
-void irq_msi_message(int vector, unsigned cpu, uint64_t *address, uint32_t *data);
+/* The MSI message that raises interrupt irq on cpu (its index in cpus[]).
+ * Implemented by platforms whose devices signal by MSI (PCI on KVM-x86:
+ * the local APIC's message format, platform/kvm/irq_x86.c). */
+void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data);
 
-/* Interrupts taken per vector, for statistics. */
-uint64_t irq_count(int vector);
+/* Interrupts taken per number, for statistics. */
+uint64_t irq_count(int irq);
+
+/* For the interrupt entry (arch or platform): run irq's handler. False
+ * when no handler has it; the caller acknowledges the controller. */
+bool irq_handle(unsigned irq);
 
 #endif

@@ -1,4 +1,5 @@
-/* Per-CPU state. this_cpu() comes from the architecture (GS base on x86_64). */
+/* Per-CPU state. this_cpu() comes from the architecture (GS base on x86_64),
+ * and so does struct arch_cpu, the part only the architecture reads. */
 #ifndef KERN_PERCPU_H
 #define KERN_PERCPU_H
 
@@ -21,16 +22,16 @@ struct runqueue {
 struct cpu {
     /* Read by assembly (arch/percpu.h offsets): keep first, in order. */
     struct cpu *self;
-    uintptr_t trap_stack_lo, trap_stack_hi;
-    uint64_t xsave_size;
-    uint64_t syscall_rsp;
-    uintptr_t syscall_stack_hi;
+    uintptr_t trap_stack_lo, trap_stack_hi;     /* the current thread's */
+    uintptr_t syscall_stack_hi;                 /* the current thread's */
     /* Read in one instruction (arch_current_thread), so that a thread
      * preempted and moved to another CPU cannot read another CPU's. */
     struct thread *current;
+    /* The architecture's own (arch/percpu.h); its assembly reads the
+     * start of it at fixed offsets. Generic code never looks inside. */
+    struct arch_cpu arch;
 
     unsigned id;
-    uint32_t apic_id;
     volatile bool online;
     struct thread *idle;
     struct runqueue rq;
@@ -42,10 +43,6 @@ struct cpu {
     struct timer *running_timer;
     uint64_t slice_end_ns;          /* when the running thread's slice ends */
     uint64_t next_balance_ns;       /* the earliest next balance_push */
-    /* Bring-up and IPIs (arch). */
-    uintptr_t arch_boot_stack;
-    uintptr_t arch_ist_tops[4];
-    volatile uint32_t tlb_flush_req;
     /* Where the last timer interrupt stopped this CPU (for profile=). */
     uintptr_t irq_pc;
     /* Statistics. */

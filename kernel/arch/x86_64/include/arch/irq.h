@@ -2,6 +2,12 @@
 #ifndef ARCH_IRQ_H
 #define ARCH_IRQ_H
 
+/* Vectors left to device interrupts: below are the exceptions and the
+ * timer, above the IPIs (x86_64.h). Platforms that deliver device
+ * interrupts as vectors (MSI on KVM) hand these out (kern/plat_irq.h). */
+#define ARCH_FIRST_DEVICE_VECTOR 0x30
+#define ARCH_LAST_DEVICE_VECTOR  0xdf
+
 static inline unsigned long arch_irq_save(void)
 {
     unsigned long flags;

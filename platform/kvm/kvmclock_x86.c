@@ -8,9 +8,8 @@
  */
 #include <arch/cpu.h>
 #include <arch/mm.h>
-#include <kern/printk.h>
 #include <kern/string.h>
-#include "x86_64.h"
+#include "kvm.h"
 
 #define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
@@ -28,10 +27,23 @@ struct pvclock_time_info {
 
 static struct pvclock_time_info pvclock __aligned(64);
 
-/* The TSC frequency from kvmclock, or 0 when there is no kvmclock. */
+/* CPUID says a hypervisor runs us (leaf 1, ECX bit 31) and leaf
+ * 0x40000000 names it KVM. */
+static bool running_on_kvm(void)
+{
+    if (!(cpuid(1, 0).ecx & (1u << 31)))
+        return false;
+    struct cpuid_regs r = cpuid(0x40000000, 0);
+    char sig[12];
+    memcpy(sig + 0, &r.ebx, 4);
+    memcpy(sig + 4, &r.ecx, 4);
+    memcpy(sig + 8, &r.edx, 4);
+    return memcmp(sig, "KVMKVMKVM\0\0\0", 12) == 0;
+}
+
 uint64_t kvmclock_tsc_hz(void)
 {
-    if (strcmp(x86_hypervisor, "KVMKVMKVM") != 0)
+    if (!running_on_kvm())
         return 0;
     if (!(cpuid(0x40000001, 0).eax & KVM_FEATURE_CLOCKSOURCE2))
         return 0;

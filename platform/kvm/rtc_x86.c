@@ -1,7 +1,7 @@
-/* The CMOS real-time clock: the wall-clock time at boot (UTC, as QEMU and
- * libvirt set it by default). */
+/* The CMOS real-time clock of the PC: the wall-clock time (UTC, as QEMU
+ * and libvirt set it by default) for kern/plat_time.h. */
 #include <arch/io.h>
-#include <kern/types.h>
+#include <kern/platform.h>
 
 static uint8_t cmos_read(uint8_t reg)
 {
@@ -25,8 +25,9 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-uint64_t arch_rtc_read_ns(void)
+uint64_t platform_wallclock_ns(const char **source)
 {
+    *source = "the RTC";
     uint8_t s, mi, h, d, mo, y;
     /* Read twice until stable, so an update in the middle is not seen. */
     do {

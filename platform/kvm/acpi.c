@@ -1,6 +1,7 @@
 /*
- * ACPI table lookup: RSDP -> XSDT (or RSDT) -> tables. Every table is
- * checksummed before use; firmware tables are input like any other.
+ * ACPI table lookup (kern/acpi.h): RSDP -> XSDT (or RSDT) -> tables. Every
+ * table is checksummed before use; firmware tables are input like any
+ * other. The RSDP comes from the boot loader (boot_info.acpi_rsdp).
  */
 #include <kern/arch.h>
 #include <kern/acpi.h>
@@ -69,30 +70,4 @@ const struct acpi_header *acpi_find_table(const char *signature)
             return t;
     }
     return NULL;
-}
-
-/* The MADT's enabled processors: local APIC (type 0) and x2APIC (type 9)
- * entries. Returns how many APIC ids were stored (the boot CPU included). */
-int acpi_cpu_apic_ids(uint32_t *ids, int max)
-{
-    const struct acpi_header *madt = acpi_find_table("APIC");
-    if (!madt || madt->length < sizeof(*madt) + 8)
-        return 0;
-    const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8;
-    const uint8_t *end = (const uint8_t *)madt + madt->length;
-    int n = 0;
-    while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end && n < max) {
-        uint32_t flags;
-        if (p[0] == 0 && p[1] >= 8) {
-            memcpy(&flags, p + 4, 4);
-            if (flags & 1)
-                ids[n++] = p[3];
-        } else if (p[0] == 9 && p[1] >= 16) {
-            memcpy(&flags, p + 8, 4);
-            if (flags & 1)
-                memcpy(&ids[n++], p + 4, 4);
-        }
-        p += p[1];
-    }
-    return n;
 }

@@ -7,7 +7,7 @@
 #include <arch/io.h>
 #include <kern/acpi.h>
 #include <kern/string.h>
-#include "x86_64.h"
+#include "kvm.h"
 
 #define FADT_DSDT_OFFSET      40
 #define FADT_PM1A_CNT_OFFSET  64

@@ -1,0 +1,15 @@
+/*
+ * Interrupt routing a platform provides (kern/platform.h). Drivers see only
+ * kern/irq.h: they ask for an interrupt number with a handler. What the
+ * numbers are is the platform's: device vectors delivered by MSI on
+ * KVM-x86, GIC interrupt ids on aarch64, event channel ports on Xen. Its
+ * interrupt entry calls irq_handle(n) for a device interrupt.
+ */
+#ifndef KERN_PLAT_IRQ_H
+#define KERN_PLAT_IRQ_H
+
+/* The interrupt numbers irq_alloc may hand out, [*first, *last] (below
+ * IRQ_NR). */
+void platform_irq_range(unsigned *first, unsigned *last);
+
+#endif
