@@ -69,10 +69,10 @@ extern struct process proc;
 struct app_thread *app_current(void);
 
 /* A new app thread that will run from frame f (copied onto its syscall
- * stack) with FS base fs_base; with inherit_fpu (a clone child) it starts
+ * stack) with thread pointer (TLS base) tls; with inherit_fpu (a clone child) it starts
  * with the caller's vector state. Not running until app_thread_launch, so
  * the caller can publish its tid first. NULL when memory is short. */
-struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t fs_base,
+struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t tls,
                                      bool inherit_fpu);
 void app_thread_launch(struct app_thread *at);
 

@@ -67,7 +67,7 @@ static void app_thread_main(void *arg)
     arch_app_enter(f);
 }
 
-struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t fs_base,
+struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t tls,
                                      bool inherit_fpu)
 {
     struct app_thread *at = kzalloc(sizeof(*at));
@@ -92,7 +92,7 @@ struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t fs
     struct syscall_frame *top = (struct syscall_frame *)((uintptr_t)t->syscall_stack +
                                                          THREAD_SYSCALL_STACK_SIZE) - 1;
     *top = *f;
-    t->ctx.fs_base = fs_base;
+    arch_context_set_tls(&t->ctx, tls);
     if (inherit_fpu)
         arch_fpu_snapshot(&t->ctx);
     at->thread = t;

@@ -35,6 +35,13 @@ struct arch_context *arch_switch(struct arch_context *prev, struct arch_context 
 void arch_context_init(struct arch_context *c, uintptr_t stack_top,
                        void (*entry)(void *), void *arg, void *fpu_state);
 
+/* The thread pointer (TLS base) a new context starts with: the FS base
+ * here, TPIDR_EL0 on aarch64; the switch loads it. */
+static inline void arch_context_set_tls(struct arch_context *c, uintptr_t tls)
+{
+    c->fs_base = tls;
+}
+
 /* The context of code already running (a CPU's boot context becoming a
  * thread): only its save area, filled by the first switch away. */
 void arch_context_adopt(struct arch_context *c, void *fpu_state);
