@@ -10,5 +10,13 @@ KTEST_SRCS := \
 	kernel/ktest/bench.c \
 	kernel/ktest/fs.c \
 	kernel/ktest/poll.c \
+	kernel/ktest/pipe.c \
+	kernel/ktest/eventfd.c \
+	kernel/ktest/timerfd.c \
+	kernel/ktest/poll_select.c \
+	kernel/ktest/epoll.c \
+	kernel/ktest/wakeup_race.c \
 	kernel/ktest/net_smoke.c \
+	kernel/ktest/net_rx_gso.c \
+	kernel/ktest/net_link.c \
 	kernel/ktest/net_ceiling.c
