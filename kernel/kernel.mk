@@ -31,6 +31,8 @@ KERNEL_SRCS := \
 include kernel/linux/linux.mk
 include kernel/net/net.mk
 include kernel/ktest/ktest.mk
+include drivers/drivers.mk
 KERNEL_SRCS += $(NET_SRCS)
 KERNEL_SRCS += $(LINUX_SRCS)
 KERNEL_SRCS += $(KTEST_SRCS)
+KERNEL_SRCS += $(DRIVERS_SRCS)

@@ -6,8 +6,8 @@
 #include <kern/arch.h>
 #include <kern/platform.h>
 #include "kvm.h"
-#include "pci.h"
-#include "virtio.h"
+#include <pci/pci.h>
+#include <virtio/virtio.h>
 
 const char *const platform_name = "kvm";
 

@@ -1,9 +1,4 @@
 # KVM/QEMU platform sources (included by Makefile).
 PLATFORM_SRCS := platform/kvm/platform.c
-PLATFORM_SRCS += platform/kvm/pci.c
-PLATFORM_SRCS += platform/kvm/virtio_pci.c
-PLATFORM_SRCS += platform/kvm/virtqueue.c
-PLATFORM_SRCS += platform/kvm/virtio_net.c
-PLATFORM_SRCS += platform/kvm/virtio_blk.c
 PLATFORM_SRCS_x86_64 := platform/kvm/uart16550.c platform/kvm/exit_x86_64.c
 PLATFORM_SRCS += $(PLATFORM_SRCS_$(ARCH))

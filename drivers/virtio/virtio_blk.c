@@ -26,7 +26,7 @@
 #include <kern/thread.h>
 #include <kern/timer.h>
 #include <kern/waitq.h>
-#include "pci.h"
+#include <pci/pci.h>
 #include "virtio.h"
 #include "virtqueue.h"
 

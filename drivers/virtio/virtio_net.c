@@ -31,7 +31,7 @@
 #include <kern/string.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
-#include "pci.h"
+#include <pci/pci.h>
 #include "virtio.h"
 #include "virtqueue.h"
 

@@ -17,7 +17,7 @@
 #include <kern/kmalloc.h>
 #include <kern/printk.h>
 #include <kern/string.h>
-#include "pci.h"
+#include <pci/pci.h>
 #include "virtio.h"
 #include "virtqueue.h"
 
