@@ -4,6 +4,8 @@
 # reached, where virtio-mmio devices sit) come from platform/<platform>/.
 DRIVERS_SRCS := \
 	drivers/pci/pci.c \
+	drivers/pci/pci_ecam.c \
+	drivers/pci/pci_mcfg.c \
 	drivers/virtio/virtio_pci.c \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \

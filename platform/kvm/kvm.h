@@ -11,4 +11,8 @@ void kvm_console_init(void);
  * if all failed. */
 void kvm_machine_exit(int status);
 
+/* Choose how PCI configuration space is reached (pci_set_config_access):
+ * ECAM where the firmware describes it; x86 falls back to ports. */
+void kvm_pci_config_init(void);
+
 #endif

@@ -18,6 +18,7 @@ void platform_early_init(void)
 
 void platform_late_init(void)
 {
+    kvm_pci_config_init();
     pci_init();
     virtio_pci_init();
 }
