@@ -6,6 +6,7 @@ DRIVERS_SRCS := \
 	drivers/pci/pci.c \
 	drivers/pci/pci_ecam.c \
 	drivers/pci/pci_mcfg.c \
+	drivers/virtio/virtio.c \
 	drivers/virtio/virtio_pci.c \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \

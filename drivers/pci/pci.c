@@ -5,8 +5,8 @@
  * QEMU's firmware (SeaBIOS before the PVH entry on x86; on arm virt the
  * machine itself) numbers the buses and assigns every BAR, so
  * enumeration only reads what is there: bus 0, and the secondary bus
- * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left at 0 by the firmware is reported and left
- * unused.
+ * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left
+ * at 0 by the firmware is reported and left unused.
  */
 #include <kern/arch.h>
 #include <kern/errno.h>

@@ -1,18 +1,18 @@
 /*
- * Virtio devices over PCI, modern (1.0+) interface: the constants of the
- * spec that the transport and the drivers share, and the transport calls
- * drivers use. Section numbers are those of the Virtio 1.2 specification
- * (OASIS, 2022); the values are the same in 1.1. Everything in the shared
+ * Virtio devices, modern (1.0+) interface, whatever the transport: the
+ * constants of the spec that the transports and the drivers share, the
+ * calls drivers use, and what a transport implements. Section numbers are
+ * those of the Virtio 1.2 specification (OASIS, 2022); the values are the
+ * same in 1.1. Everything in the shared
  * structures is little-endian, as is every CPU Tern runs on, so fields
  * are read and written as they are.
  */
-#ifndef PLATFORM_KVM_VIRTIO_H
-#define PLATFORM_KVM_VIRTIO_H
+#ifndef DRIVERS_VIRTIO_H
+#define DRIVERS_VIRTIO_H
 
 #include <kern/irq.h>
 #include <kern/types.h>
 
-struct pci_dev;
 struct virtqueue;
 
 /* 2.1 Device Status Field. */
@@ -44,76 +44,31 @@ struct virtqueue;
 #define VIRTIO_ID_VSOCK   19
 #define VIRTIO_ID_FS      26
 
-/* 4.1.2 PCI Device Discovery: vendor 0x1af4; transitional devices use ids
- * 0x1000..0x103f (the virtio type in the subsystem id), modern-only ones
- * 0x1040 + type. */
-#define VIRTIO_PCI_VENDOR          0x1af4
-#define VIRTIO_PCI_TRANSITIONAL_LO 0x1000
-#define VIRTIO_PCI_TRANSITIONAL_HI 0x103f
-#define VIRTIO_PCI_MODERN_BASE     0x1040
-#define VIRTIO_PCI_MODERN_HI       0x107f
+/* "No interrupt" for virtio_queue_enable: the driver polls that queue. */
+#define VIRTIO_NO_IRQ 0xffff
 
-/* 4.1.4 Virtio Structure PCI Capabilities: vendor-specific capabilities
- * (id 0x09) whose cfg_type says which structure they locate. */
-#define VIRTIO_PCI_CAP_COMMON_CFG  1
-#define VIRTIO_PCI_CAP_NOTIFY_CFG  2
-#define VIRTIO_PCI_CAP_ISR_CFG     3
-#define VIRTIO_PCI_CAP_DEVICE_CFG  4
-#define VIRTIO_PCI_CAP_PCI_CFG     5
+struct virtio_transport;
 
-/* Offsets in the capability (struct virtio_pci_cap). */
-#define VIRTIO_PCI_CAP_CFG_TYPE    3
-#define VIRTIO_PCI_CAP_BAR         4
-#define VIRTIO_PCI_CAP_OFFSET      8
-#define VIRTIO_PCI_CAP_LENGTH      12
-#define VIRTIO_PCI_NOTIFY_MULT     16    /* notify cap: notify_off_multiplier */
-
-/* 4.1.4.3 Common configuration structure layout (byte offsets). */
-#define VIRTIO_COMMON_DFSELECT     0x00  /* le32 device_feature_select */
-#define VIRTIO_COMMON_DF           0x04  /* le32 device_feature */
-#define VIRTIO_COMMON_GFSELECT     0x08  /* le32 driver_feature_select */
-#define VIRTIO_COMMON_GF           0x0c  /* le32 driver_feature */
-#define VIRTIO_COMMON_MSIX         0x10  /* le16 config_msix_vector */
-#define VIRTIO_COMMON_NUMQ         0x12  /* le16 num_queues */
-#define VIRTIO_COMMON_STATUS       0x14  /* u8 device_status */
-#define VIRTIO_COMMON_CFGGEN       0x15  /* u8 config_generation */
-#define VIRTIO_COMMON_Q_SELECT     0x16  /* le16 queue_select */
-#define VIRTIO_COMMON_Q_SIZE       0x18  /* le16 queue_size */
-#define VIRTIO_COMMON_Q_MSIX       0x1a  /* le16 queue_msix_vector */
-#define VIRTIO_COMMON_Q_ENABLE     0x1c  /* le16 queue_enable */
-#define VIRTIO_COMMON_Q_NOFF       0x1e  /* le16 queue_notify_off */
-#define VIRTIO_COMMON_Q_DESCLO     0x20  /* le64 queue_desc */
-#define VIRTIO_COMMON_Q_DESCHI     0x24
-#define VIRTIO_COMMON_Q_AVAILLO    0x28  /* le64 queue_driver */
-#define VIRTIO_COMMON_Q_AVAILHI    0x2c
-#define VIRTIO_COMMON_Q_USEDLO     0x30  /* le64 queue_device */
-#define VIRTIO_COMMON_Q_USEDHI     0x34
-#define VIRTIO_COMMON_MIN_LEN      0x38
-
-/* 4.1.4.3: "no vector" for config_msix_vector / queue_msix_vector. */
-#define VIRTIO_MSI_NO_VECTOR       0xffff
-
-/* A virtio device found on PCI, as the transport hands it to a driver. */
+/* A virtio device as its transport (virtio_pci.c; virtio-mmio to come)
+ * hands it to a driver. Drivers see only this and the calls below, never
+ * the bus the device sits on. */
 struct virtio_dev {
-    struct pci_dev *pci;
+    const struct virtio_transport *transport;
+    char where[24];                 /* where it sits, for messages ("00:03.0") */
     unsigned type;                  /* VIRTIO_ID_* */
-    volatile uint8_t *common;       /* 4.1.4.3 */
-    volatile uint8_t *notify;       /* 4.1.4.4 */
-    uint32_t notify_mult, notify_len;
-    volatile uint8_t *isr;          /* 4.1.4.5 (unused with MSI-X) */
-    volatile uint8_t *devcfg;       /* 4.1.4.6, device-specific */
-    uint32_t devcfg_len;
     uint64_t offered;               /* device feature bits */
     uint64_t features;              /* negotiated */
     unsigned num_queues;
-    unsigned msix_entries;          /* MSI-X table size */
+    /* Separate interrupts the transport can raise (the MSI-X table size on
+     * PCI); 0 when it has none a driver can use. */
+    unsigned num_irqs;
 };
 
-/* What a driver registers for one device type (virtio_pci.c's table). */
+/* What a driver registers for one device type (virtio.c's table). */
 typedef int (*virtio_probe_fn)(struct virtio_dev *vd);
 
-/* Find the virtio devices on PCI and attach the drivers Tern has. */
-void virtio_pci_init(void);
+/* The driver for a device type, NULL when Tern has none. */
+virtio_probe_fn virtio_driver_for(unsigned type);
 
 /* "virtio-net" etc., for messages. */
 const char *virtio_type_name(unsigned type);
@@ -136,29 +91,56 @@ static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)
 }
 
 /* Read len bytes of device config at off, retried until the device's
- * config generation is stable (4.1.4.3.1), so multi-byte fields are
+ * config generation is stable (2.5.1), so multi-byte fields are
  * consistent. Returns -EINVAL when out of range. */
 int virtio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
 
 /* The largest size queue index allows, 0 when it does not exist. */
 unsigned virtio_queue_max(struct virtio_dev *vd, unsigned index);
 
-/* Tell the device where vq lives, route its interrupts to MSI-X entry
- * msix_entry (VIRTIO_MSI_NO_VECTOR: none), set vq's notify hook, and
- * enable it. */
+/* Tell the device where vq lives, send its interrupts to interrupt irq
+ * (0 .. num_irqs-1, set up by virtio_irq; VIRTIO_NO_IRQ: none), set vq's
+ * notify hook, and enable it. */
 int virtio_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
-                        unsigned msix_entry);
+                        unsigned irq);
 
-/* Allocate a vector for handler(arg) and point MSI-X entry at it (the
- * device's MSI-X is turned on by the first call). Returns the vector. */
+/* Run handler(arg) on the device's interrupt number entry (0 ..
+ * num_irqs-1; on PCI an MSI-X table entry, whose MSI-X is turned on by the
+ * first call). Returns the vector (>= 0) or an error. */
 int virtio_irq(struct virtio_dev *vd, unsigned entry, irq_handler handler, void *arg,
                const char *name);
 
-/* Send configuration-change interrupts to MSI-X entry. */
+/* Send configuration-change interrupts to interrupt entry. */
 int virtio_config_irq(struct virtio_dev *vd, unsigned entry);
+
+/* Reset the device (status 0), e.g. after its driver failed. */
+void virtio_reset(struct virtio_dev *vd);
 
 /* Drivers (one probe per device type). */
 int virtio_net_probe(struct virtio_dev *vd);
 int virtio_blk_probe(struct virtio_dev *vd);
+
+/* ----------------------------------------------------- transports ---- */
+
+/* What a transport implements; virtio.c drives the generic steps through
+ * it. config_read reads once, with the natural width for 2 and 4 bytes
+ * (4.1.3.1), and checks the range; queue_enable also sets vq->notify. */
+struct virtio_transport {
+    uint8_t (*get_status)(struct virtio_dev *vd);
+    void (*set_status)(struct virtio_dev *vd, uint8_t status);
+    uint64_t (*get_features)(struct virtio_dev *vd);
+    void (*set_features)(struct virtio_dev *vd, uint64_t features);
+    uint8_t (*config_generation)(struct virtio_dev *vd);
+    int (*config_read)(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
+    unsigned (*queue_max)(struct virtio_dev *vd, unsigned index);
+    int (*queue_enable)(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
+                        unsigned irq);
+    int (*irq)(struct virtio_dev *vd, unsigned entry, irq_handler handler, void *arg,
+               const char *name);
+    int (*config_irq)(struct virtio_dev *vd, unsigned entry);
+};
+
+/* Find the virtio devices on PCI and attach the drivers Tern has. */
+void virtio_pci_init(void);
 
 #endif
