@@ -2,8 +2,8 @@
  * PCI enumeration and configuration (see pci.h), on whichever
  * configuration access the platform chose (pci_ecam.c, or the x86 ports).
  *
- * QEMU's firmware (SeaBIOS before the PVH entry on x86; on arm virt the
- * machine itself) numbers the buses and assigns every BAR, so
+ * The firmware (SeaBIOS on QEMU's PC machines, before the kernel starts;
+ * on arm virt the machine itself) numbers the buses and assigns every BAR, so
  * enumeration only reads what is there: bus 0, and the secondary bus
  * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left
  * at 0 by the firmware is reported and left unused.

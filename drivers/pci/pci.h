@@ -5,7 +5,7 @@
  * Configuration space is reached through an access the platform chooses
  * before pci_init: ECAM (pci_ecam.c; the window comes from ACPI's MCFG on
  * x86 or the device tree on arm), or on x86 PCs without it the legacy
- * 0xcf8/0xcfc ports (platform/kvm/pci_x86_64.c). The firmware has already
+ * configuration ports (platform/kvm/pci_x86_64.c). The firmware has already
  * assigned bus numbers and BAR addresses; this code only reads them.
  */
 #ifndef DRIVERS_PCI_H
