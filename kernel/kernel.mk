@@ -8,22 +8,12 @@ KERNEL_SRCS := \
 	kernel/core/panic.c \
 	kernel/core/ksyms.c \
 	kernel/core/backtrace.c \
-	kernel/core/ktest.c \
-	kernel/core/ktest_faults.c \
-	kernel/core/ktest_torture.c \
-	kernel/core/ktest_trap.c \
-	kernel/core/ktest_sched.c \
-	kernel/core/ktest_bench.c \
 	kernel/lib/vsnprintf.c \
 	kernel/lib/string.c \
 	kernel/lib/sha256.c \
 	kernel/lib/siphash.c \
 	kernel/fs/vfs.c \
 	kernel/fs/rofs/rofs_reader.c \
-	kernel/core/ktest_fs.c \
-	kernel/core/ktest_poll.c \
-	kernel/core/ktest_net_smoke.c \
-	kernel/core/ktest_net_ceiling.c \
 	kernel/core/netdev.c \
 	kernel/core/profile.c \
 	kernel/core/blkdev.c \
@@ -41,5 +31,9 @@ KERNEL_SRCS := \
 	kernel/mm/vm.c
 include kernel/linux/linux.mk
 include kernel/net/net.mk
+include kernel/ktest/ktest.mk
+include drivers/drivers.mk
 KERNEL_SRCS += $(NET_SRCS)
 KERNEL_SRCS += $(LINUX_SRCS)
+KERNEL_SRCS += $(KTEST_SRCS)
+KERNEL_SRCS += $(DRIVERS_SRCS)

@@ -24,4 +24,8 @@ uint64_t pit_tsc_hz(void);
  * how (x86; acpi_poweroff_x86.c). */
 void acpi_poweroff(void);
 
+/* Choose how PCI configuration space is reached (pci_set_config_access):
+ * ECAM where the firmware describes it; x86 falls back to ports. */
+void kvm_pci_config_init(void);
+
 #endif

@@ -6,8 +6,8 @@
 #include <kern/arch.h>
 #include <kern/platform.h>
 #include "kvm.h"
-#include "pci.h"
-#include "virtio.h"
+#include <pci/pci.h>
+#include <virtio/virtio.h>
 
 const char *const platform_name = "kvm";
 
@@ -18,6 +18,7 @@ void platform_early_init(void)
 
 void platform_late_init(void)
 {
+    kvm_pci_config_init();
     pci_init();
     virtio_pci_init();
 }

@@ -1,5 +1,5 @@
 # Guest tests for the root file system on a virtio-blk disk (manifest key
-# `disk: virtio-blk`; platform/kvm/virtio_blk.c, kernel/fs/vfs.c): the
+# `disk: virtio-blk`; drivers/virtio/virtio_blk.c, kernel/fs/vfs.c): the
 # kernel reads the ROFS image off the disk at boot and mounts it.
 #
 # blk_tree_sha256: a tree of several MiB (sizes around page and request

@@ -34,7 +34,7 @@ make_fs_tree() {
         ln -s loop-a loop-b
         ln -s nowhere dangling
         cat > expect <<'EOT'
-# op path expectation (see kernel/core/ktest_fs.c)
+# op path expectation (see kernel/ktest/fs.c)
 stat /hello.txt f 12
 stat /dir0 d
 stat /nope ENOENT

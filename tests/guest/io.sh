@@ -1,6 +1,6 @@
 # Readiness and pipe-like files of the Linux layer (kernel/linux/pipe.c,
 # eventfd.c, timerfd.c, poll.c, epoll.c), driven in the kernel by
-# ktest=poll (kernel/core/ktest_poll.c): each part prints "poll: PART ok",
+# ktest=poll (kernel/ktest/poll.c and its parts): each part prints "poll: PART ok",
 # the ping-pongs (one wakeup per round on each side, every wait with a
 # deadline) must not stall, and nothing may stay allocated. On 2 vCPUs the
 # helper threads run on the other CPU, so wakeups race with sleeps; on 1

@@ -1,5 +1,6 @@
 # The network device layer (PCI, virtio-pci, split virtqueues, virtio-net)
-# driven by hand-made frames from kernel tests (kernel/core/ktest_net_smoke.c),
+# driven by hand-made frames from kernel tests (kernel/ktest/net_smoke.c,
+# net_rx_gso.c, net_link.c),
 # below any TCP/IP stack:
 #
 #   net_smoke        slirp: ARP and ping the gateway 10.0.2.2, full-size

@@ -26,7 +26,6 @@
 #include <kern/thread.h>
 #include <kern/timer.h>
 #include <kern/waitq.h>
-#include "pci.h"
 #include "virtio.h"
 #include "virtqueue.h"
 
@@ -308,26 +307,26 @@ static uint16_t queue_size(struct virtio_dev *vd)
     return max ? (uint16_t)size : 0;
 }
 
-static int setup(struct vblk *vb, const char *pci)
+static int setup(struct vblk *vb, const char *where)
 {
     struct virtio_dev *vd = vb->vd;
     uint64_t want = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
                     VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE);
     int r = virtio_negotiate(vd, want);
     if (r < 0) {
-        pr_err("virtio-blk %s: %s; device ignored\n", pci,
+        pr_err("virtio-blk %s: %s; device ignored\n", where,
                r == -ENODEV ? "no VIRTIO_F_VERSION_1 (a legacy-only device)"
                             : "the device refused our features");
         return r;
     }
     if (read_config64(vd, VIRTIO_BLK_CFG_CAPACITY, &vb->bd.sectors) < 0) {
-        pr_err("virtio-blk %s: no device configuration; device ignored\n", pci);
+        pr_err("virtio-blk %s: no device configuration; device ignored\n", where);
         return -ENODEV;
     }
 
     uint16_t qsize = queue_size(vd);
     if (qsize < 4) {
-        pr_err("virtio-blk %s: request queue of %u entries, too small\n", pci, qsize);
+        pr_err("virtio-blk %s: request queue of %u entries, too small\n", where, qsize);
         return -ENODEV;
     }
     /* Without SEG_MAX the device takes any number of pieces; the ring
@@ -342,7 +341,7 @@ static int setup(struct vblk *vb, const char *pci)
     if (size_max) {
         if (size_max < BLK_SECTOR_SIZE) {
             pr_err("virtio-blk %s: size_max %u is less than a sector; device ignored\n",
-                   pci, size_max);
+                   where, size_max);
             return -ENODEV;
         }
         vb->req_max = MIN(vb->req_max, ALIGN_DOWN(size_max, BLK_SECTOR_SIZE));
@@ -357,20 +356,20 @@ static int setup(struct vblk *vb, const char *pci)
     paddr_t slots_pa = page_alloc(0);
     vb->vq = vq_create(qsize, REQUEST_QUEUE, 0, 0);
     if (!slots_pa || !vb->vq) {
-        pr_err("virtio-blk %s: out of memory\n", pci);
+        pr_err("virtio-blk %s: out of memory\n", where);
         return -ENOMEM;
     }
     vb->slots = phys_to_virt(slots_pa);
     memset(vb->slots, 0, PAGE_SIZE);
 
-    if (vd->msix_entries == 0) {
+    if (vd->num_irqs == 0) {
         vb->polled = true;
-        r = virtio_queue_enable(vd, REQUEST_QUEUE, vb->vq, VIRTIO_MSI_NO_VECTOR);
+        r = virtio_queue_enable(vd, REQUEST_QUEUE, vb->vq, VIRTIO_NO_IRQ);
     } else if ((r = virtio_irq(vd, 0, vblk_irq, vb, "virtio-blk")) >= 0) {
         r = virtio_queue_enable(vd, REQUEST_QUEUE, vb->vq, 0);
     }
     if (r < 0) {
-        pr_err("virtio-blk %s: queue or interrupt setup failed (%d)\n", pci, r);
+        pr_err("virtio-blk %s: queue or interrupt setup failed (%d)\n", where, r);
         return r;
     }
     return 0;
@@ -378,8 +377,7 @@ static int setup(struct vblk *vb, const char *pci)
 
 int virtio_blk_probe(struct virtio_dev *vd)
 {
-    char pci[16];
-    pci_name(vd->pci, pci);
+    const char *where = vd->where;
     struct vblk *vb = kzalloc(sizeof(*vb));
     if (!vb)
         return -ENOMEM;
@@ -388,7 +386,7 @@ int virtio_blk_probe(struct virtio_dev *vd)
     waitq_init(&vb->wq);
 
     virtio_begin(vd);
-    int r = setup(vb, pci);
+    int r = setup(vb, where);
     if (r < 0) {
         virtio_fail(vd);
         /* The queue and slot page stay allocated: the device may hold
@@ -403,7 +401,7 @@ int virtio_blk_probe(struct virtio_dev *vd)
     bd->priv = vb;
     blkdev_register(bd);
     pr_info("%s: virtio-blk at %s, %llu sectors (%llu KiB)%s, block size %u, queue %u, "
-            "requests of up to %u pieces and %u KiB%s\n", bd->name, pci,
+            "requests of up to %u pieces and %u KiB%s\n", bd->name, where,
             (unsigned long long)bd->sectors, (unsigned long long)bd->sectors / 2,
             bd->read_only ? ", read-only" : "", bd->block_size, vb->vq->size, vb->seg_max,
             vb->req_max / 1024, vb->polled ? ", polled (no MSI-X)" : "");

@@ -1,128 +1,48 @@
 /*
- * PCI enumeration and configuration (see pci.h).
+ * PCI enumeration and configuration (see pci.h), on whichever
+ * configuration access the platform chose (pci_ecam.c, or the x86 ports).
  *
- * QEMU's firmware (SeaBIOS, which runs before the PVH entry) numbers the
- * buses and assigns every BAR, so enumeration only reads what is there:
- * bus 0, and the secondary bus behind each PCI-to-PCI bridge. Nothing is
- * ever reassigned; a BAR left at 0 by the firmware is reported and left
- * unused.
+ * The firmware (SeaBIOS on QEMU's PC machines, before the kernel starts;
+ * on arm virt the machine itself) numbers the buses and assigns every BAR, so
+ * enumeration only reads what is there: bus 0, and the secondary bus
+ * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left
+ * at 0 by the firmware is reported and left unused.
  */
-#include <kern/acpi.h>
 #include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/irq.h>
 #include <kern/kmalloc.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
-#include <kern/spinlock.h>
 #include <kern/string.h>
-#ifdef __x86_64__
-#include <arch/io.h>
-#endif
 #include "pci.h"
 
 #define PCI_MAX_BUS    256
 #define PCI_MAX_SLOT   32
 #define PCI_MAX_FUNC   8
 
-/* ECAM (PCI Express Base 4.0, 7.2.2): 4 KiB of configuration space per
- * function, 1 MiB per bus. The ACPI MCFG table (PCI Firmware 3.2, 4.1.2)
- * gives the window; only segment 0 is used. */
-struct mcfg_entry {
-    uint64_t base;
-    uint16_t segment;
-    uint8_t start_bus, end_bus;
-    uint32_t reserved;
-} __attribute__((packed));
-
-static paddr_t ecam_base;
-static unsigned ecam_start, ecam_end;
-static volatile uint8_t *ecam_bus[PCI_MAX_BUS];   /* mapped per bus on first scan */
-
 static struct pci_dev *devices, **devices_tail = &devices;
-static spinlock_t cfg_lock = SPINLOCK_INIT;     /* the 0xcf8/0xcfc pair */
 
 /* ------------------------------------------------------ config access ---- */
 
-static volatile uint8_t *ecam_addr(unsigned bus, unsigned slot, unsigned func, unsigned off)
-{
-    if (!ecam_base || bus < ecam_start || bus > ecam_end)
-        return NULL;
-    if (!ecam_bus[bus])
-        ecam_bus[bus] = ioremap(ecam_base + ((paddr_t)(bus - ecam_start) << 20), 1 * MiB);
-    return ecam_bus[bus] + (slot << 15) + (func << 12) + off;
-}
+/* How configuration space is reached, chosen by the platform (pci.h). */
+static const struct pci_config_access *config;
 
-#ifdef __x86_64__
-/* Configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2): an address
- * in 0xcf8, the data at 0xcfc..0xcff. Two accesses, so one lock. */
-static uint32_t legacy_addr(unsigned bus, unsigned slot, unsigned func, unsigned off)
+void pci_set_config_access(const struct pci_config_access *access)
 {
-    return 0x80000000u | bus << 16 | slot << 11 | func << 8 | (off & 0xfc);
+    config = access;
 }
-
-static uint32_t legacy_read(unsigned bus, unsigned slot, unsigned func, unsigned off,
-                            unsigned width)
-{
-    unsigned long flags = spin_lock_irqsave(&cfg_lock);
-    outl(0xcf8, legacy_addr(bus, slot, func, off));
-    uint32_t v = width == 1 ? inb(0xcfc + (off & 3)) :
-                 width == 2 ? inw(0xcfc + (off & 2)) : inl(0xcfc);
-    spin_unlock_irqrestore(&cfg_lock, flags);
-    return v;
-}
-
-static void legacy_write(unsigned bus, unsigned slot, unsigned func, unsigned off,
-                         unsigned width, uint32_t v)
-{
-    unsigned long flags = spin_lock_irqsave(&cfg_lock);
-    outl(0xcf8, legacy_addr(bus, slot, func, off));
-    if (width == 1)
-        outb(0xcfc + (off & 3), (uint8_t)v);
-    else if (width == 2)
-        outw(0xcfc + (off & 2), (uint16_t)v);
-    else
-        outl(0xcfc, v);
-    spin_unlock_irqrestore(&cfg_lock, flags);
-}
-#else
-static uint32_t legacy_read(unsigned bus, unsigned slot, unsigned func, unsigned off,
-                            unsigned width)
-{
-    return 0xffffffffu;     /* no port I/O: ECAM only */
-}
-
-static void legacy_write(unsigned bus, unsigned slot, unsigned func, unsigned off,
-                         unsigned width, uint32_t v)
-{
-}
-#endif
 
 static uint32_t cfg_read(unsigned bus, unsigned slot, unsigned func, unsigned off,
                          unsigned width)
 {
-    volatile uint8_t *p = ecam_addr(bus, slot, func, off);
-    if (!p)
-        return legacy_read(bus, slot, func, off, width);
-    if (width == 1)
-        return *p;
-    if (width == 2)
-        return *(volatile uint16_t *)p;
-    return *(volatile uint32_t *)p;
+    return config->read(bus, slot, func, off, width);
 }
 
 static void cfg_write(unsigned bus, unsigned slot, unsigned func, unsigned off,
                       unsigned width, uint32_t v)
 {
-    volatile uint8_t *p = ecam_addr(bus, slot, func, off);
-    if (!p)
-        legacy_write(bus, slot, func, off, width, v);
-    else if (width == 1)
-        *p = (uint8_t)v;
-    else if (width == 2)
-        *(volatile uint16_t *)p = (uint16_t)v;
-    else
-        *(volatile uint32_t *)p = v;
+    config->write(bus, slot, func, off, width, v);
 }
 
 uint8_t pci_read8(const struct pci_dev *d, unsigned off)
@@ -424,43 +344,16 @@ static void scan_bus(unsigned bus, uint8_t *seen)
     }
 }
 
-static void find_ecam(void)
-{
-    const struct acpi_header *mcfg = acpi_find_table("MCFG");
-    if (!mcfg)
-        return;
-    const uint8_t *p = (const uint8_t *)mcfg + sizeof(*mcfg) + 8;
-    const uint8_t *end = (const uint8_t *)mcfg + mcfg->length;
-    for (; p + sizeof(struct mcfg_entry) <= end; p += sizeof(struct mcfg_entry)) {
-        struct mcfg_entry e;
-        memcpy(&e, p, sizeof(e));
-        if (e.segment != 0 || e.end_bus < e.start_bus || !e.base)
-            continue;
-        ecam_base = e.base;
-        ecam_start = e.start_bus;
-        ecam_end = e.end_bus;
-        return;
-    }
-}
-
 void pci_init(void)
 {
     uint8_t seen[PCI_MAX_BUS / 8] = { 0 };
 
-    find_ecam();
-#ifndef __x86_64__
-    if (!ecam_base) {
-        pr_info("pci: no ECAM window; no PCI devices\n");
+    if (!config) {
+        pr_info("pci: no configuration access; no PCI devices\n");
         return;
     }
-#endif
-    if (ecam_base)
-        pr_info("pci: ECAM at %#llx, buses %u-%u\n", (unsigned long long)ecam_base,
-                ecam_start, ecam_end);
-    else
-        pr_info("pci: configuration through ports 0xcf8/0xcfc\n");
-    /* Bus 0 is the only root bus on QEMU's pc and q35 machines; the rest
-     * hang off bridges. */
+    /* Bus 0 is the only root bus on QEMU's pc, q35 and virt machines; the
+     * rest hang off bridges. */
     scan_bus(0, seen);
 }
 

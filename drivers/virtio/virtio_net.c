@@ -31,7 +31,6 @@
 #include <kern/string.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
-#include "pci.h"
 #include "virtio.h"
 #include "virtqueue.h"
 
@@ -586,7 +585,7 @@ static void vnet_thread(void *arg)
 
 /* --------------------------------------------------------------- probe ---- */
 
-static void describe(struct vnet *vn, const char *pci)
+static void describe(struct vnet *vn, const char *where)
 {
     static const struct {
         unsigned bit;
@@ -608,7 +607,7 @@ static void describe(struct vnet *vn, const char *pci)
                                     names[i].name);
     const uint8_t *m = vn->nd.mac;
     pr_info("%s: virtio-net at %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, link %s, "
-            "queues rx %u tx %u\n", vn->nd.name, pci, m[0], m[1], m[2], m[3], m[4], m[5],
+            "queues rx %u tx %u\n", vn->nd.name, where, m[0], m[1], m[2], m[3], m[4], m[5],
             vn->nd.mtu, vn->nd.link_up ? "up" : "down", vn->rxq->size, vn->txq->size);
     pr_info("%s: features %s\n", vn->nd.name, feat);
 }
@@ -617,7 +616,7 @@ static int setup_irqs(struct vnet *vn)
 {
     struct virtio_dev *vd = vn->vd;
     int r;
-    if (vd->msix_entries >= 3) {
+    if (vd->num_irqs >= 3) {
         /* One vector each: configuration, receive, transmit. */
         if ((r = virtio_irq(vd, 0, irq_config, vn, "virtio-net config")) < 0 ||
             (r = virtio_irq(vd, 1, irq_rx, vn, "virtio-net rx")) < 0 ||
@@ -650,10 +649,10 @@ static uint16_t queue_size(struct virtio_dev *vd, unsigned index)
 
 int virtio_net_probe(struct virtio_dev *vd)
 {
-    char pci[16];
-    pci_name(vd->pci, pci);
-    if (vd->msix_entries == 0) {
-        pr_err("virtio-net %s: no MSI-X (INTx is not supported); device ignored\n", pci);
+    const char *where = vd->where;
+    if (vd->num_irqs == 0) {
+        pr_err("virtio-net %s: no interrupt it can use (MSI-X on PCI; INTx is not "
+               "supported); device ignored\n", where);
         return -ENODEV;
     }
     struct vnet *vn = kzalloc(sizeof(*vn));
@@ -679,7 +678,7 @@ int virtio_net_probe(struct virtio_dev *vd)
         want &= ~VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
     int r = virtio_negotiate(vd, want);
     if (r < 0) {
-        pr_err("virtio-net %s: %s; device ignored\n", pci,
+        pr_err("virtio-net %s: %s; device ignored\n", where,
                r == -ENODEV ? "no VIRTIO_F_VERSION_1 (a legacy-only device)"
                             : "the device refused our features");
         goto fail;
@@ -718,7 +717,7 @@ int virtio_net_probe(struct virtio_dev *vd)
                        (virtio_has(vd, VIRTIO_F_EVENT_IDX) ? VQ_EVENT_IDX : 0);
     uint16_t rx_size = queue_size(vd, RX_QUEUE), tx_size = queue_size(vd, TX_QUEUE);
     if (!rx_size || !tx_size) {
-        pr_err("virtio-net %s: the device has no receive or transmit queue\n", pci);
+        pr_err("virtio-net %s: the device has no receive or transmit queue\n", where);
         r = -ENODEV;
         goto fail;
     }
@@ -729,7 +728,7 @@ int virtio_net_probe(struct virtio_dev *vd)
     if (vn->mrg_rxbuf)
         vn->merge = kmalloc(RX_MERGE_MAX);
     if (!vn->rxq || !vn->txq || !vn->tx_pool_pa) {
-        pr_err("virtio-net %s: out of memory\n", pci);
+        pr_err("virtio-net %s: out of memory\n", where);
         r = -ENOMEM;
         goto fail;
     }
@@ -740,7 +739,7 @@ int virtio_net_probe(struct virtio_dev *vd)
     vn->txq->lose_every = (unsigned)kopt.net_lose_kicks;
 
     if ((r = setup_irqs(vn)) < 0) {
-        pr_err("virtio-net %s: interrupt setup failed (%d)\n", pci, r);
+        pr_err("virtio-net %s: interrupt setup failed (%d)\n", where, r);
         goto fail;
     }
     nd->link_up = read_link(vn);
@@ -752,14 +751,14 @@ int virtio_net_probe(struct virtio_dev *vd)
      * meanwhile waits for it in vn->pending. */
     rx_fill(vn);
     char tname[THREAD_NAME_MAX];
-    snprintf(tname, sizeof(tname), "virtio-net %s", pci);
+    snprintf(tname, sizeof(tname), "virtio-net %s", where);
     if (!thread_create(tname, vnet_thread, vn, -5)) {
-        pr_err("virtio-net %s: cannot start its thread\n", pci);
+        pr_err("virtio-net %s: cannot start its thread\n", where);
         r = -ENOMEM;
         goto fail;
     }
     netdev_register(nd);
-    describe(vn, pci);
+    describe(vn, where);
     return 0;
 
 fail:

@@ -10,8 +10,8 @@
  * Not locked: a driver serializes calls on one queue itself. Adding and
  * reclaiming may run on different CPUs only under the driver's lock.
  */
-#ifndef PLATFORM_KVM_VIRTQUEUE_H
-#define PLATFORM_KVM_VIRTQUEUE_H
+#ifndef DRIVERS_VIRTQUEUE_H
+#define DRIVERS_VIRTQUEUE_H
 
 #include <kern/types.h>
 

@@ -2,13 +2,14 @@
  * PCI: the devices found on the buses at boot, their configuration space,
  * their memory/I/O windows (BARs), capabilities and MSI-X.
  *
- * Configuration space is reached through ECAM (the ACPI MCFG table) when
- * the firmware describes it, else through the legacy 0xcf8/0xcfc ports.
- * The firmware (SeaBIOS under QEMU) has already assigned bus numbers and
- * BAR addresses; this code only reads them.
+ * Configuration space is reached through an access the platform chooses
+ * before pci_init: ECAM (pci_ecam.c; the window comes from ACPI's MCFG on
+ * x86 or the device tree on arm), or on x86 PCs without it the legacy
+ * configuration ports (platform/kvm/pci_x86_64.c). The firmware has already
+ * assigned bus numbers and BAR addresses; this code only reads them.
  */
-#ifndef PLATFORM_KVM_PCI_H
-#define PLATFORM_KVM_PCI_H
+#ifndef DRIVERS_PCI_H
+#define DRIVERS_PCI_H
 
 #include <kern/types.h>
 
@@ -68,7 +69,30 @@ struct pci_dev {
     struct pci_dev *next;
 };
 
-/* Scan the buses and print one line per function found. */
+/* Configuration space access: read or write width (1, 2 or 4) bytes at
+ * off, aligned to width, in the function's space. A read of a function
+ * that is not there returns all ones. */
+struct pci_config_access {
+    uint32_t (*read)(unsigned bus, unsigned slot, unsigned func, unsigned off,
+                     unsigned width);
+    void (*write)(unsigned bus, unsigned slot, unsigned func, unsigned off, unsigned width,
+                  uint32_t v);
+};
+
+/* The platform picks the access, once, before pci_init; whoever sets it
+ * prints which one it is. */
+void pci_set_config_access(const struct pci_config_access *access);
+
+/* ECAM (PCI Express Base 4.0, 7.2.2), the common access: segment 0's
+ * buses start_bus..end_bus at base, 1 MiB per bus. */
+void pci_ecam_init(paddr_t base, unsigned start_bus, unsigned end_bus);
+
+/* ECAM from the ACPI MCFG table (PCI Firmware 3.2, 4.1.2): false when the
+ * firmware has none for segment 0. */
+bool pci_ecam_from_acpi(void);
+
+/* Scan the buses and print one line per function found; without a
+ * configuration access, say so and find nothing. */
 void pci_init(void);
 
 /* The functions found, in bus order; pass NULL to start. */

@@ -1,0 +1,143 @@
+/*
+ * The transport-independent part of virtio (see virtio.h): device
+ * initialization in the order of 3.1.1, feature negotiation, consistent
+ * configuration reads, and the table of drivers. Each step reaches the
+ * device through its transport's operations.
+ */
+#include <arch/irq.h>
+#include <kern/errno.h>
+#include <kern/string.h>
+#include "virtio.h"
+
+/* --------------------------------------------------------- the status ---- */
+
+uint8_t virtio_status(struct virtio_dev *vd)
+{
+    return vd->transport->get_status(vd);
+}
+
+static void add_status(struct virtio_dev *vd, uint8_t bits)
+{
+    vd->transport->set_status(vd, virtio_status(vd) | bits);
+}
+
+void virtio_reset(struct virtio_dev *vd)
+{
+    vd->transport->set_status(vd, 0);
+}
+
+void virtio_begin(struct virtio_dev *vd)
+{
+    /* 2.4: after writing 0 the driver waits until it reads back 0, which
+     * means the reset is complete. QEMU resets at once. */
+    virtio_reset(vd);
+    for (int i = 0; i < 1000000 && virtio_status(vd) != 0; i++)
+        arch_cpu_relax();
+    add_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
+    add_status(vd, VIRTIO_STATUS_DRIVER);
+    vd->offered = vd->transport->get_features(vd);
+}
+
+void virtio_fail(struct virtio_dev *vd)
+{
+    add_status(vd, VIRTIO_STATUS_FAILED);
+}
+
+void virtio_driver_ok(struct virtio_dev *vd)
+{
+    add_status(vd, VIRTIO_STATUS_DRIVER_OK);
+}
+
+int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
+{
+    if (!(vd->offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+        return -ENODEV;     /* only a legacy interface behind the modern one */
+    /* Physical addresses are bus addresses here (no IOMMU is set up), so
+     * a device that insists on platform DMA translation gets what it asks
+     * for by accepting the bit. */
+    uint64_t accept = vd->offered &
+        (wanted | VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM));
+    vd->transport->set_features(vd, accept);
+    add_status(vd, VIRTIO_STATUS_FEATURES_OK);
+    /* 3.1.1 step 6: the device may refuse the subset. */
+    if (!(virtio_status(vd) & VIRTIO_STATUS_FEATURES_OK))
+        return -EIO;
+    vd->features = accept;
+    return 0;
+}
+
+/* ----------------------------------------------------- configuration ---- */
+
+int virtio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+{
+    const struct virtio_transport *t = vd->transport;
+    uint8_t gen;
+    do {
+        gen = t->config_generation(vd);
+        int r = t->config_read(vd, off, buf, len);
+        if (r < 0)
+            return r;
+    } while (gen != t->config_generation(vd));
+    return 0;
+}
+
+/* ------------------------------------------------ queues, interrupts ---- */
+
+unsigned virtio_queue_max(struct virtio_dev *vd, unsigned index)
+{
+    if (index >= vd->num_queues)
+        return 0;
+    return vd->transport->queue_max(vd, index);
+}
+
+int virtio_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
+                        unsigned irq)
+{
+    if (index >= vd->num_queues)
+        return -EINVAL;
+    return vd->transport->queue_enable(vd, index, vq, irq);
+}
+
+int virtio_irq(struct virtio_dev *vd, unsigned entry, irq_handler handler, void *arg,
+               const char *name)
+{
+    return vd->transport->irq(vd, entry, handler, arg, name);
+}
+
+int virtio_config_irq(struct virtio_dev *vd, unsigned entry)
+{
+    return vd->transport->config_irq(vd, entry);
+}
+
+/* ------------------------------------------------------------ drivers ---- */
+
+static const char *const type_names[] = {
+    [VIRTIO_ID_NET] = "virtio-net",         [VIRTIO_ID_BLOCK] = "virtio-blk",
+    [VIRTIO_ID_CONSOLE] = "virtio-console", [VIRTIO_ID_ENTROPY] = "virtio-rng",
+    [VIRTIO_ID_BALLOON] = "virtio-balloon", [VIRTIO_ID_SCSI] = "virtio-scsi",
+    [VIRTIO_ID_9P] = "virtio-9p",           [VIRTIO_ID_VSOCK] = "virtio-vsock",
+    [VIRTIO_ID_FS] = "virtio-fs",
+};
+
+const char *virtio_type_name(unsigned type)
+{
+    if (type < ARRAY_SIZE(type_names) && type_names[type])
+        return type_names[type];
+    return "virtio device";
+}
+
+static const struct {
+    unsigned type;
+    virtio_probe_fn probe;
+} drivers[] = {
+    { VIRTIO_ID_NET, virtio_net_probe },
+    { VIRTIO_ID_BLOCK, virtio_blk_probe },
+};
+
+virtio_probe_fn virtio_driver_for(unsigned type)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
+        if (drivers[i].type == type)
+            return drivers[i].probe;
+    return NULL;
+}
