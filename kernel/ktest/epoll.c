@@ -50,12 +50,15 @@ void part_epoll_basic(void)
     CHECK(ewait(ep, ev, 16, 0) == 0, "timeout 0");
     CHECK(epoll_wait_file(ep, ev, 0, 0) == -EINVAL, "maxevents 0: EINVAL");
 
-    /* The pipe, then the eventfd, from another CPU. */
-    struct delayed_write dw1 = { p[1], 20 * MS, 0 }, dw2 = { e, 100 * MS, 5 };
+    /* The pipe, then the eventfd, from another CPU. The eventfd's writer
+     * starts only once the pipe was reported: with both writers started
+     * together, a loaded host could delay this thread past the second
+     * write and the pipe would not come alone. */
+    struct delayed_write dw1 = { p[1], 20 * MS, 0 }, dw2 = { e, 80 * MS, 5 };
     struct thread *t1 = spawn("delayed-write", delayed_writer, &dw1);
-    struct thread *t2 = spawn("delayed-write", delayed_writer, &dw2);
     CHECK(ewait(ep, ev, 16, 5000) == 1 && ev[0].data == 1 && ev[0].events == EPOLLIN,
           "the pipe first, alone");
+    struct thread *t2 = spawn("delayed-write", delayed_writer, &dw2);
     char c;
     CHECK(kread(p[0], &c, 1) == 1, "read the pipe");
     CHECK(ewait(ep, ev, 16, 5000) == 1 && ev[0].data == 2, "then the eventfd, alone");

@@ -6,7 +6,7 @@
  * Each system call there is a thin wrapper that copies the app's
  * arguments in and out (kern/uaccess.h) around a kernel-side core
  * declared here, which only sees kernel memory. The in-kernel tests
- * (kernel/core/ktest_poll.c) call the cores directly from kernel threads.
+ * (kernel/ktest/poll.c) call the cores directly from kernel threads.
  *
  * Timeouts are absolute deadlines on the monotonic clock
  * (clock_monotonic_ns): KWAIT_FOREVER waits without end, and any deadline

@@ -1,6 +1,6 @@
 /*
  * torture_round: the register half of the ABI torture test
- * (kernel/core/ktest_torture.c).
+ * (kernel/ktest/torture.c).
  *
  *   uint64_t torture_round(const struct torture_pattern *p,
  *                          void (*op)(void *), void *arg, uint64_t flags);
