@@ -65,25 +65,18 @@ static void op_sleep(void *arg)
 
 static void report(struct worker *w, enum kind k, uint64_t bad)
 {
-    static const char *const gpr[] = TORTURE_GPR_NAMES;
     char buf[256];
     size_t n = 0;
 
     if (__atomic_fetch_add(&reports, 1, __ATOMIC_RELAXED) >= 8)
         return;
-    for (int i = 0; i < TORTURE_NR_GPRS; i++)
-        if (bad & TORTURE_BAD_GPR(i))
-            n += snprintf(buf + n, sizeof(buf) - MIN(n, sizeof(buf)), " %s", gpr[i]);
-    for (int i = 0; i < 16; i++) {
-        if (n < sizeof(buf) && (bad & TORTURE_BAD_XMM(i)))
-            n += snprintf(buf + n, sizeof(buf) - n, " xmm%d", i);
-        if (n < sizeof(buf) && (bad & TORTURE_BAD_YMMH(i)))
-            n += snprintf(buf + n, sizeof(buf) - n, " ymm%d.hi", i);
+    /* Each result bit is one register or control word the arch checks;
+     * it names them (torture_bit_name). */
+    for (unsigned i = 0; i < 64; i++) {
+        const char *name = (bad & (1ULL << i)) ? torture_bit_name(i) : NULL;
+        if (name && n < sizeof(buf))
+            n += snprintf(buf + n, sizeof(buf) - n, " %s", name);
     }
-    if (n < sizeof(buf) && (bad & TORTURE_BAD_MXCSR))
-        n += snprintf(buf + n, sizeof(buf) - n, " mxcsr");
-    if (n < sizeof(buf) && (bad & TORTURE_BAD_FCW))
-        snprintf(buf + n, sizeof(buf) - n, " x87-cw");
     pr_err("torture: MISMATCH in worker %d after %s:%s\n", w->index, kind_names[k], buf);
 }
 

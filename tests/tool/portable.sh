@@ -41,3 +41,24 @@ exit $rc
 '
 tool_case portable_catches_leaks 1 '^portable leaks: 7 of 7 named$' -- \
     sh -c "$portable_leaks" sh scripts/check-portable.sh
+
+# The generic kernel and drivers compile for aarch64 against its arch
+# headers and system call table (scripts/check-aarch64-syntax.sh); a copy
+# of the tree with one generic file that names an x86-only field of the
+# per-CPU state must fail, naming it.
+if command -v aarch64-linux-gnu-gcc > /dev/null 2>&1; then
+    tool_case aarch64_syntax 0 '^check-aarch64-syntax: all [0-9]+ generic files compile' -- \
+        sh scripts/check-aarch64-syntax.sh "$LOG_DIR/aarch64-syntax"
+    aarch64_leak='
+tmp=$(mktemp -d) || exit 2
+trap "rm -rf \"$tmp\"" EXIT
+cp -r scripts kernel drivers "$tmp/"
+printf "#include <kern/percpu.h>\nunsigned long leak(void) { return this_cpu()->arch.xsave_size; }\n" \
+    > "$tmp/kernel/lib/leak.c"
+sh "$tmp/scripts/check-aarch64-syntax.sh" "$tmp/work"
+'
+    tool_case aarch64_syntax_catches_leak 1 "kernel/lib/leak.c:2:.*has no member named .xsave_size" -- \
+        sh -c "$aarch64_leak"
+elif selected tool:aarch64_syntax; then
+    skip tool:aarch64_syntax "aarch64-linux-gnu-gcc is missing (gcc-aarch64-linux-gnu, deps/debian.txt)"
+fi

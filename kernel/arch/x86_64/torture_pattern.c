@@ -35,3 +35,28 @@ uint64_t torture_pattern_fill(struct torture_pattern *p, uint64_t seed)
         flags |= TORTURE_AVX;
     return flags;
 }
+
+const char *torture_bit_name(unsigned bit)
+{
+    /* The order of TP_GPR in arch/torture.h. */
+    static const char *const gpr[13] = { "rbx", "rbp", "r12", "r13", "r14", "r15", "rcx",
+                                         "rdx", "rsi", "rdi", "r8", "r9", "r10" };
+    static const char *const xmm[16] = { "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+                                         "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                                         "xmm12", "xmm13", "xmm14", "xmm15" };
+    static const char *const ymmh[16] = { "ymm0.hi", "ymm1.hi", "ymm2.hi", "ymm3.hi",
+                                          "ymm4.hi", "ymm5.hi", "ymm6.hi", "ymm7.hi",
+                                          "ymm8.hi", "ymm9.hi", "ymm10.hi", "ymm11.hi",
+                                          "ymm12.hi", "ymm13.hi", "ymm14.hi", "ymm15.hi" };
+    if (bit < 13)
+        return gpr[bit];
+    if (bit >= 16 && bit < 32)
+        return xmm[bit - 16];
+    if (bit >= 32 && bit < 48)
+        return ymmh[bit - 32];
+    if (bit == 48)
+        return "mxcsr";
+    if (bit == 49)
+        return "x87-cw";
+    return NULL;
+}

@@ -42,10 +42,10 @@ uint64_t torture_round(const struct torture_pattern *p, void (*op)(void *),
 #endif
 
 #ifndef __ASSEMBLY__
-#define TORTURE_NR_GPRS 13
-#define TORTURE_GPR_NAMES { "rbx", "rbp", "r12", "r13", "r14", "r15", \
-                            "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10" }
 /* Fill p with values derived from seed; returns the flags to use (vector
  * registers, and AVX when the CPU has it enabled). */
 uint64_t torture_pattern_fill(struct torture_pattern *p, uint64_t seed);
+/* The register a result bit stands for ("r13", "xmm4", "ymm4.hi",
+ * "mxcsr"...), or NULL for a bit that names none. */
+const char *torture_bit_name(unsigned bit);
 #endif

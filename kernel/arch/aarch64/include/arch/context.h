@@ -1,0 +1,52 @@
+/*
+ * A thread's saved context for the voluntary switch on aarch64 (the
+ * arch's switch.S, to come). The AAPCS64 callee-saved registers x19-x28,
+ * x29 (frame pointer), x30 (link register) and d8-d15 are pushed on the
+ * thread's stack by the switch itself, whatever the compiler did around
+ * the call (docs/abi-contract.md); the context keeps the stack pointer,
+ * the app's thread pointer and the FP control register. Offsets are used
+ * by the assembly: change both together.
+ */
+#ifndef ARCH_CONTEXT_H
+#define ARCH_CONTEXT_H
+
+#define CTX_SP        0
+#define CTX_TPIDR_EL0 8
+#define CTX_FPCR      16
+#define CTX_FPU       24
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+
+struct arch_context {
+    uint64_t sp;            /* x19-x30 and d8-d15 are pushed on the stack */
+    uint64_t tpidr_el0;     /* the app's TLS pointer */
+    uint64_t fpcr;
+    void *fpu_state;        /* 16-byte aligned: q0-q31, FPSR, FPCR */
+};
+
+_Static_assert(__builtin_offsetof(struct arch_context, fpu_state) == CTX_FPU,
+               "arch_context layout");
+
+/* Switch from prev to next; returns (in next's context) the prev that
+ * switched to it. */
+struct arch_context *arch_switch(struct arch_context *prev, struct arch_context *next);
+
+/* Prepare a new context that starts in thread_start(entry, arg) on the
+ * stack ending at stack_top. */
+void arch_context_init(struct arch_context *c, uintptr_t stack_top,
+                       void (*entry)(void *), void *arg, void *fpu_state);
+
+/* The thread pointer (TLS base) a new context starts with: TPIDR_EL0;
+ * the switch loads it. */
+static inline void arch_context_set_tls(struct arch_context *c, uintptr_t tls)
+{
+    c->tpidr_el0 = tls;
+}
+
+/* The context of code already running (a CPU's boot context becoming a
+ * thread): only its save area, filled by the first switch away. */
+void arch_context_adopt(struct arch_context *c, void *fpu_state);
+#endif
+
+#endif
