@@ -39,8 +39,13 @@
  *   bulksend: tcp_info rtt_us=... cwnd_segs=... snd_wnd=... segs_in=... (TCP_INFO as sending ends)
  *   bulksend: result mode=M msg=SIZE bytes=N secs=T gbps=G cpu=C copied=X
  *
+ *   bulksend: counters Switches=... Wakeups=... Syscalls=... Completions=...
+ *
  * (cpu: CLOCK_PROCESS_CPUTIME_ID seconds; copied: MSG_ZEROCOPY sends the
- * stack reported as copied). Errors: "bulksend: what: why", status 1 (2:
+ * stack reported as copied; counters: on Tern, how much the TernCpu and
+ * TernZcopy lines of /proc/net/netstat grew over the run - switches,
+ * wakeups, IPIs, interrupts, syscalls, completions - for the per-MiB
+ * table of bench/report.sh; absent on Linux). Errors: "bulksend: what: why", status 1 (2:
  * usage, 3: no zcopy_tx here).
  */
 #define _GNU_SOURCE
@@ -358,6 +363,50 @@ static void report_tcp_info(void)
         ti.tcpi_data_segs_out);
 }
 
+/* The TernCpu and TernZcopy counters of /proc/net/netstat (Tern only:
+ * Linux has no such lines, and then n stays 0). Each is a header line of
+ * names followed by a line of values, as Linux's own sections are. */
+enum { COUNTERS_MAX = 16 };
+struct counters {
+    int n;
+    char name[COUNTERS_MAX][32];
+    ull value[COUNTERS_MAX];
+};
+
+static void counters_read(struct counters *c)
+{
+    c->n = 0;
+    FILE *f = fopen("/proc/net/netstat", "r");
+    if (!f)
+        return;
+    char head[512], vals[512];
+    while (fgets(head, sizeof(head), f) && fgets(vals, sizeof(vals), f)) {
+        if (strncmp(head, "TernCpu:", 8) && strncmp(head, "TernZcopy:", 10))
+            continue;
+        char *hs, *vs;
+        char *h = strtok_r(strchr(head, ':') + 1, " \n", &hs);
+        char *v = strtok_r(strchr(vals, ':') ? strchr(vals, ':') + 1 : vals, " \n", &vs);
+        for (; h && v && c->n < COUNTERS_MAX; h = strtok_r(NULL, " \n", &hs),
+                                               v = strtok_r(NULL, " \n", &vs)) {
+            snprintf(c->name[c->n], sizeof(c->name[0]), "%s", h);
+            c->value[c->n++] = strtoull(v, NULL, 10);
+        }
+    }
+    fclose(f);
+}
+
+static void counters_report(const struct counters *before, const struct counters *after)
+{
+    if (!after->n || after->n != before->n)
+        return;
+    char line[1024];
+    size_t used = 0;
+    for (int i = 0; i < after->n && used < sizeof(line); i++)
+        used += (size_t)snprintf(line + used, sizeof(line) - used, " %s=%llu", after->name[i],
+                                 after->value[i] - before->value[i]);
+    say("counters%s", line);
+}
+
 static int cmd_send(int argc, char **argv)
 {
     const char *to = NULL, *mode = NULL;
@@ -422,6 +471,8 @@ static int cmd_send(int argc, char **argv)
             die("setsockopt(SO_ZEROCOPY): %s", strerror(errno));
     }
     signal(SIGPIPE, SIG_IGN);
+    struct counters k0, k1;
+    counters_read(&k0);
     double c0 = cpu_now(), t0 = now();
     S.t_end = t0 + S.seconds;
     if (S.mode == M_SENDFILE)
@@ -431,9 +482,11 @@ static int cmd_send(int argc, char **argv)
     report_tcp_info();
     finish_and_wait();
     double secs = now() - t0, cpu = cpu_now() - c0;
+    counters_read(&k1);
     close(S.s);
     say("result mode=%s msg=%zu bytes=%llu secs=%.4f gbps=%.4f cpu=%.3f copied=%llu", mode, S.msg,
         S.sent, secs, (double)S.sent * 8 / secs / 1e9, c0 < 0 ? -1.0 : cpu, S.copied);
+    counters_report(&k0, &k1);
     return 0;
 }
 

@@ -176,6 +176,10 @@ echo "bench: accel $ACCEL ($ACCEL_WHY); $RUNS run(s) of ${SECS}s per case; sizes
 # ------------------------------------------------------------ throughput ---
 RAW=$OUT/runs.csv
 echo "guest,mode,msg_bytes,run,bytes,secs,gbps,qemu_cpu_s,vcpu_cpu_s,verified,guest_gbps,status" > "$RAW"
+# Tern's own event counters over each run (bulksend's "counters" line:
+# /proc/net/netstat's TernCpu and TernZcopy growth), for the per-MiB table.
+COUNTERS=$OUT/counters.csv
+echo "guest,mode,msg_bytes,run,guest_bytes,switches,preemptions,interrupts,wakeups,remote_wakeups,ipis,syscalls,completions,copied" > "$COUNTERS"
 failures=0
 sink_pid=
 
@@ -272,24 +276,33 @@ tput_run() {
         echo "bench: FAILED: $g $mode msg $msg run $run (guest status $st, want $want): $(grep -h 'bulksend: \|net_ceiling: FAIL\|sink: ' "$log" "$slog" | grep -v 'result\|listening\|connecting\|watching\|tcp_info' | tail -n 2 | tr '\n' ' ')" >&2
     fi
     echo "$g,$mode,$msg,$run,${bytes:-0},${secs:-0},${gbps:-0},${qc:--1},${vc:--1},${ver:-none},${gg:-0},$status" >> "$RAW"
+    kl=$(sed -n 's/.*bulksend: counters //p' "$log" | tail -n 1)
+    if [ "$status" = ok ] && [ -n "$kl" ]; then
+        k() { echo "$kl" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+        gb=$(sed -n 's/.*bulksend: result .* bytes=\([0-9]*\) .*/\1/p' "$log")
+        echo "$g,$mode,$msg,$run,${gb:-0},$(k Switches),$(k Preemptions),$(k Interrupts),$(k Wakeups),$(k RemoteWakeups),$(k Ipis),$(k Syscalls),$(k Completions),$(k Copied)" >> "$COUNTERS"
+        tail -n 1 "$COUNTERS" | awk -F, '$5 > 0 { m = $5 / 1048576
+            printf "bench:   per MiB: %.1f switches, %.1f wakeups (%.1f cross-CPU), %.1f IPIs, %.1f interrupts, %.1f syscalls, %.2f completions\n",
+                $6 / m, $9 / m, $10 / m, $11 / m, $8 / m, $12 / m, $13 / m }'
+    fi
     printf 'bench: %-8s %-13s %8s run %s: %8s Gbit/s (guest says %s), QEMU CPU %s s, vCPU %s s, verified %s: %s\n' \
         "$g" "$mode" "$msg" "$run" "${gbps:--}" "${gg:--}" "${qc:--}" "${vc:--}" "${ver:--}" "$status"
 }
 
+# Each round runs every case once, in a new random order: a host that
+# slows down or speeds up during the benchmark then spreads over all the
+# modes instead of favouring the ones that ran first. The min-max ranges
+# in the report show the spread.
 for msg in $SIZES; do
-    for mode in send msg_zerocopy zcopy sendfile; do
-        run=1
-        while [ $run -le "$RUNS" ]; do
-            tput_run tern $mode "$msg" $run
-            run=$((run + 1))
+    run=1
+    while [ $run -le "$RUNS" ]; do
+        order=$(printf '%s\n' tern:send tern:msg_zerocopy tern:zcopy tern:sendfile \
+            linux:send linux:msg_zerocopy | shuf | tr '\n' ' ')
+        echo "bench: message $msg, round $run: $order"
+        for c in $order; do
+            tput_run "${c%%:*}" "${c#*:}" "$msg" $run
         done
-    done
-    for mode in send msg_zerocopy; do
-        run=1
-        while [ $run -le "$RUNS" ]; do
-            tput_run linux $mode "$msg" $run
-            run=$((run + 1))
-        done
+        run=$((run + 1))
     done
 done
 run=1

@@ -186,6 +186,39 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     echo
     echo "Device ceiling: ${ceil_cyc:-–} cycles/byte."
     echo
+    if [ -s "$D/counters.csv" ]; then
+        echo "## Tern's events per MiB sent (median over the runs)"
+        echo
+        echo "From /proc/net/netstat's TernCpu and TernZcopy lines, read by bulksend"
+        echo "before and after its transfer: where the guest's cycles per byte go."
+        echo
+        echo "| mode | message | switches | wakeups | cross-CPU wakeups | IPIs | interrupts | syscalls | completions |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        awk -F, '
+        function median(a, n,    i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        FNR > 1 && $1 == "tern" && $5 > 0 {
+            k = $2 SUBSEP $3
+            if (!(k in n)) { keys[++nk] = k; n[k] = 0 }
+            n[k]++
+            for (c = 6; c <= 13; c++) v[k, c, n[k]] = $c * 1048576 / $5
+        }
+        END {
+            for (i = 1; i <= nk; i++) {
+                k = keys[i]; split(k, p, SUBSEP)
+                line = "| " p[1] " | " p[2]
+                split("6 9 10 11 8 12 13", cols, " ")
+                for (x = 1; x <= 7; x++) {
+                    for (j = 1; j <= n[k]; j++) t[j] = v[k, cols[x], j]
+                    line = line sprintf(" | %.1f", median(t, n[k]))
+                }
+                print line " |"
+            }
+        }' "$D/counters.csv" | sort -t'|' -k2,2 -k3,3n
+        echo
+    fi
     echo "## Ratios"
     echo
     echo "| message | Tern/Linux send | Tern/Linux MSG_ZEROCOPY | zcopy/ceiling | send/ceiling | MSG_ZEROCOPY/ceiling | sendfile/ceiling | zcopy/send (throughput) | zcopy/send (CPU per GiB) |"
@@ -251,7 +284,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     mm=$(get min_memory tern hello '' median)
     echo "| hello runs in 16 MiB of guest memory | $( [ "$m16" = 1 ] && echo runs || echo fails)${mm:+; smallest: $mm MiB} | $(verdict "$( [ "$m16" = 1 ] && echo 1 || echo 0)" "runs" "does not run in 16 MiB") |"
     echo
-    echo "Raw data: runs.csv (every run), boot.csv (every boot), size.csv, memory.csv, env.txt."
+    echo "Raw data: runs.csv (every run), counters.csv (Tern's events per run), boot.csv (every boot), size.csv, memory.csv, env.txt."
 } > "$D/latest.md"
 
 # ---------------------------------------------------------------- plots ---

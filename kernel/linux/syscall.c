@@ -9,6 +9,7 @@
 #include <arch/linux_abi.h>
 #include <kern/errno.h>
 #include <kern/panic.h>
+#include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/syscall.h>
@@ -81,6 +82,9 @@ int64_t syscall_dispatch(struct syscall_frame *f)
     int64_t ret;
 
     t->syscall_frame = f;
+    /* A statistic (netstat's TernCpu): a relaxed atomic, since the thread
+     * may move to another CPU between reading this_cpu and the add. */
+    __atomic_fetch_add(&this_cpu()->nr_syscalls, 1, __ATOMIC_RELAXED);
     if (fn) {
         ret = fn(args);
     } else {

@@ -5,6 +5,7 @@
  * as files (kernel/linux/proc_files.c).
  */
 #include <kern/netdev.h>
+#include <kern/percpu.h>
 #include <kern/printf.h>
 #include <kern/printk.h>
 #include <kern/string.h>
@@ -67,6 +68,28 @@ size_t net_format_snmp(char *buf, size_t size)
     return n;
 }
 
+/* The scheduler's and the syscall path's counters summed over the CPUs:
+ * with the bytes a benchmark moved, they say where its cycles went
+ * (docs/zcopy.md). Read without locks: statistics, not invariants. */
+struct cpu_totals {
+    uint64_t switches, preemptions, interrupts, wakeups, remote_wakeups, ipis, syscalls;
+};
+
+static void cpu_totals(struct cpu_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        const struct cpu *c = &cpus[i];
+        t->switches += c->nr_switches;
+        t->preemptions += c->nr_preemptions;
+        t->interrupts += c->nr_interrupts;
+        t->wakeups += c->nr_wakeups;
+        t->remote_wakeups += c->nr_remote_wakeups;
+        t->ipis += c->nr_ipis;
+        t->syscalls += __atomic_load_n(&c->nr_syscalls, __ATOMIC_RELAXED);
+    }
+}
+
 /* Linux's /proc/net/netstat: the TcpExt counters this stack keeps, and
  * one line of its own for the memory budget (net_mem.c), in bytes. */
 size_t net_format_netstat(char *buf, size_t size)
@@ -93,7 +116,16 @@ size_t net_format_netstat(char *buf, size_t size)
     add(buf, size, &n, "TernMem: %llu %llu %llu %llu %llu %llu %llu\n", U(u.used), U(u.peak),
         U(u.pressure), U(u.high), U(u.limit), U(net_mem_stats.charge_failures),
         U(net_mem_stats.drops));
+    add(buf, size, &n, "TernZcopy: Completions Copied\n");
+    add(buf, size, &n, "TernZcopy: %llu %llu\n", U(t->zc_completions), U(t->zc_copied));
     net_unlock();
+    struct cpu_totals ct;
+    cpu_totals(&ct);
+    add(buf, size, &n, "TernCpu: Switches Preemptions Interrupts Wakeups RemoteWakeups Ipis "
+        "Syscalls\n");
+    add(buf, size, &n, "TernCpu: %llu %llu %llu %llu %llu %llu %llu\n", U(ct.switches),
+        U(ct.preemptions), U(ct.interrupts), U(ct.wakeups), U(ct.remote_wakeups), U(ct.ipis),
+        U(ct.syscalls));
     return n;
 }
 

@@ -273,6 +273,9 @@ struct tcp_counters {
     uint64_t syncookies_sent, syncookies_recv, syncookies_failed, listen_overflows,
              listen_drops, ofo_queue, ofo_drop, ofo_merge, rcvq_drop, challenge_acks,
              challenge_skipped, oow_rate_limited, mem_waits, bad_source_syns;
+    /* Zero-copy sends completed (zcopy_tx calls, MSG_ZEROCOPY sends), and
+     * of those the ones whose bytes the stack copied after all. */
+    uint64_t zc_completions, zc_copied;
 };
 extern struct tcp_counters tcp_stats;
 

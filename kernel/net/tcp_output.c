@@ -44,6 +44,18 @@ void tcp_queue_chunk(struct tcp_sock *tp, struct tcp_chunk *c)
     tp->snd_end += c->len;
 }
 
+/* Drop one reference on a completion; the last one fires it. Under
+ * net_lock. */
+static void zc_notify_put(struct zc_notify *zn)
+{
+    if (--zn->pending)
+        return;
+    tcp_stats.zc_completions++;
+    if (zn->copied)
+        tcp_stats.zc_copied++;
+    zn->fire(zn);
+}
+
 void tcp_chunk_put(struct tcp_chunk *c)
 {
     if (--c->refs > 0)
@@ -52,8 +64,8 @@ void tcp_chunk_put(struct tcp_chunk *c)
     if (c->kind == TCP_CHUNK_COPY)
         kfree(c->data);
     net_mem_uncharge(c->charged);
-    if (c->zc && --c->zc->pending == 0)
-        c->zc->fire(c->zc);
+    if (c->zc)
+        zc_notify_put(c->zc);
     kfree(c);
     tcp_put(tp);
 }
@@ -61,8 +73,7 @@ void tcp_chunk_put(struct tcp_chunk *c)
 void zc_notify_seal(struct zc_notify *zn)
 {
     net_lock();
-    if (--zn->pending == 0)
-        zn->fire(zn);
+    zc_notify_put(zn);
     net_unlock();
 }
 

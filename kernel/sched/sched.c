@@ -137,6 +137,9 @@ static void after_enqueue(struct cpu *c, bool kick, bool was_alone)
         if (was_alone)
             timer_reprogram();
     } else if (kick) {
+        unsigned long flags = arch_irq_save();
+        this_cpu()->nr_ipis++;
+        arch_irq_restore(flags);
         arch_send_resched(c);
     }
 }
@@ -372,6 +375,14 @@ void sched_wake(struct thread *t)
     }
     bool kick = c != this_cpu() && (c->need_resched || was_alone);
     spin_unlock_irqrestore(&c->rq.lock, flags);
+    /* Counted on the waker's CPU, with interrupts off so that neither an
+     * interrupt's wakeup nor a migration splits the increments. */
+    flags = arch_irq_save();
+    struct cpu *me = this_cpu();
+    me->nr_wakeups++;
+    if (c != me)
+        me->nr_remote_wakeups++;
+    arch_irq_restore(flags);
     after_enqueue(c, kick, was_alone);
 }
 
@@ -392,6 +403,7 @@ void sched_tick(void)
         for (unsigned i = 0; i < nr_cpus; i++) {
             struct cpu *o = &cpus[i];
             if (o != c && o->online && o->current == o->idle && !o->rq.nr_running) {
+                c->nr_ipis++;
                 arch_send_resched(o);
                 break;
             }

@@ -45,8 +45,14 @@ struct cpu {
     uint64_t next_balance_ns;       /* the earliest next balance_push */
     /* Where the last timer interrupt stopped this CPU (for profile=). */
     uintptr_t irq_pc;
-    /* Statistics. */
+    /* Statistics. The wakeup, IPI and syscall counts say where a
+     * workload's cycles go (docs/zcopy.md); /proc/net/netstat's TernCpu
+     * line sums them over the CPUs. */
     uint64_t nr_switches, nr_preemptions, nr_interrupts, idle_ns;
+    uint64_t nr_wakeups;            /* threads this CPU made runnable */
+    uint64_t nr_remote_wakeups;     /* ... onto another CPU's queue */
+    uint64_t nr_ipis;               /* reschedule IPIs this CPU sent */
+    uint64_t nr_syscalls;           /* app system calls entered here */
 };
 
 extern struct cpu cpus[MAX_CPUS];
