@@ -14,6 +14,7 @@ struct kernel_options kopt = {
     .torture_switches = 100000,
     .torture_preemptions = 10000,
     .torture_seconds = 300,
+    .zcopy_copy_max = 4096,
 };
 
 static const struct cmdline_option options[] = {
@@ -39,6 +40,8 @@ static const struct cmdline_option options[] = {
       "print the network counters (snmp, interfaces, devices) when the app exits" },
     { "net_lose_kicks", CMDLINE_INT, &kopt.net_lose_kicks, 0, 1000000, NULL,
       "tests: drop every Nth transmit notification the device asked for (0: none)" },
+    { "zcopy_copy_max", CMDLINE_INT, &kopt.zcopy_copy_max, 0, 1 << 30, NULL,
+      "zero-copy sends (zcopy_tx, MSG_ZEROCOPY) of at most this many bytes are copied and complete at once (default 4096)" },
 };
 
 /* The parser works in place; keep the original for messages. */

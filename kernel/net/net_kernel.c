@@ -7,6 +7,7 @@
 #include <kern/file.h>
 #include <kern/kmalloc.h>
 #include <kern/net.h>
+#include <kern/options.h>
 #include <kern/page_alloc.h>
 #include <kern/printk.h>
 #include <kern/socket.h>
@@ -15,6 +16,7 @@
 #include <kern/waitq.h>
 #include <arch/mm.h>
 #include "net_internal.h"
+#include "tcp.h"
 
 static struct mutex net_mutex = MUTEX_INIT(net_mutex);
 
@@ -94,6 +96,7 @@ void net_start_timers(void)
     page_alloc_stats(&ps);
     net_lock();
     net_mem_configure(ps.free_pages * PAGE_SIZE);
+    tcp_zc_copy_max = (size_t)kopt.zcopy_copy_max;
     net_unlock();
     struct thread *t = thread_create("net-timer", net_timer_thread, NULL, 0);
     if (t)

@@ -89,9 +89,15 @@ struct tcp_chunk {
 };
 
 /* One MSG_ZEROCOPY completion range (Linux's ee_info .. ee_data). */
+/* Zero-copy sends of at most this many bytes are copied (the kernel
+ * option zcopy_copy_max= sets it; tcp_sendmsg_ref says why). */
+extern size_t tcp_zc_copy_max;
+
 struct tcp_zc_range {
     uint32_t lo, hi;
+    bool copied;                        /* the stack copied these sends' bytes */
 };
+
 #define TCP_ERRQ_MAX 64
 
 struct tcp_sock {

@@ -382,10 +382,11 @@ static void errq_fire(struct zc_notify *zn)
     struct errq_notify *en = container_of(zn, struct errq_notify, zn);
     struct tcp_sock *tp = en->tp;
     struct tcp_zc_range *last = tp->errq_len ? &tp->errq[tp->errq_len - 1] : NULL;
-    if (last && last->hi + 1 == zn->id) {
+    if (last && last->hi + 1 == zn->id && last->copied == zn->copied) {
         last->hi = zn->id;
     } else if (tp->errq_len < TCP_ERRQ_MAX) {
         tp->errq[tp->errq_len].lo = tp->errq[tp->errq_len].hi = zn->id;
+        tp->errq[tp->errq_len].copied = zn->copied;
         tp->errq_len++;
     } else {
         /* Full: widen the last range, which Linux's receivers accept
@@ -397,12 +398,27 @@ static void errq_fire(struct zc_notify *zn)
     tcp_put(tp);
 }
 
+size_t tcp_zc_copy_max = 4096;
+
 static int64_t tcp_sendmsg_ref(struct sock *s, const struct sock_iov *iov, int iovcnt, int flags,
                                struct zc_notify *zn)
 {
     struct tcp_sock *tp = tcp_of(s);
     size_t total = sock_iov_total(iov, iovcnt), sent = 0;
     struct errq_notify *en = NULL;
+    /* Zero-copy sends of at most zcopy_copy_max bytes (a kernel option)
+     * are copied instead: below it, handing pages over and waiting for
+     * the ACK costs more than the copy. The send still completes through
+     * its notification, at once, marked copied (what Linux reports as
+     * SO_EE_CODE_ZEROCOPY_COPIED). A send by reference with nobody to
+     * notify (sendfile's image pages) costs no completion: never copied. */
+    bool copy = (zn || (flags & MSG_ZEROCOPY)) && total <= tcp_zc_copy_max;
+    int64_t copied = 0;
+    if (copy) {
+        copied = tcp_sendmsg(s, iov, iovcnt, NULL, flags & ~MSG_ZEROCOPY);
+        if (copied <= 0)
+            return copied;
+    }
     net_lock();
     if (!zn && (flags & MSG_ZEROCOPY)) {
         en = kzalloc(sizeof(*en));
@@ -418,7 +434,11 @@ static int64_t tcp_sendmsg_ref(struct sock *s, const struct sock_iov *iov, int i
     int vi = 0;
     size_t voff = 0;
     int64_t err = 0;
-    while (sent < total) {
+    if (copy) {
+        zn->copied = true;
+        sent = (size_t)copied;
+    }
+    while (sent < total && !copy) {
         int64_t room = wait_send_room(tp, flags);
         if (room < 0) {
             err = room;
@@ -467,7 +487,7 @@ static int tcp_recv_zc_range(struct sock *s, uint32_t *lo, uint32_t *hi, bool *c
     if (tp->errq_len) {
         *lo = tp->errq[0].lo;
         *hi = tp->errq[0].hi;
-        *copied = false;
+        *copied = tp->errq[0].copied;
         tp->errq_len--;
         memmove(tp->errq, tp->errq + 1, tp->errq_len * sizeof(tp->errq[0]));
         err = 0;
