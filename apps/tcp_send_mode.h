@@ -19,11 +19,13 @@
  *   msg_zerocopy  Linux's SO_ZEROCOPY + send(MSG_ZEROCOPY), completions on
  *                 the socket's error queue
  *   zcopy         Tern's zcopy_tx, a completion descriptor per call
- *   sendfile      sendfile() of a file */
-enum send_mode { M_SEND, M_MSG_ZEROCOPY, M_ZCOPY, M_SENDFILE };
-#define SEND_MODES 4
+ *   sendfile      sendfile() of a file
+ *   zcopy_txq     Tern's zcopy_txq: zcopy_tx with the completions counted,
+ *                 in order, on one queue descriptor */
+enum send_mode { M_SEND, M_MSG_ZEROCOPY, M_ZCOPY, M_SENDFILE, M_ZCOPY_TXQ };
+#define SEND_MODES 5
 static const char *const send_mode_names[SEND_MODES] = { "send", "msg_zerocopy", "zcopy",
-                                                         "sendfile" };
+                                                         "sendfile", "zcopy_txq" };
 
 /* --mode NAME, given whether --file PATH came too (it goes with sendfile,
  * and only with it). Returns NULL, or what is wrong, for usage(). */
@@ -33,7 +35,7 @@ static inline const char *parse_send_mode(const char *name, int have_file, enum 
     for (m = 0; m < SEND_MODES && strcmp(name, send_mode_names[m]); m++)
         ;
     if (m == SEND_MODES)
-        return "--mode: send, msg_zerocopy, zcopy or sendfile";
+        return "--mode: send, msg_zerocopy, zcopy, zcopy_txq or sendfile";
     if ((m == M_SENDFILE) != (have_file != 0))
         return "--file PATH goes with --mode sendfile (and only with it)";
     *mode = (enum send_mode)m;

@@ -3,7 +3,7 @@
  * tests/guest/tcp.sh (issue 6: bulk TCP through send(), MSG_ZEROCOPY,
  * zcopy_tx and sendfile against the host's Linux TCP).
  *
- *   tcpbulk send --mode send|msg_zerocopy|zcopy|sendfile --to ADDR:PORT
+ *   tcpbulk send --mode send|msg_zerocopy|zcopy|zcopy_txq|sendfile --to ADDR:PORT
  *                --bytes N [--msg SIZE] [--ring K] [--file PATH]
  *                [--require-ack-check] [--connect-timeout S]
  *   tcpbulk recv --port P --bytes N [--verify-pattern]
@@ -24,9 +24,11 @@
  *   zcopy         Tern's zcopy_tx (include/tern/zcopy.h) from a ring of K
  *                 buffers, each completion a descriptor to poll; not
  *                 available outside Tern: exit status 3
+ *   zcopy_txq     the same through zcopy_txq: one completion queue whose
+ *                 reads count the sends completed in order (Tern only)
  *   sendfile      sendfile() of PATH from its start, rewinding at its end
  *
- * The zero-copy lifetime test: in both zero-copy modes a buffer is
+ * The zero-copy lifetime test: in the zero-copy modes a buffer is
  * overwritten with the next part of the stream (at the end: with 0xee
  * bytes) the moment its completion arrives. If the stack still read it
  * after that (a retransmission from memory it gave back too early), the
@@ -141,6 +143,8 @@ static struct {
     uint32_t next_id;                    /* MSG_ZEROCOPY: the next send id */
     struct zpend *zp;                    /* zcopy: outstanding descriptors */
     unsigned nzp, zp_cap;
+    int q;                               /* zcopy_txq: the completion queue */
+    unsigned *qslot, q_head, q_len, q_cap; /* ... each counted send's slot, oldest first */
 
     /* counters for the summary */
     ull sends, notifications, completed_ids, copied_ids;
@@ -341,9 +345,48 @@ static unsigned reap_zcopy(int wait)
     return got;
 }
 
+/* zcopy_txq: reads the queue's count of sends completed in order (with
+ * wait, first waits for one, watching the socket for errors too) and
+ * completes that many of the oldest counted sends. */
+static unsigned reap_txq(int wait)
+{
+    struct pollfd p[2] = { { .fd = S.s }, { .fd = S.q, .events = POLLIN } };
+    int r;
+    while ((r = poll(p, 2, wait ? STALL_SECONDS * 1000 : 0)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        die("poll on the zcopy_txq queue: %s", strerror(errno));
+    if (r == 0 && wait)
+        die("no zcopy_txq completion within %d s (%u sends outstanding, %llu of %llu bytes "
+            "queued)", STALL_SECONDS, S.q_len, S.filled, S.total);
+    if (p[0].revents & POLLERR)
+        check_socket_error("while waiting for zcopy_txq completions");
+    if (!(p[1].revents & POLLIN))
+        return 0;
+    uint64_t n = 0;
+    ssize_t got = read(S.q, &n, sizeof(n));
+    if (got != (ssize_t)sizeof(n))
+        die("read of the zcopy_txq queue: %s", got < 0 ? strerror(errno) : "not 8 bytes");
+    if (n == 0 || n > S.q_len)
+        die("the zcopy_txq queue counted %llu completions with %u sends outstanding", (ull)n,
+            S.q_len);
+    S.notifications++;
+    for (uint64_t i = 0; i < n; i++) {
+        unsigned slot = S.qslot[S.q_head];
+        S.q_head = (S.q_head + 1) % S.q_cap;
+        S.q_len--;
+        one_completion(slot);
+    }
+    return (unsigned)n;
+}
+
 static unsigned reap(int wait)
 {
-    return S.mode == M_ZCOPY ? reap_zcopy(wait) : reap_errqueue(wait);
+    switch (S.mode) {
+    case M_ZCOPY: return reap_zcopy(wait);
+    case M_ZCOPY_TXQ: return reap_txq(wait);
+    default: return reap_errqueue(wait);
+    }
 }
 
 static void send_slot_msg_zerocopy(struct slot *sl)
@@ -421,6 +464,52 @@ static void send_slot_zcopy(unsigned idx)
     }
 }
 
+/* zcopy_txq: the slot's bytes through the queue; each call that queued
+ * bytes is counted, so its slot joins the queue's FIFO. */
+static void send_slot_txq(unsigned idx)
+{
+    struct slot *sl = &S.slots[idx];
+    size_t done = 0;
+    while (done < sl->len) {
+        struct iovec iov = { .iov_base = sl->buf + done, .iov_len = sl->len - done };
+        struct zmsghdr zm;
+        memset(&zm, 0, sizeof(zm));
+        zm.zm_msg.msg_iov = &iov;
+        zm.zm_msg.msg_iovlen = 1;
+        ssize_t n = zcopy_txq(S.s, &zm, S.q);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOSYS)
+                zcopy_missing();
+            if (errno == ENOBUFS) {             /* 4096 in flight: read the queue */
+                reap(1);
+                continue;
+            }
+            die("zcopy_txq of stream bytes [%llu, %llu): %s", (ull)(sl->off + done),
+                (ull)(sl->off + sl->len), strerror(errno));
+        }
+        if (n == 0 || (size_t)n > sl->len - done)
+            die("zcopy_txq of %zu bytes returned %zd", sl->len - done, n);
+        if (S.q_len == S.q_cap) {
+            unsigned cap = S.q_cap ? 2 * S.q_cap : 64;
+            unsigned *q = malloc(cap * sizeof(*q));
+            if (!q)
+                die("out of memory for %u queued sends", cap);
+            for (unsigned i = 0; i < S.q_len; i++)
+                q[i] = S.qslot[(S.q_head + i) % S.q_cap];
+            free(S.qslot);
+            S.qslot = q;
+            S.q_head = 0;
+            S.q_cap = cap;
+        }
+        S.qslot[(S.q_head + S.q_len++) % S.q_cap] = idx;
+        sl->pending++;
+        S.sends++;
+        done += (size_t)n;
+    }
+}
+
 /* msg_zerocopy and zcopy: a ring of buffers, sent in stream order, each
  * refilled the moment the stack gives it back. */
 static void run_zero_copy(void)
@@ -453,6 +542,8 @@ static void run_zero_copy(void)
         S.busy++;
         if (S.mode == M_ZCOPY)
             send_slot_zcopy(idx);
+        else if (S.mode == M_ZCOPY_TXQ)
+            send_slot_txq(idx);
         else
             send_slot_msg_zerocopy(sl);
         sl->state = SLOT_BUSY;
@@ -595,8 +686,10 @@ static int cmd_send(int argc, char **argv)
     const char *bad_mode = parse_send_mode(mode, S.file != NULL, &S.mode);
     if (bad_mode)
         usage(bad_mode);
-    if (S.mode == M_ZCOPY && !have_zcopy_tx())
+    if ((S.mode == M_ZCOPY || S.mode == M_ZCOPY_TXQ) && !have_zcopy_tx())
         zcopy_missing();
+    if (S.mode == M_ZCOPY_TXQ && (S.q = zcopy_txq_open(0)) < 0)
+        die("zcopy_txq_open: %s", strerror(errno));
     say("connecting to %s (mode %s, %llu bytes, %llu-byte messages)", to, mode, S.total, S.msg);
     struct sockaddr_in peer;
     const char *bad_to = parse_to_option(to, &peer);
@@ -605,7 +698,7 @@ static int cmd_send(int argc, char **argv)
     S.s = connect_retrying(&peer, to, connect_timeout);
     say("connected");
 
-    if (S.mode == M_MSG_ZEROCOPY || S.mode == M_ZCOPY) {
+    if (S.mode == M_MSG_ZEROCOPY || S.mode == M_ZCOPY || S.mode == M_ZCOPY_TXQ) {
         /* Nothing was sent yet, so whatever TCP_INFO calls acked now is the
          * handshake (Linux: 1, the SYN); the data counts from there. */
         struct tcp_info ti;
@@ -632,7 +725,8 @@ static int cmd_send(int argc, char **argv)
     switch (S.mode) {
     case M_SEND: run_send(); break;
     case M_MSG_ZEROCOPY:
-    case M_ZCOPY: run_zero_copy(); break;
+    case M_ZCOPY:
+    case M_ZCOPY_TXQ: run_zero_copy(); break;
     case M_SENDFILE: run_sendfile(); break;
     }
     finish_and_wait(S.s);
@@ -652,6 +746,9 @@ static int cmd_send(int argc, char **argv)
     else if (S.mode == M_ZCOPY)
         say("zcopy_tx: %llu calls, %llu completions%s", S.sends, S.completed_ids,
             S.ack_check ? ", none before its ACK" : "");
+    else if (S.mode == M_ZCOPY_TXQ)
+        say("zcopy_txq: %llu calls, %llu completions in %llu queue reads%s", S.sends,
+            S.completed_ids, S.notifications, S.ack_check ? ", none before its ACK" : "");
     return 0;
 }
 

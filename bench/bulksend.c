@@ -3,7 +3,7 @@
  * One static binary (tern cc: musl, static-PIE) that runs unchanged on Tern
  * and on Linux, so both guests run the very same program.
  *
- *   bulksend send --mode send|msg_zerocopy|zcopy|sendfile --to ADDR:PORT
+ *   bulksend send --mode send|msg_zerocopy|zcopy|zcopy_txq|sendfile --to ADDR:PORT
  *                 --msg SIZE (--seconds S | --bytes N) [--ring K] [--file PATH]
  *   bulksend mkfile PATH BYTES      (the pattern stream, for sendfile)
  *
@@ -23,6 +23,9 @@
  *                 only after its completion came on the error queue
  *   zcopy         Tern's zcopy_tx; a buffer is sent again only after its
  *                 completion descriptor fired (exit status 3 off Tern)
+ *   zcopy_txq     zcopy_tx through one completion queue (zcopy_txq): a
+ *                 buffer is sent again once the queue's in-order count
+ *                 covers its last call
  *   sendfile      sendfile() of PATH, SIZE bytes per call, rewinding at its
  *                 end (make it with `bulksend mkfile`: period = its size)
  *
@@ -108,6 +111,9 @@ static struct {
     unsigned pending[MAX_RING];         /* completions still owed */
     int zfd[MAX_RING][MAX_PIECES];      /* zcopy: completion descriptors */
     unsigned nzfd[MAX_RING];
+    int q;                              /* zcopy_txq: the queue */
+    ull q_sent, q_done;                 /* calls counted, completions read */
+    ull q_last[MAX_RING];               /* the count that frees each slot */
     /* msg_zerocopy: send id -> slot. Ids are handed out in order and at
      * most MAX_RING * MAX_PIECES can be outstanding, so a table that size
      * (a power of two) indexed by id never collides. */
@@ -238,6 +244,41 @@ static void send_zcopy(unsigned slot, size_t len)
     }
 }
 
+static void send_txq(unsigned slot, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct iovec iov = { .iov_base = S.buf[slot] + done, .iov_len = len - done };
+        struct zmsghdr zm;
+        memset(&zm, 0, sizeof(zm));
+        zm.zm_msg.msg_iov = &iov;
+        zm.zm_msg.msg_iovlen = 1;
+        ssize_t n = zcopy_txq(S.s, &zm, S.q);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            die("zcopy_txq of %zu bytes: %s", len - done, n < 0 ? strerror(errno) : "no bytes");
+        S.q_sent++;
+        done += (size_t)n;
+    }
+    S.q_last[slot] = S.q_sent;
+}
+
+/* Reads the queue until its in-order count covers the slot's last call:
+ * one system call for all the completions that came meanwhile. */
+static void txq_wait(unsigned slot)
+{
+    while (S.q_done < S.q_last[slot]) {
+        uint64_t n;
+        ssize_t r = read(S.q, &n, sizeof(n));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof(n))
+            die("read of the zcopy_txq queue: %s", r < 0 ? strerror(errno) : "not 8 bytes");
+        S.q_done += n;
+    }
+}
+
 /* Waits for every completion of a slot. */
 static void zcopy_wait(unsigned slot)
 {
@@ -264,6 +305,8 @@ static void wait_slot(unsigned slot)
 {
     if (S.mode == M_ZCOPY) {
         zcopy_wait(slot);
+    } else if (S.mode == M_ZCOPY_TXQ) {
+        txq_wait(slot);
     } else if (S.mode == M_MSG_ZEROCOPY) {
         reap_errqueue(0);
         while (S.pending[slot])
@@ -286,6 +329,7 @@ static void run_ring(void)
         case M_SEND: send_copy(slot, len); break;
         case M_MSG_ZEROCOPY: send_msg_zerocopy(slot, len); break;
         case M_ZCOPY: send_zcopy(slot, len); break;
+        case M_ZCOPY_TXQ: send_txq(slot, len); break;
         case M_SENDFILE: break;
         }
         S.sent += len;
@@ -437,8 +481,10 @@ static int cmd_send(int argc, char **argv)
     const char *bad_mode = parse_send_mode(mode, S.file != NULL, &S.mode);
     if (bad_mode)
         usage(bad_mode);
-    if (S.mode == M_ZCOPY && !have_zcopy_tx())
+    if ((S.mode == M_ZCOPY || S.mode == M_ZCOPY_TXQ) && !have_zcopy_tx())
         zcopy_missing();
+    if (S.mode == M_ZCOPY_TXQ && (S.q = zcopy_txq_open(0)) < 0)
+        die("zcopy_txq_open: %s", strerror(errno));
     if (S.mode != M_SENDFILE) {
         /* The ring, filled once: stream bytes [0, K * SIZE). */
         S.buf = calloc(S.ring, sizeof(*S.buf));

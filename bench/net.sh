@@ -296,7 +296,7 @@ tput_run() {
 for msg in $SIZES; do
     run=1
     while [ $run -le "$RUNS" ]; do
-        order=$(printf '%s\n' tern:send tern:msg_zerocopy tern:zcopy tern:sendfile \
+        order=$(printf '%s\n' tern:send tern:msg_zerocopy tern:zcopy tern:zcopy_txq tern:sendfile \
             linux:send linux:msg_zerocopy | shuf | tr '\n' ' ')
         echo "bench: message $msg, round $run: $order"
         for c in $order; do

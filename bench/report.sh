@@ -114,7 +114,7 @@ human() {
     1048576) echo "1 MiB" ;; *) echo "$(($1 / 1024)) KiB" ;;
     esac
 }
-cols="tern:send tern:msg_zerocopy tern:zcopy tern:sendfile linux:send linux:msg_zerocopy"
+cols="tern:send tern:msg_zerocopy tern:zcopy tern:zcopy_txq tern:sendfile linux:send linux:msg_zerocopy"
 table() {   # COLUMN FORMAT: one row per message size, one column per case
     printf '| message |'
     for c in $cols; do printf ' %s %s |' "${c%%:*}" "${c#*:}"; done
@@ -221,12 +221,14 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     fi
     echo "## Ratios"
     echo
-    echo "| message | Tern/Linux send | Tern/Linux MSG_ZEROCOPY | zcopy/ceiling | send/ceiling | MSG_ZEROCOPY/ceiling | sendfile/ceiling | zcopy/send (throughput) | zcopy/send (CPU per GiB) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| message | Tern/Linux send | Tern/Linux MSG_ZEROCOPY | zcopy/ceiling | send/ceiling | MSG_ZEROCOPY/ceiling | sendfile/ceiling | zcopy/send (throughput) | zcopy/send (CPU per GiB) | zcopy_txq/send (throughput) | zcopy_txq/send (CPU per GiB) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for s in $sizes; do
         zs=$(awk -v a="$(get throughput tern zcopy "$s" median)" -v b="$(get throughput tern send "$s" median)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
         zc=$(awk -v a="$(get throughput tern zcopy "$s" qemu_cpu_s_per_gib)" -v b="$(get throughput tern send "$s" qemu_cpu_s_per_gib)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
-        echo "| $(human "$s") | $(get throughput tern send "$s" vs_linux) | $(get throughput tern msg_zerocopy "$s" vs_linux) | $(get throughput tern zcopy "$s" vs_ceiling) | $(get throughput tern send "$s" vs_ceiling) | $(get throughput tern msg_zerocopy "$s" vs_ceiling) | $(get throughput tern sendfile "$s" vs_ceiling) | $zs | $zc |"
+        qs=$(awk -v a="$(get throughput tern zcopy_txq "$s" median)" -v b="$(get throughput tern send "$s" median)" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b }')
+        qc=$(awk -v a="$(get throughput tern zcopy_txq "$s" qemu_cpu_s_per_gib)" -v b="$(get throughput tern send "$s" qemu_cpu_s_per_gib)" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b }')
+        echo "| $(human "$s") | $(get throughput tern send "$s" vs_linux) | $(get throughput tern msg_zerocopy "$s" vs_linux) | $(get throughput tern zcopy "$s" vs_ceiling) | $(get throughput tern send "$s" vs_ceiling) | $(get throughput tern msg_zerocopy "$s" vs_ceiling) | $(get throughput tern sendfile "$s" vs_ceiling) | $zs | $zc | ${qs:-–} | ${qc:-–} |"
     done
     echo
     echo "## Boot, image size, memory (hello)"

@@ -97,4 +97,13 @@ struct zc_notify;
 struct kfile;
 struct zc_notify *zcopy_file_new(struct kfile **out);
 
+/* zcopy_txq's completion queue (zcopy_txq.c): a new queue (flags:
+ * O_NONBLOCK); a send's notification on queue file f (NULL and *err:
+ * -EINVAL when f is no queue, -ENOBUFS when 4096 sends are in flight),
+ * and its end once queued (queued: it sent bytes, so it counts; then the
+ * notification is sealed). */
+struct kfile *zcopy_txq_new(unsigned flags);
+struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err);
+void zcopy_txq_send_end(struct zc_notify *zn, bool queued);
+
 #endif

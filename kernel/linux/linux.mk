@@ -25,4 +25,5 @@ LINUX_SRCS += \
 	kernel/linux/sys_signal.c \
 	kernel/linux/sys_socket.c \
 	kernel/linux/zcopy_file.c \
+	kernel/linux/zcopy_txq.c \
 	kernel/linux/proc_files.c

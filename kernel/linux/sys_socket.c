@@ -695,52 +695,90 @@ SYSCALL4(socketpair, int, domain, int, type, int, protocol, int *, usv)
 
 /* ---- zero-copy transmit ------------------------------------------------------------ */
 
+/* The iovec of the app's zmsghdr at uzm (a struct msghdr first), queued
+ * by reference on stream socket fd with completion zn, which the caller
+ * makes and seals. Returns the bytes queued or -errno. */
+static int64_t zcopy_queue(int fd, const struct linux_msghdr *m, struct zc_notify *zn)
+{
+    struct sock_iov small[8], *iov;
+    int err = iov_from_user(m->iov, m->iovlen, small, 8, &iov);
+    if (err)
+        return err;
+    struct kfile *sf;
+    int64_t r;
+    struct sock *s = sock_get(fd, &sf, &err);
+    if (!s) {
+        r = err;
+    } else {
+        if (s->type != SOCK_STREAM || !s->ops->sendmsg_ref)
+            r = -EOPNOTSUPP;
+        else if ((r = prefault(iov, m->iovlen)) >= 0)
+            r = s->ops->sendmsg_ref(s, iov, (int)m->iovlen, 0, zn);
+        kfile_put(sf);
+    }
+    if (iov != small)
+        kfree(iov);
+    return r;
+}
+
 /* zcopy_tx(s, zm) (include/tern/zcopy.h): zm starts with a struct msghdr
  * whose iovec is sent by reference; zm_txfd, right after it, gets the
  * completion descriptor (kernel/linux/zcopy_file.c). */
 SYSCALL2(tern_zcopy_tx, int, fd, void *, uzm)
 {
     struct linux_msghdr m;
-    struct sock_iov small[8], *iov;
     if (copy_from_user(&m, uzm, sizeof(m)))
         return -EFAULT;
-    int err = iov_from_user(m.iov, m.iovlen, small, 8, &iov);
-    if (err)
-        return err;
-    struct kfile *sf;
-    int64_t r = 0;
-    struct sock *s = sock_get(fd, &sf, &err);
-    if (!s) {
-        r = err;
-    } else if (s->type != SOCK_STREAM || !s->ops->sendmsg_ref) {
-        r = -EOPNOTSUPP;
-        kfile_put(sf);
-    } else if ((r = prefault(iov, m.iovlen)) < 0) {
-        kfile_put(sf);
-    } else {
-        struct kfile *zf;
-        struct zc_notify *zn = zcopy_file_new(&zf);
-        if (!zn) {
-            r = -ENOMEM;
-        } else {
-            r = s->ops->sendmsg_ref(s, iov, (int)m.iovlen, 0, zn);
-            int zfd = r >= 0 ? fd_install(zf, 0, FD_CLOEXEC) : -1;
-            if (r >= 0 && zfd < 0) {
-                r = zfd;                        /* queued, but nobody can wait for it */
-                kfile_put(zf);
-            } else if (r >= 0 && copy_to_user((uint8_t *)uzm + sizeof(m), &zfd, sizeof(zfd))) {
-                fd_close(zfd);
-                r = -EFAULT;
-            } else if (r < 0) {
-                kfile_put(zf);
-            }
-            /* Only now may it fire: the descriptor exists. */
-            zc_notify_seal(zn);
-        }
-        kfile_put(sf);
+    struct kfile *zf;
+    struct zc_notify *zn = zcopy_file_new(&zf);
+    if (!zn)
+        return -ENOMEM;
+    int64_t r = zcopy_queue(fd, &m, zn);
+    int zfd = r >= 0 ? fd_install(zf, 0, FD_CLOEXEC) : -1;
+    if (r >= 0 && zfd < 0) {
+        r = zfd;                        /* queued, but nobody can wait for it */
+        kfile_put(zf);
+    } else if (r >= 0 && copy_to_user((uint8_t *)uzm + sizeof(m), &zfd, sizeof(zfd))) {
+        fd_close(zfd);
+        r = -EFAULT;
+    } else if (r < 0) {
+        kfile_put(zf);
     }
-    if (iov != small)
-        kfree(iov);
+    /* Only now may it fire: the descriptor exists. */
+    zc_notify_seal(zn);
+    return r;
+}
+
+/* zcopy_txq_open(flags) and zcopy_txq(s, zm, q) (include/tern/zcopy.h):
+ * zero-copy sends whose completions are counted, in order, on one
+ * descriptor (kernel/linux/zcopy_txq.c). */
+SYSCALL1(tern_zcopy_txq_open, unsigned, flags)
+{
+    if (flags & ~(unsigned)(O_NONBLOCK | O_CLOEXEC))
+        return -EINVAL;
+    struct kfile *f = zcopy_txq_new(flags);
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install(f, 0, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0);
+    if (fd < 0)
+        kfile_put(f);
+    return fd;
+}
+
+SYSCALL3(tern_zcopy_txq, int, fd, void *, uzm, int, qfd)
+{
+    struct linux_msghdr m;
+    if (copy_from_user(&m, uzm, sizeof(m)))
+        return -EFAULT;
+    struct kfile *qf = fd_get(qfd);
+    if (!qf)
+        return -EBADF;
+    int err;
+    struct zc_notify *zn = zcopy_txq_send_new(qf, &err);
+    int64_t r = zn ? zcopy_queue(fd, &m, zn) : err;
+    if (zn)
+        zcopy_txq_send_end(zn, r > 0);
+    kfile_put(qf);
     return r;
 }
 

@@ -3,8 +3,9 @@
 # netns.sh's helpers (netns_up, netns_boot, netns_down; run-tests.sh sources
 # tests/guest/*.sh in name order, so netns.sh comes first).
 #
-#   guest:tcp_bulk_tx_send, _msg_zerocopy, _zcopy, _sendfile
-#       the guest sends through send(), MSG_ZEROCOPY, zcopy_tx, sendfile()
+#   guest:tcp_bulk_tx_send, _msg_zerocopy, _zcopy, _zcopy_txq, _sendfile
+#       the guest sends through send(), MSG_ZEROCOPY, zcopy_tx (a
+#       descriptor per call, or one completion queue), sendfile()
 #       to a host sink
 #       (the zero-copy ones each buffer in one call; guest:tcp_zcopy_tx_4m_buffers
 #       with buffers 4 times the send buffer)
@@ -214,7 +215,7 @@ tcp_tx_case() {
         tcp_args="$tcp_args, --file, /data/stream.bin"
         tcp_check="--pattern-period $TCP_FILE_BYTES"
         ;;
-    msg_zerocopy | zcopy)
+    msg_zerocopy | zcopy | zcopy_txq)
         tcp_args="$tcp_args, --require-ack-check"
         ;;
     esac
@@ -482,6 +483,11 @@ TCP_TX_EXPECT="^tcpbulk: MSG_ZEROCOPY: $((TCP_MB * 8)) sends, " \
     tcp_tx_case tcp_bulk_tx_msg_zerocopy msg_zerocopy "$TCP_MB"
 TCP_TX_EXPECT="^tcpbulk: zcopy_tx: $((TCP_MB * 8)) calls, " \
     tcp_tx_case tcp_bulk_tx_zcopy zcopy "$TCP_MB"
+# The completion queue: each buffer is overwritten the moment the queue's
+# in-order count covers it, and must by then be ACKed (and, or the
+# pattern check fails, back from the device).
+TCP_TX_EXPECT="^tcpbulk: zcopy_txq: $((TCP_MB * 8)) calls, $((TCP_MB * 8)) completions in [0-9]+ queue reads, none before its ACK" \
+    tcp_tx_case tcp_bulk_tx_zcopy_txq zcopy_txq "$TCP_MB"
 TCP_TX_ARGS='--msg, 4M, --ring, 4' TCP_TX_EXPECT='^tcpbulk: zcopy_tx: 16 calls, 16 completions' \
 TCP_TX_KOPTS=netstat tcp_tx_case tcp_zcopy_tx_4m_buffers zcopy 64
 # The same boot's `netstat` dump at exit: counters that add up. It reads

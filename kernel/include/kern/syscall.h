@@ -53,6 +53,9 @@
 
 /* Tern's own, for apps: zcopy_tx (include/tern/zcopy.h, kernel/linux/sys_socket.c). */
 #define SYS_tern_zcopy_tx 0x7e60
+/* ... and its completion queue: zcopy_txq_open, zcopy_txq (kernel/linux/zcopy_txq.c). */
+#define SYS_tern_zcopy_txq_open 0x7e61
+#define SYS_tern_zcopy_txq      0x7e62
 
 typedef int64_t (*syscall_fn)(const uint64_t *args);
 

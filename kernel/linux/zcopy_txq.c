@@ -1,0 +1,193 @@
+/*
+ * A zero-copy completion queue (include/tern/zcopy.h: zcopy_txq_open,
+ * zcopy_txq): one descriptor for many zcopy_tx sends, so that a sender
+ * that keeps a ring of buffers in flight pays neither a descriptor per
+ * send nor a system call and a wakeup per completion.
+ *
+ * Each send through the queue gets the next sequence number as its call
+ * returns. A read gives, as an 8-byte count, how many more sends have
+ * completed *in that order* since the last read: send k counts only once
+ * sends 0..k-1 have completed too. A retransmission can hold an older
+ * send's pages in the device after a newer send is done; reporting the
+ * completed prefix keeps the rule simple for the app: after reading n,
+ * its n oldest outstanding buffers are its own again. A read blocks
+ * while nothing new completed (EAGAIN when non-blocking); poll reports
+ * POLLIN when it would not block. The completion itself is the usual
+ * one (kern/socket.h): every byte ACKed and every descriptor back from
+ * the device.
+ *
+ * State changes under net_lock (completions fire there); the app's side
+ * (reported) under the waitq's lock, which also orders the sleep against
+ * the wakeup. The queue is freed when its descriptor is closed and the
+ * last send it counts has fired, whichever comes last.
+ */
+#include <kern/errno.h>
+#include <kern/file.h>
+#include <kern/kmalloc.h>
+#include <kern/net.h>
+#include <kern/socket.h>
+#include <kern/string.h>
+#include <kern/waitq.h>
+#include "linux.h"
+
+/* Sends in flight on one queue at most: the done bitmap's window. */
+#define TXQ_WINDOW 4096
+
+struct zcopy_txq {
+    struct waitq wq;
+    struct kfile *file;
+    bool open;                  /* the kfile still exists */
+    uint32_t live;              /* sends whose notification has not fired */
+    uint32_t reserved;          /* sends being queued, without a number yet */
+    uint64_t next;              /* the next send's number */
+    uint64_t prefix;            /* sends [0, prefix) have completed */
+    uint64_t reported;          /* ... of which [0, reported) were read */
+    uint8_t done[TXQ_WINDOW / 8];       /* completed, above prefix */
+};
+
+struct zcopy_txq_send {
+    struct zc_notify zn;
+    struct zcopy_txq *q;
+    uint64_t seq;
+    bool numbered;              /* the call queued bytes: it counts */
+};
+
+static void txq_maybe_free(struct zcopy_txq *q)
+{
+    if (!q->open && !q->live && !q->reserved)
+        kfree(q);
+}
+
+/* Under net_lock. */
+static void txq_fire(struct zc_notify *zn)
+{
+    struct zcopy_txq_send *s = container_of(zn, struct zcopy_txq_send, zn);
+    struct zcopy_txq *q = s->q;
+    bool counted = s->numbered;
+    uint64_t seq = s->seq;
+    kfree(s);
+    q->live--;
+    if (counted) {
+        q->done[(seq % TXQ_WINDOW) / 8] |= (uint8_t)(1u << (seq % 8));
+        uint64_t p = q->prefix;
+        while (p < q->next && (q->done[(p % TXQ_WINDOW) / 8] & (1u << (p % 8)))) {
+            q->done[(p % TXQ_WINDOW) / 8] &= (uint8_t)~(1u << (p % 8));
+            p++;
+        }
+        if (p != q->prefix) {
+            __atomic_store_n(&q->prefix, p, __ATOMIC_RELEASE);
+            if (q->open) {
+                waitq_wake(&q->wq, -1);
+                kfile_notify(q->file, POLLIN | POLLRDNORM);
+            }
+        }
+    }
+    txq_maybe_free(q);
+}
+
+static uint64_t txq_prefix(struct zcopy_txq *q)
+{
+    return __atomic_load_n(&q->prefix, __ATOMIC_ACQUIRE);
+}
+
+static int64_t txq_read(struct kfile *f, void *buf, size_t n, uint64_t *pos)
+{
+    struct zcopy_txq *q = f->priv;
+    (void)pos;
+    if (n < sizeof(uint64_t))
+        return -EINVAL;
+    unsigned long flags = spin_lock_irqsave(&q->wq.lock);
+    uint64_t p;
+    while ((p = txq_prefix(q)) == q->reported) {
+        if (f->flags & O_NONBLOCK) {
+            spin_unlock_irqrestore(&q->wq.lock, flags);
+            return -EAGAIN;
+        }
+        waitq_sleep_locked(&q->wq, &flags, 0);
+    }
+    uint64_t count = p - q->reported;
+    q->reported = p;
+    spin_unlock_irqrestore(&q->wq.lock, flags);
+    memcpy(buf, &count, sizeof(count));
+    return sizeof(count);
+}
+
+static unsigned txq_poll(struct kfile *f)
+{
+    struct zcopy_txq *q = f->priv;
+    return txq_prefix(q) != __atomic_load_n(&q->reported, __ATOMIC_RELAXED)
+               ? POLLIN | POLLRDNORM : 0;
+}
+
+static void txq_release(struct kfile *f)
+{
+    struct zcopy_txq *q = f->priv;
+    net_lock();
+    q->open = false;
+    txq_maybe_free(q);
+    net_unlock();
+}
+
+static const struct kfile_ops txq_ops = {
+    .kind = "zcopy_txq",
+    .read = txq_read,
+    .poll = txq_poll,
+    .release = txq_release,
+};
+
+struct kfile *zcopy_txq_new(unsigned flags)
+{
+    struct zcopy_txq *q = kzalloc(sizeof(*q));
+    if (!q)
+        return NULL;
+    waitq_init(&q->wq);
+    q->open = true;
+    q->file = kfile_alloc(&txq_ops, q, O_RDONLY | (flags & O_NONBLOCK));
+    if (!q->file) {
+        kfree(q);
+        return NULL;
+    }
+    return q->file;
+}
+
+struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err)
+{
+    if (f->ops != &txq_ops) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    struct zcopy_txq *q = f->priv;
+    struct zcopy_txq_send *s = kzalloc(sizeof(*s));
+    if (!s) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    net_lock();
+    if (q->next - q->prefix + q->reserved >= TXQ_WINDOW) {
+        net_unlock();
+        kfree(s);
+        *err = -ENOBUFS;                /* read the queue first */
+        return NULL;
+    }
+    q->reserved++;
+    q->live++;
+    net_unlock();
+    s->q = q;
+    s->zn.pending = 1;                  /* the sender's, until zcopy_txq_send_end */
+    s->zn.fire = txq_fire;
+    return &s->zn;
+}
+
+void zcopy_txq_send_end(struct zc_notify *zn, bool queued)
+{
+    struct zcopy_txq_send *s = container_of(zn, struct zcopy_txq_send, zn);
+    struct zcopy_txq *q = s->q;
+    net_lock();
+    q->reserved--;
+    if (queued) {
+        s->seq = q->next++;
+        s->numbered = true;
+    }
+    net_unlock();
+    zc_notify_seal(zn);
+}
