@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <tern/zcopy.h>
 
@@ -74,6 +75,16 @@ static inline int recv_errqueue(int s, struct msghdr *m)
 /* Whether zcopy_tx exists here, asked before bothering a peer: outside
  * Tern the system call fails with ENOSYS (on Tern a bad descriptor is
  * EBADF). */
+/* zm describing the one buffer [base, base+len), through iov. */
+static inline void zmsg_one(struct zmsghdr *zm, struct iovec *iov, void *base, size_t len)
+{
+    memset(zm, 0, sizeof(*zm));
+    iov->iov_base = base;
+    iov->iov_len = len;
+    zm->zm_msg.msg_iov = iov;
+    zm->zm_msg.msg_iovlen = 1;
+}
+
 static inline int have_zcopy_tx(void)
 {
     struct zmsghdr probe;

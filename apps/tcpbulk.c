@@ -433,11 +433,9 @@ static void send_slot_zcopy(unsigned idx)
     struct slot *sl = &S.slots[idx];
     size_t done = 0;
     while (done < sl->len) {
-        struct iovec iov = { .iov_base = sl->buf + done, .iov_len = sl->len - done };
+        struct iovec iov;
         struct zmsghdr zm;
-        memset(&zm, 0, sizeof(zm));
-        zm.zm_msg.msg_iov = &iov;
-        zm.zm_msg.msg_iovlen = 1;
+        zmsg_one(&zm, &iov, sl->buf + done, sl->len - done);
         ssize_t n = zcopy_tx(S.s, &zm);
         if (n < 0) {
             if (errno == EINTR)
@@ -471,11 +469,9 @@ static void send_slot_txq(unsigned idx)
     struct slot *sl = &S.slots[idx];
     size_t done = 0;
     while (done < sl->len) {
-        struct iovec iov = { .iov_base = sl->buf + done, .iov_len = sl->len - done };
+        struct iovec iov;
         struct zmsghdr zm;
-        memset(&zm, 0, sizeof(zm));
-        zm.zm_msg.msg_iov = &iov;
-        zm.zm_msg.msg_iovlen = 1;
+        zmsg_one(&zm, &iov, sl->buf + done, sl->len - done);
         ssize_t n = zcopy_txq(S.s, &zm, S.q);
         if (n < 0) {
             if (errno == EINTR)

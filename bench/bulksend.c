@@ -224,11 +224,9 @@ static void send_zcopy(unsigned slot, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        struct iovec iov = { .iov_base = S.buf[slot] + done, .iov_len = len - done };
+        struct iovec iov;
         struct zmsghdr zm;
-        memset(&zm, 0, sizeof(zm));
-        zm.zm_msg.msg_iov = &iov;
-        zm.zm_msg.msg_iovlen = 1;
+        zmsg_one(&zm, &iov, S.buf[slot] + done, len - done);
         ssize_t n = zcopy_tx(S.s, &zm);
         if (n < 0 && errno == EINTR)
             continue;
@@ -248,11 +246,9 @@ static void send_txq(unsigned slot, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        struct iovec iov = { .iov_base = S.buf[slot] + done, .iov_len = len - done };
+        struct iovec iov;
         struct zmsghdr zm;
-        memset(&zm, 0, sizeof(zm));
-        zm.zm_msg.msg_iov = &iov;
-        zm.zm_msg.msg_iovlen = 1;
+        zmsg_one(&zm, &iov, S.buf[slot] + done, len - done);
         ssize_t n = zcopy_txq(S.s, &zm, S.q);
         if (n < 0 && errno == EINTR)
             continue;
