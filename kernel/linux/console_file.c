@@ -5,11 +5,17 @@
  * so reads return 0. It answers the terminal ioctls that C libraries ask
  * (isatty's TCGETS, TIOCGWINSZ) so that stdout is line-buffered as on a
  * terminal.
+ *
+ * A descriptor whose channel a driver registered (kern/appio.h) is not the
+ * console but that channel: a stream like a pipe, byte-exact, not a
+ * terminal.
  */
+#include <kern/appio.h>
 #include <kern/console.h>
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/panic.h>
+#include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/uaccess.h>
 
@@ -111,11 +117,78 @@ static const struct kfile_ops console_ops = {
     .poll = console_poll,
 };
 
+/* ---- channels apart from the console (kern/appio.h) ---------------------- */
+
+static struct appio *appio_of[3];
+
+void appio_register(int fd, struct appio *io)
+{
+    if (fd >= 0 && fd < 3)
+        appio_of[fd] = io;
+}
+
+static bool nonblocking(struct kfile *f)
+{
+    return __atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK;
+}
+
+static int64_t appio_read_op(struct kfile *f, void *buf, size_t n, uint64_t *pos)
+{
+    struct appio *io = f->priv;
+    if (!io->read)
+        return -EBADF;
+    return n ? io->read(io, buf, n, nonblocking(f)) : 0;
+}
+
+static int64_t appio_write_op(struct kfile *f, const void *buf, size_t n, uint64_t *pos)
+{
+    struct appio *io = f->priv;
+    if (!io->write)
+        return -EBADF;
+    return n ? io->write(io, buf, n) : 0;
+}
+
+static int appio_stat(struct kfile *f, struct kstat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->mode = S_IFIFO | 0600;
+    st->nlink = 1;
+    st->ino = 4;
+    return 0;
+}
+
+static unsigned appio_poll(struct kfile *f)
+{
+    struct appio *io = f->priv;
+    return io->poll(io);
+}
+
+static const struct kfile_ops appio_ops = {
+    .kind = "stdio channel",
+    .read = appio_read_op,
+    .write = appio_write_op,
+    .stat = appio_stat,
+    .poll = appio_poll,
+};
+
+void appio_host_stop(void)
+{
+    console_end_line();
+    pr_warn("app: the host asked it to stop (tern stop): ending it as SIGTERM would\n");
+    kernel_exit(128 + 15);
+}
+
 void console_files_init(void)
 {
     for (int fd = 0; fd < 3; fd++) {
-        struct kfile *f = kfile_alloc(&console_ops, NULL, O_RDWR);
+        struct appio *io = appio_of[fd];
+        struct kfile *f = io ? kfile_alloc(&appio_ops, io, fd ? O_WRONLY : O_RDONLY)
+                             : kfile_alloc(&console_ops, NULL, O_RDWR);
         if (!f || fd_install_at(fd, f, 0) != fd)
             panic("console_files_init: out of memory");
+        if (io) {
+            kfile_get(f);               /* the driver's reference, kept for good */
+            io->file = f;
+        }
     }
 }
