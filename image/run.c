@@ -35,6 +35,7 @@
 #include "machine.h"
 #include "tern.h"
 #include "probe_cache.h"
+#include "stdio_relay.h"
 #include "util.h"
 
 #define EXIT_TIMEOUT     124
@@ -59,6 +60,8 @@ struct run_opts {
     long memory_mb;
     long timeout_s;
     bool quiet;                 /* do not stream the console */
+    bool verbose;               /* the kernel log to stderr even with the app's own stdio */
+    bool stdio;                 /* the app's stdio through virtio-serial (stdio_relay.h) */
     bool no_debug_exit;         /* leave out the exit device (tests the fallback) */
     const char *image_dir;      /* booting an image directory */
     struct argv_buf image_args; /* its qemu.args */
@@ -152,8 +155,9 @@ struct console {
     char buf[8192];
     size_t len;
     uint64_t t0;
-    bool stream;
+    FILE *term;                 /* where the console streams to, or NULL */
     FILE *log;
+    FILE *klog;                 /* the image's console.log, or NULL */
     struct boot_result *r;
 };
 
@@ -162,11 +166,13 @@ static bool console_feed(struct console *c, const char *data, size_t n)
 {
     /* Nobody reads our output any more (tern run | head): stop the guest
      * as Ctrl-C would. */
-    if (c->stream &&
-        (fwrite(data, 1, n, stdout) != n || fflush(stdout) != 0) && errno == EPIPE)
+    if (c->term &&
+        (fwrite(data, 1, n, c->term) != n || fflush(c->term) != 0) && errno == EPIPE)
         got_signal = SIGPIPE;
     if (c->log)
         fwrite(data, 1, n, c->log);
+    if (c->klog)
+        fwrite(data, 1, n, c->klog);
     while (n) {
         size_t k = sizeof(c->buf) - 1 - c->len;
         if (k > n)
@@ -199,19 +205,30 @@ static void console_end(struct console *c)
     }
 }
 
+static bool qemu_alive(void *arg)
+{
+    int st;
+    return waitpid(*(pid_t *)arg, &st, WNOHANG) == 0;
+}
+
 /*
- * Boot once: spawn QEMU, stream its console, wait for it to end. stream
- * decides whether the console goes to our stdout.
+ * Boot once: spawn QEMU, stream its console, wait for it to end. The
+ * console goes to term (NULL: nowhere), log and klog; with o->stdio the
+ * app's stdio is relayed to ours apart from it. timeout_ms 0: no limit.
  */
-static void boot(const struct run_opts *o, const char *accel, bool stream,
+static void boot(const struct run_opts *o, const char *accel, FILE *term, FILE *klog,
                  uint64_t timeout_ms, FILE *log, struct boot_result *r)
 {
     int out[2], err[2];
     struct argv_buf a = { 0 };
+    struct stdio_relay relay;
+    bool stream = term != NULL;
 
     memset(r, 0, sizeof(*r));
     r->status = -1;
     build_qemu_argv(o, accel, &a);
+    if (o->stdio)
+        relay_setup(&relay, &a);
     if (pipe(out) < 0 || pipe(err) < 0)
         die("pipe: %s", strerror(errno));
 
@@ -248,18 +265,36 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
 
     char ebuf[2048];
     size_t elen = 0;
-    struct console con = { .t0 = t0, .stream = stream, .log = log, .r = r };
+    struct console con = { .t0 = t0, .term = term, .log = log, .klog = klog, .r = r };
     bool out_open = true, err_open = true;
-    uint64_t deadline = t0 + timeout_ms * 1000000u;
+    uint64_t deadline = timeout_ms ? t0 + timeout_ms * 1000000u : UINT64_MAX;
     uint64_t exit_seen_at = 0;
 
+    if (o->stdio) {
+        relay.copy = log;
+        if (!relay_connect(&relay, 30000, qemu_alive, &pid, r->last_error,
+                           sizeof(r->last_error))) {
+            out_open = err_open = false;        /* stop QEMU below */
+            kill(pid, SIGKILL);
+        }
+    }
     while (out_open || err_open) {
-        struct pollfd pfd[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+        struct pollfd pfd[6] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+        int npfd = 2;
         if (!out_open)
             pfd[0].fd = -1;
         if (!err_open)
             pfd[1].fd = -1;
-        int rc = poll(pfd, 2, 100);
+        if (o->stdio)
+            relay_pollfds(&relay, pfd, &npfd);
+        int rc = poll(pfd, (nfds_t)npfd, 100);
+        /* The app's output first: what it wrote before the kernel's exit
+         * line is in its socket before that line is in the console. */
+        if (o->stdio && rc > 0) {
+            relay_handle(&relay, pfd);
+            if (relay.broken_pipe)
+                got_signal = SIGPIPE;
+        }
         if (got_signal) {
             r->interrupted = true;
             break;
@@ -324,6 +359,12 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     waitpid(pid, &r->qemu_status, 0);
     close(out[0]);
     close(err[0]);
+    if (o->stdio) {
+        if (!r->interrupted)
+            relay_drain(&relay);
+        relay_close(&relay);
+        fflush(stdout);
+    }
 }
 
 /*
@@ -356,7 +397,8 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
     probe.initrd = NULL;
     probe.image_dir = NULL;
     uint64_t t0 = now_ns();
-    boot(&probe, "kvm", false, PROBE_TIMEOUT_MS, NULL, &r);
+    probe.stdio = false;
+    boot(&probe, "kvm", NULL, NULL, PROBE_TIMEOUT_MS, NULL, &r);
     uint64_t ms = (now_ns() - t0) / 1000000;
     if (r.interrupted)
         exit(EXIT_INTERRUPTED);
@@ -383,10 +425,16 @@ static void run_usage(FILE *f)
           "       tern run --kernel FILE [options]\n"
           "       tern probe --kernel FILE\n"
           "\n"
-          "Boot a Tern image, stream its console, and exit with the guest's exit\n"
-          "status. A MANIFEST is built first (like tern build, into build/NAME or\n"
-          "-o DIR); a DIR made by tern build is booted as it is. With --kernel, a\n"
-          "bare kernel is booted.\n"
+          "Boot a Tern image and exit with the app's exit status. A MANIFEST is\n"
+          "built first (like tern build, into build/NAME or -o DIR); a DIR made by\n"
+          "tern build is booted as it is. With --kernel, a bare kernel is booted.\n"
+          "\n"
+          "An image's app has tern's stdin, stdout and stderr, byte for byte: its\n"
+          "stdin ends when tern's does (a pipe's end, Ctrl-D on a terminal; run\n"
+          "with </dev/null if it should get nothing). The kernel log goes to\n"
+          "DIR/console.log, and to stderr with -v or when the guest fails. A bare\n"
+          "--kernel, and --via virsh, stream the console with the app's output in\n"
+          "it, as before.\n"
           "\n"
           "options:\n"
           "  --via qemu|virsh    launch QEMU directly (default), or through libvirt:\n"
@@ -397,9 +445,10 @@ static void run_usage(FILE *f)
           "                      with a MANIFEST, the kernel to build it with\n"
           "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe\n"
           "                      boot works under it, else TCG)\n"
-          "  --timeout SECONDS   stop the guest after this long (default 300)\n"
-          "  --log FILE          also write the console to FILE\n"
+          "  --timeout SECONDS   stop the guest after this long (default 300; 0: never)\n"
+          "  --log FILE          also write the console (and the app's output) to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
+          "  -v, --verbose       an image's kernel log to stderr as well\n"
           "  --no-debug-exit     leave out QEMU's exit device (isa-debug-exit on x86_64)\n"
           "  --qemu PROGRAM      QEMU binary (default: the kernel's machine's,\n"
           "                      qemu-system-x86_64 for an x86_64 kernel)\n"
@@ -454,6 +503,30 @@ static void load_image_args(struct run_opts *o)
         die("image '%s': %s is empty", o->image_dir, path);
 }
 
+/* A failed run: the end of the kernel log, which the terminal did not see. */
+static void show_kernel_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char *lines[40] = { 0 }, *line = NULL;
+    size_t cap = 0, n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        free(lines[n % 40]);
+        lines[n % 40] = xstrdup(line);
+        n++;
+    }
+    fclose(f);
+    free(line);
+    msg("the kernel log (%s)%s:", path, n > 40 ? ", its last 40 lines" : "");
+    for (size_t i = n > 40 ? n - 40 : 0; i < n; i++) {
+        char *l = lines[i % 40];
+        l[strcspn(l, "\r\n")] = 0;
+        fprintf(stderr, "  | %s\n", l);
+        free(l);
+    }
+}
+
 static bool virsh_output(const char *data, size_t n, void *arg)
 {
     return console_feed(arg, data, n);
@@ -471,6 +544,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "timeout", required_argument, NULL, 't' },
         { "log", required_argument, NULL, 'l' },
         { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
         { "no-debug-exit", no_argument, NULL, 'D' },
         { "qemu", required_argument, NULL, 'Q' },
         { "via", required_argument, NULL, 'V' },
@@ -489,7 +563,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
     optind = 1;
     opterr = 0;
     /* Options may come before or after the image (GNU getopt permutes). */
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
         case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
@@ -510,11 +584,12 @@ int cmd_run(int argc, char **argv, bool probe_only)
             kernel_only = "--memory";
             break;
         case 't':
-            if (!parse_long(optarg, 1, 86400, &o.timeout_s))
-                die("--timeout %s: expected seconds in 1..86400", optarg);
+            if (!parse_long(optarg, 0, 31536000, &o.timeout_s))
+                die("--timeout %s: expected seconds in 0..31536000 (0: no limit)", optarg);
             break;
         case 'l': o.log_path = optarg; break;
         case 'q': o.quiet = true; break;
+        case 'v': o.verbose = true; break;
         case 'D': o.no_debug_exit = true; break;
         case 'Q': o.qemu = optarg; break;
         case 'V':
@@ -613,10 +688,12 @@ int cmd_run(int argc, char **argv, bool probe_only)
     if (log)
         setvbuf(log, NULL, _IOLBF, 0);
     struct boot_result r;
+    FILE *klog;
+    char klog_path[4200];
     if (!strcmp(via, "virsh")) {
         memset(&r, 0, sizeof(r));
         r.status = -1;
-        struct console con = { .t0 = now_ns(), .stream = !o.quiet, .log = log, .r = &r };
+        struct console con = { .t0 = now_ns(), .term = o.quiet ? NULL : stdout, .log = log, .r = &r };
         struct virsh_boot vb = {
             .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
@@ -638,8 +715,21 @@ int cmd_run(int argc, char **argv, bool probe_only)
             snprintf(r.last_error, sizeof(r.last_error), "%s", err);
         /* The boot time includes libvirt's own start-up: not comparable. */
         r.ready_ns = 0;
+    } else if (o.image_dir) {
+        /* The app's stdio is ours; the kernel log goes to the image's
+         * console.log, and to stderr with --verbose (or below, on a
+         * failure). */
+        o.stdio = true;
+        snprintf(klog_path, sizeof(klog_path), "%s/console.log", o.image_dir);
+        if (!(klog = fopen(klog_path, "w")))
+            die("%s: %s", klog_path, strerror(errno));
+        setvbuf(klog, NULL, _IOLBF, 0);
+        boot(&o, accel, o.verbose ? stderr : NULL, klog, (uint64_t)o.timeout_s * 1000, log, &r);
+        fclose(klog);
+        if (!o.verbose && (r.status < 0 || r.timed_out || r.status >= 128))
+            show_kernel_log(klog_path);
     } else {
-        boot(&o, accel, !o.quiet, (uint64_t)o.timeout_s * 1000, log, &r);
+        boot(&o, accel, o.quiet ? NULL : stdout, NULL, (uint64_t)o.timeout_s * 1000, log, &r);
     }
     if (log)
         fclose(log);
