@@ -10,7 +10,9 @@
  *   stdio args        print each argument and the variables named TERN_*
  *                     (and GREETING) on stdout, one per line
  *   stdio tick        print "tick N" on stdout every second, forever
+ *   stdio crash       write through a null pointer (a SIGSEGV)
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,10 @@ int main(int argc, char **argv)
             sleep(1);
         }
     }
-    fprintf(stderr, "usage: stdio bytes N | cat | args ... | tick\n");
+    if (argc >= 2 && !strcmp(argv[1], "crash")) {
+        *(volatile int *)(uintptr_t)argc = 1;
+        return 1;
+    }
+    fprintf(stderr, "usage: stdio bytes N | cat | args ... | tick | crash\n");
     return 2;
 }

@@ -726,7 +726,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         setvbuf(klog, NULL, _IOLBF, 0);
         boot(&o, accel, o.verbose ? stderr : NULL, klog, (uint64_t)o.timeout_s * 1000, log, &r);
         fclose(klog);
-        if (!o.verbose && (r.status < 0 || r.timed_out || r.status >= 128))
+        /* Failures the kernel reports: no status, a timeout, a bad command
+         * line (64), an app it cannot run (126) or find (127), a signal. */
+        if (!o.verbose && (r.status < 0 || r.timed_out || r.status == 64 ||
+                           r.status == 126 || r.status == 127 || r.status >= 128))
             show_kernel_log(klog_path);
     } else {
         boot(&o, accel, o.quiet ? NULL : stdout, NULL, (uint64_t)o.timeout_s * 1000, log, &r);
