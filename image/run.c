@@ -34,6 +34,7 @@
 #include "libvirt.h"
 #include "machine.h"
 #include "tern.h"
+#include "ports.h"
 #include "probe_cache.h"
 #include "stdio_relay.h"
 #include "util.h"
@@ -64,6 +65,8 @@ struct run_opts {
     bool stdio;                 /* the app's stdio through virtio-serial (stdio_relay.h) */
     bool no_debug_exit;         /* leave out the exit device (tests the fallback) */
     const char *image_dir;      /* booting an image directory */
+    struct port_fwd fwd[64];    /* -p: forwarded on the image's user network */
+    size_t nfwd;
     struct argv_buf image_args; /* its qemu.args */
 };
 
@@ -97,6 +100,14 @@ static void image_qemu_argv(const struct run_opts *o, const char *accel, struct 
         } else if (next && !strcmp(arg, "-cpu")) {
             argv_add(a, arg);
             argv_add(a, machine_cpu(o->machine, accel));
+            i++;
+        } else if (next && !strcmp(arg, "-netdev") && !strncmp(next, "user,", 5) && o->nfwd) {
+            char nd[4096];
+            snprintf(nd, sizeof(nd), "%s", next);
+            for (size_t k = 0; k < o->nfwd; k++)
+                port_hostfwd(&o->fwd[k], nd + strlen(nd), sizeof(nd) - strlen(nd));
+            argv_add(a, arg);
+            argv_add(a, nd);
             i++;
         } else if (next && o->no_debug_exit && o->machine->exit_device &&
                    !strcmp(arg, "-device") && !strcmp(next, o->machine->exit_device)) {
@@ -449,6 +460,9 @@ static void run_usage(FILE *f)
           "  --log FILE          also write the console (and the app's output) to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
           "  -v, --verbose       an image's kernel log to stderr as well\n"
+          "  -p, --publish HOST:GUEST[/udp]  forward the host's port HOST to the\n"
+          "                      guest's port GUEST (user networking; repeatable;\n"
+          "                      adds to the manifest's ports:)\n"
           "  --no-debug-exit     leave out QEMU's exit device (isa-debug-exit on x86_64)\n"
           "  --qemu PROGRAM      QEMU binary (default: the kernel's machine's,\n"
           "                      qemu-system-x86_64 for an x86_64 kernel)\n"
@@ -478,6 +492,22 @@ static void image_kernel_path(const char *dir, char *out, size_t len)
             return;
     }
     snprintf(out, len, "%s/%s", dir, machines[0].kernel_file);
+}
+
+/* -p needs the image's user-mode network. */
+static void check_forwarding(const struct run_opts *o)
+{
+    for (size_t i = 1; i + 1 < o->image_args.n; i++) {
+        const char *nd = o->image_args.v[i + 1];
+        if (strcmp(o->image_args.v[i], "-netdev"))
+            continue;
+        if (!strncmp(nd, "user,", 5))
+            return;
+        die("-p: image '%s' is on a %.*s network, where the guest has its own address on "
+            "the host's network: reach it there (forwarding is for network: user)",
+            o->image_dir, (int)strcspn(nd, ","), nd);
+    }
+    die("-p: image '%s' has no network (give its manifest network: user)", o->image_dir);
 }
 
 /* Read DIR/qemu.args: one argument per line. */
@@ -550,8 +580,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "via", required_argument, NULL, 'V' },
         { "out", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        { "publish", required_argument, NULL, 'p' },
         { 0, 0, 0, 0 },
     };
+    char why_port[200];
     struct run_opts o = {
         .accel = "auto", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
@@ -563,7 +595,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
     optind = 1;
     opterr = 0;
     /* Options may come before or after the image (GNU getopt permutes). */
-    while ((c = getopt_long(argc, argv, "o:v", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:vp:", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
         case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
@@ -590,6 +622,13 @@ int cmd_run(int argc, char **argv, bool probe_only)
         case 'l': o.log_path = optarg; break;
         case 'q': o.quiet = true; break;
         case 'v': o.verbose = true; break;
+        case 'p':
+            if (o.nfwd == sizeof(o.fwd) / sizeof(o.fwd[0]))
+                die("-p %s: at most %zu forwarded ports", optarg, o.nfwd);
+            if (!port_parse(optarg, &o.fwd[o.nfwd], why_port, sizeof(why_port)))
+                die("-p %s", why_port);
+            o.nfwd++;
+            break;
         case 'D': o.no_debug_exit = true; break;
         case 'Q': o.qemu = optarg; break;
         case 'V':
@@ -607,6 +646,9 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 probe_only ? "probe" : "run", argv[optind - 1]);
         }
     }
+    if (o.nfwd && !strcmp(via, "virsh"))
+        die("-p: not with --via virsh (tern forwards ports on QEMU's user network; with "
+            "libvirt use a tap or bridge network and the guest's own address)");
     const char *image = optind < argc ? argv[optind] : NULL;
     if (image && optind + 1 < argc)
         die("run: unexpected argument '%s' (one image at a time)", argv[optind + 1]);
@@ -642,10 +684,14 @@ int cmd_run(int argc, char **argv, bool probe_only)
         image_kernel_path(o.image_dir, image_kernel, sizeof(image_kernel));
         o.kernel = image_kernel;
         load_image_args(&o);
+        if (o.nfwd)
+            check_forwarding(&o);
     } else if (!strcmp(via, "virsh")) {
         die("run: --via virsh boots an image: name a MANIFEST or DIR");
     } else if (out_dir) {
         die("-o: only with a manifest");
+    } else if (o.nfwd) {
+        die("-p: forwards to an image's network: name a MANIFEST or DIR");
     }
     if (!o.kernel)
         die("%s: --kernel FILE or an image (MANIFEST or DIR) is required (see tern run --help)",
@@ -728,7 +774,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         fclose(klog);
         /* Failures the kernel reports: no status, a timeout, a bad command
          * line (64), an app it cannot run (126) or find (127), a signal. */
-        if (!o.verbose && (r.status < 0 || r.timed_out || r.status == 64 ||
+        if (!o.verbose && !r.interrupted && (r.status < 0 || r.timed_out || r.status == 64 ||
                            r.status == 126 || r.status == 127 || r.status >= 128))
             show_kernel_log(klog_path);
     } else {
