@@ -17,6 +17,7 @@
  *   125  QEMU failed or the guest ended without reporting a status
  *   130  interrupted (Ctrl-C), the guest was stopped
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "instances.h"
 #include "libvirt.h"
 #include "machine.h"
 #include "tern.h"
@@ -67,6 +69,10 @@ struct run_opts {
     const char *image_dir;      /* booting an image directory */
     struct port_fwd fwd[64];    /* -p: forwarded on the image's user network */
     size_t nfwd;
+    const char *env[64];        /* -e NAME=value: env= kernel options */
+    size_t nenv;
+    char **extra;               /* arguments after "--": appended to the app's */
+    int nextra;
     struct argv_buf image_args; /* its qemu.args */
 };
 
@@ -86,6 +92,45 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
+/* One token of the kernel command line (docs/cmdline.md): quoted when it
+ * has blanks or is empty. */
+static void add_token(FILE *f, const char *t)
+{
+    bool q = !*t || strpbrk(t, " \t");
+    fprintf(f, q ? " \"%s\"" : " %s", t);
+}
+
+/* The image's kernel command line with this run's -e variables (env=
+ * options, before "--") and extra arguments (after the app's). */
+static char *run_cmdline(const struct run_opts *o, const char *cl)
+{
+    char *s;
+    size_t len;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        die("out of memory");
+    const char *sep = !strncmp(cl, "--", 2) && (cl[2] == ' ' || !cl[2]) ? cl : strstr(cl, " -- ");
+    if (!sep && !strcmp(cl + (strlen(cl) >= 3 ? strlen(cl) - 3 : 0), " --"))
+        sep = cl + strlen(cl) - 3;
+    size_t optlen = sep ? (size_t)(sep - cl) : strlen(cl);
+    fprintf(f, "%.*s", (int)optlen, cl);
+    /* The quotes go around the value only: a quoted '=' would not end
+     * the option's name. */
+    for (size_t i = 0; i < o->nenv; i++)
+        fprintf(f, strpbrk(o->env[i], " \t") ? " env=\"%s\"" : " env=%s", o->env[i]);
+    if (sep) {
+        const char *args = sep + (sep == cl ? 2 : 3);
+        fprintf(f, " --%s", args);
+    }
+    for (int i = 0; i < o->nextra; i++)
+        add_token(f, o->extra[i]);
+    fclose(f);
+    /* A leading blank when the image had no kernel options. */
+    if (s[0] == ' ')
+        memmove(s, s + 1, strlen(s));
+    return s;
+}
+
 /* An image's qemu.args with this run's accelerator, CPU model and QEMU. */
 static void image_qemu_argv(const struct run_opts *o, const char *accel, struct argv_buf *a)
 {
@@ -100,6 +145,12 @@ static void image_qemu_argv(const struct run_opts *o, const char *accel, struct 
         } else if (next && !strcmp(arg, "-cpu")) {
             argv_add(a, arg);
             argv_add(a, machine_cpu(o->machine, accel));
+            i++;
+        } else if (next && !strcmp(arg, "-append")) {
+            argv_add(a, arg);
+            char *cl = run_cmdline(o, next);
+            argv_add(a, cl);
+            free(cl);
             i++;
         } else if (next && !strcmp(arg, "-netdev") && !strncmp(next, "user,", 5) && o->nfwd) {
             char nd[4096];
@@ -460,6 +511,13 @@ static void run_usage(FILE *f)
           "  --log FILE          also write the console (and the app's output) to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
           "  -v, --verbose       an image's kernel log to stderr as well\n"
+          "  -d, --detach        start the image in the background and print its name\n"
+          "                      (tern ps, logs, console, stop); no timeout unless\n"
+          "                      --timeout is given\n"
+          "  --name NAME         the detached instance's name (default: the image's)\n"
+          "  -e, --env NAME=VALUE  an environment variable for the app (repeatable;\n"
+          "                      overrides the manifest's env:)\n"
+          "  -- ARG...           more arguments for the app, after the manifest's\n"
           "  -p, --publish HOST:GUEST[/udp]  forward the host's port HOST to the\n"
           "                      guest's port GUEST (user networking; repeatable;\n"
           "                      adds to the manifest's ports:)\n"
@@ -477,6 +535,8 @@ static void run_usage(FILE *f)
           "\n"
           "examples:\n"
           "  tern run manifests/hello.yaml\n"
+          "  tern run -d manifests/echo-server.yaml; tern ps; tern stop echo-server\n"
+          "  echo data | tern run build/wordcount -e LANG=C -- --verbose\n"
           "  tern run build/hello --via virsh\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
           "  tern run --kernel kernel.elf --accel tcg --append 'loglevel=7 exit=3'\n", f);
@@ -492,6 +552,24 @@ static void image_kernel_path(const char *dir, char *out, size_t len)
             return;
     }
     snprintf(out, len, "%s/%s", dir, machines[0].kernel_file);
+}
+
+static bool image_has_append(const struct run_opts *o)
+{
+    for (size_t i = 1; i < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-append"))
+            return true;
+    return false;
+}
+
+static bool image_runs_app(const struct run_opts *o)
+{
+    for (size_t i = 1; i + 1 < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-append")) {
+            const char *cl = o->image_args.v[i + 1];
+            return !strncmp(cl, "-- ", 3) || strstr(cl, " -- ");
+        }
+    return false;
 }
 
 /* -p needs the image's user-mode network. */
@@ -581,6 +659,9 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "out", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { "publish", required_argument, NULL, 'p' },
+        { "detach", no_argument, NULL, 'd' },
+        { "name", required_argument, NULL, 'n' },
+        { "env", required_argument, NULL, 'e' },
         { 0, 0, 0, 0 },
     };
     char why_port[200];
@@ -588,14 +669,27 @@ int cmd_run(int argc, char **argv, bool probe_only)
         .accel = "auto", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
     };
-    const char *via = "qemu", *out_dir = NULL;
+    const char *via = "qemu", *out_dir = NULL, *inst_name = NULL;
+    bool detach = false, timeout_given = false;
+    /* Arguments after "--" are the app's, added to the image's. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            o.extra = argv + i + 1;
+            o.nextra = argc - i - 1;
+            argc = i;
+            break;
+        }
+    for (int i = 0; i < o.nextra; i++)
+        if (strpbrk(o.extra[i], "\"\n\r"))
+            die("argument '%s': an app argument cannot hold a double quote or a line break "
+                "(docs/cmdline.md)", o.extra[i]);
     const char *kernel_only = NULL;     /* an option that needs --kernel mode */
     int c;
 
     optind = 1;
     opterr = 0;
     /* Options may come before or after the image (GNU getopt permutes). */
-    while ((c = getopt_long(argc, argv, "o:vp:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:vp:de:", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
         case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
@@ -616,12 +710,27 @@ int cmd_run(int argc, char **argv, bool probe_only)
             kernel_only = "--memory";
             break;
         case 't':
+            timeout_given = true;
             if (!parse_long(optarg, 0, 31536000, &o.timeout_s))
                 die("--timeout %s: expected seconds in 0..31536000 (0: no limit)", optarg);
             break;
         case 'l': o.log_path = optarg; break;
         case 'q': o.quiet = true; break;
         case 'v': o.verbose = true; break;
+        case 'd': detach = true; break;
+        case 'n': inst_name = optarg; break;
+        case 'e': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - optarg) || (optarg[0] >= '0' && optarg[0] <= '9'))
+                die("-e %s: expected NAME=value (NAME of letters, digits and '_')", optarg);
+            if (strpbrk(optarg, "\"\n\r"))
+                die("-e %s: a value cannot hold a double quote or a line break (docs/cmdline.md)",
+                    optarg);
+            if (o.nenv == sizeof(o.env) / sizeof(o.env[0]))
+                die("-e: at most %zu variables", o.nenv);
+            o.env[o.nenv++] = optarg;
+            break;
+        }
         case 'p':
             if (o.nfwd == sizeof(o.fwd) / sizeof(o.fwd[0]))
                 die("-p %s: at most %zu forwarded ports", optarg, o.nfwd);
@@ -646,6 +755,14 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 probe_only ? "probe" : "run", argv[optind - 1]);
         }
     }
+    if ((o.nenv || o.nextra || detach) && !strcmp(via, "virsh"))
+        die("%s: not with --via virsh (use tern run on QEMU, or edit the domain)",
+            detach ? "-d" : o.nenv ? "-e" : "-- ARGS");
+    if (inst_name && !detach)
+        die("--name: only with -d (a detached run)");
+    /* A detached server runs until stopped unless a timeout is asked for. */
+    if (detach && !timeout_given)
+        o.timeout_s = 0;
     if (o.nfwd && !strcmp(via, "virsh"))
         die("-p: not with --via virsh (tern forwards ports on QEMU's user network; with "
             "libvirt use a tap or bridge network and the guest's own address)");
@@ -686,12 +803,17 @@ int cmd_run(int argc, char **argv, bool probe_only)
         load_image_args(&o);
         if (o.nfwd)
             check_forwarding(&o);
+        if (o.nextra && !image_runs_app(&o))
+            die("-- %s: image '%s' runs no app to give arguments to", o.extra[0], o.image_dir);
     } else if (!strcmp(via, "virsh")) {
         die("run: --via virsh boots an image: name a MANIFEST or DIR");
     } else if (out_dir) {
         die("-o: only with a manifest");
     } else if (o.nfwd) {
         die("-p: forwards to an image's network: name a MANIFEST or DIR");
+    } else if (o.nenv || o.nextra || detach) {
+        die("%s: for an image (MANIFEST or DIR); with --kernel use --append",
+            detach ? "-d" : o.nenv ? "-e" : "-- ARGS");
     }
     if (!o.kernel)
         die("%s: --kernel FILE or an image (MANIFEST or DIR) is required (see tern run --help)",
@@ -722,6 +844,26 @@ int cmd_run(int argc, char **argv, bool probe_only)
         printf("%s\n", accel);
         msg("%s: %s", accel, why);
         return 0;
+    }
+    if (detach) {
+        struct argv_buf a = { 0 };
+        build_qemu_argv(&o, accel, &a);
+        /* -e on an image without a command line at all. */
+        if (o.nenv && !image_has_append(&o)) {
+            argv_add(&a, "-append");
+            char *cl = run_cmdline(&o, "");
+            argv_add(&a, cl);
+            free(cl);
+        }
+        int rc = instance_start(inst_name, o.image_dir, &a, o.timeout_s);
+        argv_free(&a);
+        free(built_dir);
+        argv_free(&o.image_args);
+        return rc;
+    }
+    if (o.nenv && o.image_dir && !image_has_append(&o)) {
+        argv_add(&o.image_args, "-append");
+        argv_add(&o.image_args, "");
     }
     msg("booting %s%s with %s (%s)%s", o.image_dir ? "image " : "",
         o.image_dir ? o.image_dir : o.kernel, accel, why,

@@ -344,7 +344,10 @@ static void ctl_thread(void *arg)
             post_rx(p, page);
             vq_kick(p->rxq);
         }
-        if (!vq_enable_cb(p->rxq))
+        handle_ctrl(vc, NULL);          /* recycles the control buffers too */
+        bool more = vq_enable_cb(p->rxq);
+        more |= vq_enable_cb(vc->cin);
+        if (!more)
             waitq_sleep_locked(&vc->wq, &flags, 0);
     }
     spin_unlock_irqrestore(&vc->wq.lock, flags);
@@ -461,7 +464,9 @@ static void claim_ports(struct vcon *vc)
                     p->name);
             continue;
         }
-        if (!p->host_open) {
+        /* tern.ctl is connected only when the host has a request (tern
+         * stop): listen on it all the same. */
+        if (!p->host_open && p->role != ROLE_CTL) {
             pr_info("virtio-console: port %s is not connected on the host; the console "
                     "stays in its place\n", p->name);
             continue;

@@ -14,6 +14,7 @@ struct kernel_options {
     long profile_hz;            /* 0: not profiling */
     bool netstat;               /* print the network counters at app exit */
     long net_lose_kicks;        /* tests: drop every Nth TX notification; 0: none */
+    struct cmdline_list env;    /* env=NAME=value: the app's, after the image's */
     struct cmdline_result app;  /* arguments after "--" */
 };
 
