@@ -50,8 +50,13 @@ static void state_dir(char *out, size_t len)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     const char *home = getenv("HOME");
-    if (getenv("TERN_STATE_DIR"))               /* tests */
-        xsnprintf(out, len, "%s", getenv("TERN_STATE_DIR"));
+    char cwd[2048];
+    const char *t = getenv("TERN_STATE_DIR");  /* tests */
+    /* Absolute: QEMU runs in the image's directory. */
+    if (t && *t == '/')
+        xsnprintf(out, len, "%s", t);
+    else if (t && *t)
+        xsnprintf(out, len, "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", t);
     else if (xdg && *xdg)
         xsnprintf(out, len, "%s/tern", xdg);
     else
@@ -540,12 +545,14 @@ int cmd_stop(int argc, char **argv)
             wait_gone(pid, name, 3000);
         }
         int st = inst_status(name);
-        if (st >= 0)
-            msg("stopped %s (exit status %d)", name, st);
-        else
-            msg("stopped %s (forced; no exit status)", name);
-        if (st < 0)
+        if (inst_pid(name)) {
+            msg("error: %s (QEMU pid %ld) would not stop", name, (long)pid);
             rc = 1;
+        } else if (st >= 0) {
+            msg("stopped %s (exit status %d)", name, st);
+        } else {
+            msg("stopped %s (forced; no exit status)", name);
+        }
     }
     return rc;
 }
