@@ -211,6 +211,60 @@ static void console_line(const char *line, uint64_t t0, struct boot_result *r)
     }
 }
 
+/*
+ * --log FILE when the app's output travels apart from the console: both
+ * go to the file, whole lines at a time, so that neither cuts into the
+ * other's lines (the two streams arrive with different delays: a kernel
+ * line still crossing the serial port while the app has written). A line
+ * longer than the buffer goes out in pieces.
+ */
+struct merged_log {
+    FILE *f;
+    struct {
+        char buf[8192];
+        size_t len;
+    } s[2];                     /* 0: console, 1: the app */
+};
+
+static void mlog_write(struct merged_log *m, int which, const char *data, size_t n)
+{
+    if (!m->f)
+        return;
+    char *b = m->s[which].buf;
+    size_t *len = &m->s[which].len;
+    while (n) {
+        size_t k = sizeof(m->s[which].buf) - *len;
+        if (k > n)
+            k = n;
+        memcpy(b + *len, data, k);
+        *len += k;
+        data += k;
+        n -= k;
+        char *nl = memrchr(b, '\n', *len);
+        size_t out = nl ? (size_t)(nl - b) + 1 : *len == sizeof(m->s[which].buf) ? *len : 0;
+        if (out) {
+            fwrite(b, 1, out, m->f);
+            memmove(b, b + out, *len - out);
+            *len -= out;
+        }
+    }
+}
+
+static void mlog_end(struct merged_log *m)
+{
+    /* The app's unfinished line first: the console's last is tern-exit. */
+    for (int i = 1; m->f && i >= 0; i--) {
+        if (m->s[i].len)
+            fwrite(m->s[i].buf, 1, m->s[i].len, m->f);
+        m->s[i].len = 0;
+    }
+}
+
+static void mlog_app(void *arg, const char *data, size_t n)
+{
+    mlog_write(arg, 1, data, n);
+}
+
 /* The console as it streams in: copied to the terminal and the log, split
  * into lines for console_line(). */
 struct console {
@@ -220,6 +274,7 @@ struct console {
     FILE *term;                 /* where the console streams to, or NULL */
     FILE *log;
     FILE *klog;                 /* the image's console.log, or NULL */
+    struct merged_log *mlog;    /* log by lines, beside the app's output */
     struct boot_result *r;
 };
 
@@ -231,7 +286,9 @@ static bool console_feed(struct console *c, const char *data, size_t n)
     if (c->term &&
         (fwrite(data, 1, n, c->term) != n || fflush(c->term) != 0) && errno == EPIPE)
         got_signal = SIGPIPE;
-    if (c->log)
+    if (c->mlog)
+        mlog_write(c->mlog, 0, data, n);
+    else if (c->log)
         fwrite(data, 1, n, c->log);
     if (c->klog)
         fwrite(data, 1, n, c->klog);
@@ -327,13 +384,18 @@ static void boot(const struct run_opts *o, const char *accel, FILE *term, FILE *
 
     char ebuf[2048];
     size_t elen = 0;
-    struct console con = { .t0 = t0, .term = term, .log = log, .klog = klog, .r = r };
+    static struct merged_log mlog;
+    memset(&mlog, 0, sizeof(mlog));
+    mlog.f = o->stdio ? log : NULL;
+    struct console con = { .t0 = t0, .term = term, .log = log, .klog = klog, .r = r,
+                           .mlog = o->stdio ? &mlog : NULL };
     bool out_open = true, err_open = true;
     uint64_t deadline = timeout_ms ? t0 + timeout_ms * 1000000u : UINT64_MAX;
     uint64_t exit_seen_at = 0;
 
     if (o->stdio) {
-        relay.copy = log;
+        relay.copy = mlog_app;
+        relay.copy_arg = &mlog;
         if (!relay_connect(&relay, 30000, qemu_alive, &pid, r->last_error,
                            sizeof(r->last_error))) {
             out_open = err_open = false;        /* stop QEMU below */
@@ -425,6 +487,7 @@ static void boot(const struct run_opts *o, const char *accel, FILE *term, FILE *
         if (!r->interrupted)
             relay_drain(&relay);
         relay_close(&relay);
+        mlog_end(&mlog);
         fflush(stdout);
     }
 }

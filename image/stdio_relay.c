@@ -109,7 +109,7 @@ void relay_pollfds(struct stdio_relay *r, struct pollfd *p, int *n)
 static void out(struct stdio_relay *r, int fd, const char *buf, size_t n)
 {
     if (r->copy)
-        fwrite(buf, 1, n, r->copy);
+        r->copy(r->copy_arg, buf, n);
     while (n && !r->broken_pipe) {
         ssize_t k = write(fd, buf, n);
         if (k < 0 && errno == EINTR)

@@ -24,7 +24,9 @@ struct stdio_relay {
     bool stdin_open;            /* our stdin still has data to come */
     char pending[65536];        /* stdin read but not yet taken by QEMU */
     size_t pending_len, pending_off;
-    FILE *copy;                 /* also write the app's output here (--log), or NULL */
+    /* Also hand the app's output here (--log), when set. */
+    void (*copy)(void *arg, const char *data, size_t n);
+    void *copy_arg;
     bool broken_pipe;           /* our stdout's reader went away */
     unsigned long long out_bytes, err_bytes;
 };
