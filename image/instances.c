@@ -214,6 +214,8 @@ static void pick_name(const char *image_dir, char *out, size_t len)
 
 /* --------------------------------------------------------- tern run -d ---- */
 
+static bool stop_one(const char *name, pid_t pid, long grace);
+
 static bool qemu_ended(pid_t pid, int *status)
 {
     return waitpid(pid, status, WNOHANG) == pid;
@@ -337,7 +339,7 @@ int instance_start(const char *name, const char *image_dir, struct argv_buf *a, 
         while (now_ns() < end && kill(pid, 0) == 0)
             sleep(1);
         if (kill(pid, 0) == 0 && inst_pid(name) == pid)
-            kill(pid, SIGTERM);
+            stop_one(name, pid, 10);    /* as tern stop would */
         _exit(0);
     }
     printf("%s\n", name);
@@ -530,31 +532,39 @@ int cmd_stop(int argc, char **argv)
             msg("%s has already ended", name);
             continue;
         }
-        char sock[4200];
-        inst_path(name, "ctl.sock", sock, sizeof(sock));
-        int fd = connect_unix(sock);
-        bool asked = fd >= 0 && write(fd, "stop\n", 5) == 5;
-        if (fd >= 0)
-            close(fd);
-        if (!asked || !wait_gone(pid, name, (uint64_t)grace * 1000)) {
-            msg("%s: %s; stopping QEMU", name, asked ? "still running after the grace period"
-                                                   : "cannot ask the guest to stop");
-            kill(pid, SIGTERM);
-            if (!wait_gone(pid, name, 3000))
-                kill(pid, SIGKILL);
-            wait_gone(pid, name, 3000);
-        }
-        int st = inst_status(name);
-        if (inst_pid(name)) {
-            msg("error: %s (QEMU pid %ld) would not stop", name, (long)pid);
+        if (!stop_one(name, pid, grace))
             rc = 1;
-        } else if (st >= 0) {
-            msg("stopped %s (exit status %d)", name, st);
-        } else {
-            msg("stopped %s (forced; no exit status)", name);
-        }
     }
     return rc;
+}
+
+/* Ask the guest, wait grace seconds, then force QEMU. True when it ended. */
+static bool stop_one(const char *name, pid_t pid, long grace)
+{
+    char sock[4200];
+    inst_path(name, "ctl.sock", sock, sizeof(sock));
+    int fd = connect_unix(sock);
+    bool asked = fd >= 0 && write(fd, "stop\n", 5) == 5;
+    if (fd >= 0)
+        close(fd);
+    if (!asked || !wait_gone(pid, name, (uint64_t)grace * 1000)) {
+        msg("%s: %s; stopping QEMU", name, asked ? "still running after the grace period"
+                                               : "cannot ask the guest to stop");
+        kill(pid, SIGTERM);
+        if (!wait_gone(pid, name, 3000))
+            kill(pid, SIGKILL);
+        wait_gone(pid, name, 3000);
+    }
+    int st = inst_status(name);
+    if (inst_pid(name)) {
+        msg("error: %s (QEMU pid %ld) would not stop", name, (long)pid);
+        return false;
+    } else if (st >= 0) {
+        msg("stopped %s (exit status %d)", name, st);
+    } else {
+        msg("stopped %s (forced; no exit status)", name);
+    }
+    return true;
 }
 
 int cmd_rm(int argc, char **argv)

@@ -57,6 +57,8 @@ void relay_setup(struct stdio_relay *r, struct argv_buf *a)
         r->poll_at[i] = -1;
 }
 
+static void end_stdin(struct stdio_relay *r);
+
 bool relay_connect(struct stdio_relay *r, int timeout_ms, bool (*alive)(void *), void *arg,
                    char *err, size_t errlen)
 {
@@ -85,6 +87,10 @@ bool relay_connect(struct stdio_relay *r, int timeout_ms, bool (*alive)(void *),
     /* The stdin socket is written without blocking: a guest that does not
      * read must not stop the relay of its output. */
     fcntl(r->fd[0], F_SETFL, fcntl(r->fd[0], F_GETFL) | O_NONBLOCK);
+    /* A terminal that is not ours to read (tern run ... & in a shell):
+     * reading it would stop tern (SIGTTIN), so the app's stdin is empty. */
+    if (isatty(0) && tcgetpgrp(0) != getpgrp())
+        end_stdin(r);
     return true;
 }
 
