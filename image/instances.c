@@ -660,6 +660,34 @@ static bool virsh_domain(const char *name)
     return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* The pty of a libvirt domain's console. */
+static bool virsh_ttyconsole(const char *name, char *out, size_t len)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(p[1], 1);
+        dup2(null, 2);
+        execlp("virsh", "virsh", "-c", VIRSH_URI, "ttyconsole", name, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    ssize_t n = pid > 0 ? read(p[0], out, len - 1) : -1;
+    close(p[0]);
+    int st;
+    if (pid > 0)
+        waitpid(pid, &st, 0);
+    if (n <= 0 || pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return false;
+    out[n] = 0;
+    out[strcspn(out, "\n")] = 0;
+    return !strncmp(out, "/dev/", 5);
+}
+
 int cmd_console(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -667,25 +695,37 @@ int cmd_console(int argc, char **argv)
              "Attach to the serial console of an instance started with tern run -d (the\n"
              "kernel's log as it happens; Ctrl-] detaches), or of a libvirt domain NAME\n"
              "on " VIRSH_URI " (started with tern run --via virsh or plain virsh create),\n"
-             "through virsh console.");
+             "through its pty (virsh ttyconsole). It ends when the guest does.");
         return argc != 2 ? 2 : 0;
     }
     const char *name = argv[1];
+    int fd;
     if (!valid_name(name) || !inst_exists(name)) {
-        if (virsh_domain(name)) {
-            execlp("virsh", "virsh", "-c", VIRSH_URI, "console", name, (char *)NULL);
-            die("console: cannot run virsh: %s", strerror(errno));
+        if (!virsh_domain(name))
+            die("console: no instance named '%s' (tern ps) and no libvirt domain of that "
+                "name on %s (virsh list)", name, VIRSH_URI);
+        /* The domain's serial port is a pty (tern build's domain.xml, and
+         * virsh's default): attach to it directly, which works without a
+         * terminal of our own, unlike virsh console. */
+        char pty[256];
+        if (!virsh_ttyconsole(name, pty, sizeof(pty)))
+            die("console: libvirt domain %s has no pty console (virsh ttyconsole %s)", name,
+                name);
+        if ((fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+            die("console: %s (domain %s): %s", pty, name, strerror(errno));
+        struct termios t;
+        if (tcgetattr(fd, &t) == 0) {   /* bytes as they are, no echo back */
+            cfmakeraw(&t);
+            tcsetattr(fd, TCSANOW, &t);
         }
-        die("console: no instance named '%s' (tern ps) and no libvirt domain of that name "
-            "on %s (virsh list)", name, VIRSH_URI);
+    } else {
+        if (!inst_pid(name))
+            die("console: %s has ended (tern logs --kernel %s shows its console)", name, name);
+        char sock[4200];
+        inst_path(name, "console.sock", sock, sizeof(sock));
+        if ((fd = connect_unix(sock)) < 0)
+            die("console: %s: %s", sock, strerror(errno));
     }
-    if (!inst_pid(name))
-        die("console: %s has ended (tern logs --kernel %s shows its console)", name, name);
-    char sock[4200];
-    inst_path(name, "console.sock", sock, sizeof(sock));
-    int fd = connect_unix(sock);
-    if (fd < 0)
-        die("console: %s: %s", sock, strerror(errno));
     struct termios saved, raw;
     bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
     if (tty) {

@@ -1,7 +1,8 @@
 # Guest tests of long-running images: the echo server reached from the host
 # through forwarded ports (the manifest's ports: and tern run -p), detached
 # runs (tern run -d, ps, logs, console, stop, rm), run-time -e and extra
-# arguments, and --timeout 0. About 25 s in all under TCG.
+# arguments, --timeout 0, and tern console of a plain `virsh create` domain.
+# About 35 s in all under TCG.
 #
 # Instances live in their own state directory (TERN_STATE_DIR); host ports
 # are picked from this shell's pid so that parallel runs do not collide.
@@ -166,3 +167,53 @@ fi
 
 # --timeout 0: no limit (it used to be refused).
 GUEST_TIMEOUT=0 guest_case run_timeout_zero 'exit=3' 3 'ready: '
+
+# tern console of a domain started with plain `virsh create` (no tern
+# instance): it attaches to the domain's pty console and shows the app's
+# output there (no virtio-serial under libvirt: the console has it), and
+# ends when the domain does. Needs libvirtd running (build.sh's virsh cases
+# start it); about 10 s.
+if selected guest:virsh_console; then
+    why=
+    d=$INST_DIR
+    vname=vcon$$
+    if ! virsh -c qemu:///system version > /dev/null 2>&1; then
+        skip guest:virsh_console "libvirtd is not running (the virsh cases of build.sh start it)"
+    else
+        cat > "$d/vcon.yaml" <<EOF
+name: $vname
+memory: 64M
+cmdline: [/bin/stdio, tick]
+files:
+  /bin/stdio: $PWD/out/apps/stdio
+EOF
+        if ! "$TERN" build "$d/vcon.yaml" -o "$d/vcon" --kernel "$KERNEL" --accel "$ACCEL" \
+                > "$d/virsh_console.build" 2>&1; then
+            why="tern build failed"
+        elif ! virsh -c qemu:///system create "$d/vcon/domain.xml" > "$d/virsh_console.create" 2>&1; then
+            why="virsh create failed: $(tail -1 "$d/virsh_console.create")"
+        else
+            inst_tern console "$vname" < /dev/null > "$d/virsh_console.console" 2>&1 &
+            cpid=$!
+            i=0
+            while ! grep -q '^tick 1' "$d/virsh_console.console" && [ $i -lt 300 ]; do
+                sleep 0.2
+                i=$((i + 1))
+            done
+            virsh -c qemu:///system destroy "$vname" > /dev/null 2>&1
+            i=0
+            while kill -0 $cpid 2>/dev/null && [ $i -lt 50 ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+            if kill -0 $cpid 2>/dev/null; then
+                kill $cpid
+                why="tern console did not end with the domain"
+            elif ! grep -q '^tick 1' "$d/virsh_console.console"; then
+                why="tern console did not show the app's 'tick 1'"
+            fi
+        fi
+        virsh -c qemu:///system destroy "$vname" > /dev/null 2>&1
+        inst_verdict virsh_console "$why"
+    fi
+fi
