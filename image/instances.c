@@ -31,6 +31,8 @@
 #include "util.h"
 
 #define VIRSH_URI "qemu:///system"
+/* An ended instance is forgotten (by tern ps) a day after it ended. */
+#define STALE_SECONDS (24 * 3600)
 
 /* snprintf that refuses to cut: paths and names here must be whole. */
 __attribute__((format(printf, 3, 4)))
@@ -406,7 +408,8 @@ int cmd_ps(int argc, char **argv)
             puts("usage: tern ps [-a]\n\n"
                  "List the instances started with tern run -d: running ones, and with -a\n"
                  "those that have ended too (with their exit status; tern rm removes them).\n"
-                 "Entries whose QEMU never started are removed.");
+                 "Stale entries are removed: runs whose QEMU never started, and instances\n"
+                 "that ended more than a day ago.");
             return 0;
         } else {
             die("ps: unexpected argument '%s' (see tern ps --help)", argv[i]);
@@ -421,6 +424,15 @@ int cmd_ps(int argc, char **argv)
         inst_path(names[i], "pid", path, sizeof(path));
         if (!pid && access(path, F_OK) != 0) {
             /* A run -d that died before QEMU started: stale. */
+            inst_remove(names[i]);
+            free(names[i]);
+            continue;
+        }
+        /* Ended long ago: its logs are stale (the last write to the
+         * console log is when it ended). */
+        struct stat lst;
+        inst_path(names[i], "console.log", path, sizeof(path));
+        if (!pid && stat(path, &lst) == 0 && time(NULL) - lst.st_mtime > STALE_SECONDS) {
             inst_remove(names[i]);
             free(names[i]);
             continue;
