@@ -36,3 +36,16 @@ tool_case rm_unknown 2 "error: rm: no instance named 'nosuch'" -- \
 tool_case ps_empty 0 "^NAME +STATUS +PID +AGE +IMAGE$" -- \
     env TERN_STATE_DIR="$RO/state" "$TERN" ps -a
 tool_case help_ps 0 "usage: tern ps" -- "$TERN" help ps
+# Stale instance entries: one whose QEMU never started (no pid file) and one
+# that ended two days ago are removed by tern ps; one that ended just now
+# stays, listed by ps -a as exited with its status.
+mkdir -p "$RO/state/ghost" "$RO/state/old" "$RO/state/recent"
+for n in ghost old recent; do echo /nonexistent > "$RO/state/$n/image"; done
+echo 1 > "$RO/state/old/pid"
+echo 1 > "$RO/state/recent/pid"
+printf 'tern-exit: status=3\n' > "$RO/state/old/console.log"
+printf 'tern-exit: status=3\n' > "$RO/state/recent/console.log"
+touch -d '2 days ago' "$RO/state/old/console.log"
+tool_case ps_stale_cleaned 0 '^recent +exited 3 +- .*/nonexistent$' -- \
+    sh -c 'TERN_STATE_DIR=$1 "$2" ps -a && [ ! -e "$1/ghost" ] && [ ! -e "$1/old" ] && [ -e "$1/recent" ]' \
+    sh "$RO/state" "$TERN"
