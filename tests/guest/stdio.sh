@@ -2,7 +2,7 @@
 # of an image gives the app tern's stdin, stdout and stderr through the
 # virtio-serial ports tern.stdin/.stdout/.stderr (image/stdio_relay.c,
 # drivers/virtio/virtio_console.c), byte for byte, and the kernel log goes
-# to the image's console.log. About 15 s in all under TCG.
+# to the image's console.log. About 20 s in all under TCG.
 STDIO_DIR=$LOG_DIR/stdio
 rm -rf "$STDIO_DIR"
 mkdir -p "$STDIO_DIR"
@@ -121,4 +121,25 @@ if selected guest:stdio_kernel_log; then
         fi
     fi
     stdio_verdict stdio_kernel_log "$why"
+fi
+
+# On a terminal (a pty from script(1)): a typed line reaches the app, and
+# Ctrl-D at the start of a line is its end of file.
+if selected guest:stdio_terminal; then
+    why=
+    d=$STDIO_DIR
+    if ! command -v script > /dev/null 2>&1; then
+        skip guest:stdio_terminal "script(1) is not installed (bsdutils)"
+    else
+        [ -d "$d/cat" ] || stdio_image cat /bin/stdio cat
+        printf 'hello\n\004' | script -qec "$TERN run $d/cat --accel $ACCEL --timeout 120" \
+            /dev/null > "$d/stdio_terminal.err" 2>&1
+        rc=$?
+        if [ $rc -ne 0 ]; then
+            why="exit status $rc"
+        elif ! tr -d '\r' < "$d/stdio_terminal.err" | grep -q '^stdio: cat: 6 bytes, end of file$'; then
+            why="the app did not read 'hello\\n' and then end of file from the terminal"
+        fi
+        stdio_verdict stdio_terminal "$why"
+    fi
 fi
