@@ -6,9 +6,12 @@
  * (isatty's TCGETS, TIOCGWINSZ) so that stdout is line-buffered as on a
  * terminal.
  *
- * A descriptor whose channel a driver registered (kern/appio.h) is not the
- * console but that channel: a stream like a pipe, byte-exact, not a
- * terminal.
+ * A descriptor whose channel a driver registered (kern/appio.h) carries
+ * its bytes on that channel instead, exactly (no newline translation: that
+ * was the serial port's). It still answers as the console did (a terminal,
+ * the character device 5:1), so an app sees what it saw before: C
+ * libraries keep stdout line-buffered, which a detached server's log
+ * needs, and isatty() stays true even when tern run's output is a pipe.
  */
 #include <kern/appio.h>
 #include <kern/console.h>
@@ -148,15 +151,6 @@ static int64_t appio_write_op(struct kfile *f, const void *buf, size_t n, uint64
     return n ? io->write(io, buf, n) : 0;
 }
 
-static int appio_stat(struct kfile *f, struct kstat *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->mode = S_IFIFO | 0600;
-    st->nlink = 1;
-    st->ino = 4;
-    return 0;
-}
-
 static unsigned appio_poll(struct kfile *f)
 {
     struct appio *io = f->priv;
@@ -164,10 +158,11 @@ static unsigned appio_poll(struct kfile *f)
 }
 
 static const struct kfile_ops appio_ops = {
-    .kind = "stdio channel",
+    .kind = "console",
     .read = appio_read_op,
     .write = appio_write_op,
-    .stat = appio_stat,
+    .stat = console_stat,
+    .ioctl = console_ioctl,
     .poll = appio_poll,
 };
 
