@@ -10,4 +10,5 @@ DRIVERS_SRCS := \
 	drivers/virtio/virtio_pci.c \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \
-	drivers/virtio/virtio_blk.c
+	drivers/virtio/virtio_blk.c \
+	drivers/virtio/virtio_console.c

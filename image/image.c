@@ -568,8 +568,12 @@ static char *qemu_args_text(const struct manifest *m, const struct machine *mach
         char mac[18];
         format_mac(m->net.mac, mac);
         argv_add(&a, "-netdev");
-        if (m->net.mode == NET_USER)
-            argv_add(&a, "user,id=net0");
+        if (m->net.mode == NET_USER) {
+            char nd[4096] = "user,id=net0";
+            for (size_t i = 0; i < m->nports; i++)
+                port_hostfwd(&m->ports[i], nd + strlen(nd), sizeof(nd) - strlen(nd));
+            argv_add(&a, nd);
+        }
         else if (m->net.mode == NET_TAP)
             argv_addf(&a, "tap,id=net0,ifname=%s,script=no,downscript=no", m->net.ifname);
         else

@@ -937,13 +937,50 @@ static void k_network(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
     }
 }
 
+/* -------------------------------------------------------------- ports --- */
+
+static struct mpos ports_pos;
+
+static void k_ports(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+    ports_pos = pos_of(k);
+    if (v->type != YAML_SEQUENCE_NODE) {
+        err(c, v, "ports: expected a list of HOST:GUEST ports (e.g. [\"8007:7\"]), got %s",
+            kind_of(v));
+        return;
+    }
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    c->m->ports = calloc(n ? n : 1, sizeof(*c->m->ports));
+    if (!c->m->ports)
+        die("out of memory");
+    for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+         i++) {
+        yaml_node_t *it = node(c, *i);
+        const char *s = want_scalar(c, it, "ports", "HOST:GUEST (e.g. \"8007:7\")");
+        char why[160];
+        struct port_fwd p;
+        if (!s)
+            continue;
+        if (!port_parse(s, &p, why, sizeof(why))) {
+            err(c, it, "ports: %s", why);
+            continue;
+        }
+        for (size_t j = 0; j < c->m->nports; j++)
+            if (c->m->ports[j].host == p.host && c->m->ports[j].udp == p.udp) {
+                err(c, it, "ports: host port %d is forwarded twice", p.host);
+                break;
+            }
+        c->m->ports[c->m->nports++] = p;
+    }
+}
+
 /* ------------------------------------------------------------ the file --- */
 
 static const struct key top_keys[] = {
     { "name", k_name }, { "arch", k_arch }, { "platform", k_platform },
     { "memory", k_memory }, { "cpus", k_cpus }, { "cmdline", k_cmdline },
     { "kernel_options", k_kernel_options }, { "env", k_env }, { "files", k_files },
-    { "network", k_network }, { "disk", k_disk },
+    { "network", k_network }, { "disk", k_disk }, { "ports", k_ports },
 };
 
 void manifest_free(struct manifest *m)
@@ -955,6 +992,7 @@ void manifest_free(struct manifest *m)
         free(m->argv[i]);
     free(m->argv);
     free(m->kernel_options);
+    free(m->ports);
     for (size_t i = 0; i < m->nenv; i++) {
         free(m->env[i].key);
         free(m->env[i].value);
@@ -1061,6 +1099,13 @@ int manifest_load(const char *path, struct manifest *m)
 
     if (m->net.mode != NET_NONE && !m->net.has_ip)
         m->net.dhcp = true;
+    if (m->nports && m->net.mode != NET_USER) {
+        fprintf(stderr, "%s:%d:%d: error: ports: forwarding is for user-mode networking "
+                "(network: user)%s\n", path, ports_pos.line, ports_pos.col,
+                m->net.mode == NET_NONE ? "; the image has no network" :
+                "; on a tap or bridge network the guest has its own address, reach it there");
+        c.errors++;
+    }
 
     /* Deterministic default MAC from the name: locally administered, unicast
      * (QEMU's 52:54:00 prefix), stable across builds. */

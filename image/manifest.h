@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ports.h"
+
 /* A place in the manifest, 1-based (libyaml counts from 0). */
 struct mpos {
     int line, col;
@@ -67,6 +69,8 @@ struct manifest {
     size_t nfiles;
     struct manifest_net net;
     enum disk_mode disk;
+    struct port_fwd *ports;     /* forwarded from the host (user networking) */
+    size_t nports;
 };
 
 /* Parse and validate path. Returns the number of errors (0 on success);

@@ -17,6 +17,7 @@
  *   125  QEMU failed or the guest ended without reporting a status
  *   130  interrupted (Ctrl-C), the guest was stopped
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,10 +32,13 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "instances.h"
 #include "libvirt.h"
 #include "machine.h"
 #include "tern.h"
+#include "ports.h"
 #include "probe_cache.h"
+#include "stdio_relay.h"
 #include "util.h"
 
 #define EXIT_TIMEOUT     124
@@ -59,8 +63,16 @@ struct run_opts {
     long memory_mb;
     long timeout_s;
     bool quiet;                 /* do not stream the console */
+    bool verbose;               /* the kernel log to stderr even with the app's own stdio */
+    bool stdio;                 /* the app's stdio through virtio-serial (stdio_relay.h) */
     bool no_debug_exit;         /* leave out the exit device (tests the fallback) */
     const char *image_dir;      /* booting an image directory */
+    struct port_fwd fwd[64];    /* -p: forwarded on the image's user network */
+    size_t nfwd;
+    const char *env[64];        /* -e NAME=value: env= kernel options */
+    size_t nenv;
+    char **extra;               /* arguments after "--": appended to the app's */
+    int nextra;
     struct argv_buf image_args; /* its qemu.args */
 };
 
@@ -80,6 +92,45 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
+/* One token of the kernel command line (docs/cmdline.md): quoted when it
+ * has blanks or is empty. */
+static void add_token(FILE *f, const char *t)
+{
+    bool q = !*t || strpbrk(t, " \t");
+    fprintf(f, q ? " \"%s\"" : " %s", t);
+}
+
+/* The image's kernel command line with this run's -e variables (env=
+ * options, before "--") and extra arguments (after the app's). */
+static char *run_cmdline(const struct run_opts *o, const char *cl)
+{
+    char *s;
+    size_t len;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        die("out of memory");
+    const char *sep = !strncmp(cl, "--", 2) && (cl[2] == ' ' || !cl[2]) ? cl : strstr(cl, " -- ");
+    if (!sep && !strcmp(cl + (strlen(cl) >= 3 ? strlen(cl) - 3 : 0), " --"))
+        sep = cl + strlen(cl) - 3;
+    size_t optlen = sep ? (size_t)(sep - cl) : strlen(cl);
+    fprintf(f, "%.*s", (int)optlen, cl);
+    /* The quotes go around the value only: a quoted '=' would not end
+     * the option's name. */
+    for (size_t i = 0; i < o->nenv; i++)
+        fprintf(f, strpbrk(o->env[i], " \t") ? " env=\"%s\"" : " env=%s", o->env[i]);
+    if (sep) {
+        const char *args = sep + (sep == cl ? 2 : 3);
+        fprintf(f, " --%s", args);
+    }
+    for (int i = 0; i < o->nextra; i++)
+        add_token(f, o->extra[i]);
+    fclose(f);
+    /* A leading blank when the image had no kernel options. */
+    if (s[0] == ' ')
+        memmove(s, s + 1, strlen(s));
+    return s;
+}
+
 /* An image's qemu.args with this run's accelerator, CPU model and QEMU. */
 static void image_qemu_argv(const struct run_opts *o, const char *accel, struct argv_buf *a)
 {
@@ -94,6 +145,20 @@ static void image_qemu_argv(const struct run_opts *o, const char *accel, struct 
         } else if (next && !strcmp(arg, "-cpu")) {
             argv_add(a, arg);
             argv_add(a, machine_cpu(o->machine, accel));
+            i++;
+        } else if (next && !strcmp(arg, "-append")) {
+            argv_add(a, arg);
+            char *cl = run_cmdline(o, next);
+            argv_add(a, cl);
+            free(cl);
+            i++;
+        } else if (next && !strcmp(arg, "-netdev") && !strncmp(next, "user,", 5) && o->nfwd) {
+            char nd[4096];
+            snprintf(nd, sizeof(nd), "%s", next);
+            for (size_t k = 0; k < o->nfwd; k++)
+                port_hostfwd(&o->fwd[k], nd + strlen(nd), sizeof(nd) - strlen(nd));
+            argv_add(a, arg);
+            argv_add(a, nd);
             i++;
         } else if (next && o->no_debug_exit && o->machine->exit_device &&
                    !strcmp(arg, "-device") && !strcmp(next, o->machine->exit_device)) {
@@ -146,14 +211,70 @@ static void console_line(const char *line, uint64_t t0, struct boot_result *r)
     }
 }
 
+/*
+ * --log FILE when the app's output travels apart from the console: both
+ * go to the file, whole lines at a time, so that neither cuts into the
+ * other's lines (the two streams arrive with different delays: a kernel
+ * line still crossing the serial port while the app has written). A line
+ * longer than the buffer goes out in pieces.
+ */
+struct merged_log {
+    FILE *f;
+    struct {
+        char buf[8192];
+        size_t len;
+    } s[2];                     /* 0: console, 1: the app */
+};
+
+static void mlog_write(struct merged_log *m, int which, const char *data, size_t n)
+{
+    if (!m->f)
+        return;
+    char *b = m->s[which].buf;
+    size_t *len = &m->s[which].len;
+    while (n) {
+        size_t k = sizeof(m->s[which].buf) - *len;
+        if (k > n)
+            k = n;
+        memcpy(b + *len, data, k);
+        *len += k;
+        data += k;
+        n -= k;
+        char *nl = memrchr(b, '\n', *len);
+        size_t out = nl ? (size_t)(nl - b) + 1 : *len == sizeof(m->s[which].buf) ? *len : 0;
+        if (out) {
+            fwrite(b, 1, out, m->f);
+            memmove(b, b + out, *len - out);
+            *len -= out;
+        }
+    }
+}
+
+static void mlog_end(struct merged_log *m)
+{
+    /* The app's unfinished line first: the console's last is tern-exit. */
+    for (int i = 1; m->f && i >= 0; i--) {
+        if (m->s[i].len)
+            fwrite(m->s[i].buf, 1, m->s[i].len, m->f);
+        m->s[i].len = 0;
+    }
+}
+
+static void mlog_app(void *arg, const char *data, size_t n)
+{
+    mlog_write(arg, 1, data, n);
+}
+
 /* The console as it streams in: copied to the terminal and the log, split
  * into lines for console_line(). */
 struct console {
     char buf[8192];
     size_t len;
     uint64_t t0;
-    bool stream;
+    FILE *term;                 /* where the console streams to, or NULL */
     FILE *log;
+    FILE *klog;                 /* the image's console.log, or NULL */
+    struct merged_log *mlog;    /* log by lines, beside the app's output */
     struct boot_result *r;
 };
 
@@ -162,11 +283,15 @@ static bool console_feed(struct console *c, const char *data, size_t n)
 {
     /* Nobody reads our output any more (tern run | head): stop the guest
      * as Ctrl-C would. */
-    if (c->stream &&
-        (fwrite(data, 1, n, stdout) != n || fflush(stdout) != 0) && errno == EPIPE)
+    if (c->term &&
+        (fwrite(data, 1, n, c->term) != n || fflush(c->term) != 0) && errno == EPIPE)
         got_signal = SIGPIPE;
-    if (c->log)
+    if (c->mlog)
+        mlog_write(c->mlog, 0, data, n);
+    else if (c->log)
         fwrite(data, 1, n, c->log);
+    if (c->klog)
+        fwrite(data, 1, n, c->klog);
     while (n) {
         size_t k = sizeof(c->buf) - 1 - c->len;
         if (k > n)
@@ -199,19 +324,30 @@ static void console_end(struct console *c)
     }
 }
 
+static bool qemu_alive(void *arg)
+{
+    int st;
+    return waitpid(*(pid_t *)arg, &st, WNOHANG) == 0;
+}
+
 /*
- * Boot once: spawn QEMU, stream its console, wait for it to end. stream
- * decides whether the console goes to our stdout.
+ * Boot once: spawn QEMU, stream its console, wait for it to end. The
+ * console goes to term (NULL: nowhere), log and klog; with o->stdio the
+ * app's stdio is relayed to ours apart from it. timeout_ms 0: no limit.
  */
-static void boot(const struct run_opts *o, const char *accel, bool stream,
+static void boot(const struct run_opts *o, const char *accel, FILE *term, FILE *klog,
                  uint64_t timeout_ms, FILE *log, struct boot_result *r)
 {
     int out[2], err[2];
     struct argv_buf a = { 0 };
+    struct stdio_relay relay;
+    bool stream = term != NULL;
 
     memset(r, 0, sizeof(*r));
     r->status = -1;
     build_qemu_argv(o, accel, &a);
+    if (o->stdio)
+        relay_setup(&relay, &a);
     if (pipe(out) < 0 || pipe(err) < 0)
         die("pipe: %s", strerror(errno));
 
@@ -248,18 +384,41 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
 
     char ebuf[2048];
     size_t elen = 0;
-    struct console con = { .t0 = t0, .stream = stream, .log = log, .r = r };
+    static struct merged_log mlog;
+    memset(&mlog, 0, sizeof(mlog));
+    mlog.f = o->stdio ? log : NULL;
+    struct console con = { .t0 = t0, .term = term, .log = log, .klog = klog, .r = r,
+                           .mlog = o->stdio ? &mlog : NULL };
     bool out_open = true, err_open = true;
-    uint64_t deadline = t0 + timeout_ms * 1000000u;
+    uint64_t deadline = timeout_ms ? t0 + timeout_ms * 1000000u : UINT64_MAX;
     uint64_t exit_seen_at = 0;
 
+    if (o->stdio) {
+        relay.copy = mlog_app;
+        relay.copy_arg = &mlog;
+        if (!relay_connect(&relay, 30000, qemu_alive, &pid, r->last_error,
+                           sizeof(r->last_error))) {
+            out_open = err_open = false;        /* stop QEMU below */
+            kill(pid, SIGKILL);
+        }
+    }
     while (out_open || err_open) {
-        struct pollfd pfd[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+        struct pollfd pfd[6] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+        int npfd = 2;
         if (!out_open)
             pfd[0].fd = -1;
         if (!err_open)
             pfd[1].fd = -1;
-        int rc = poll(pfd, 2, 100);
+        if (o->stdio)
+            relay_pollfds(&relay, pfd, &npfd);
+        int rc = poll(pfd, (nfds_t)npfd, 100);
+        /* The app's output first: what it wrote before the kernel's exit
+         * line is in its socket before that line is in the console. */
+        if (o->stdio && rc > 0) {
+            relay_handle(&relay, pfd);
+            if (relay.broken_pipe)
+                got_signal = SIGPIPE;
+        }
         if (got_signal) {
             r->interrupted = true;
             break;
@@ -324,6 +483,13 @@ static void boot(const struct run_opts *o, const char *accel, bool stream,
     waitpid(pid, &r->qemu_status, 0);
     close(out[0]);
     close(err[0]);
+    if (o->stdio) {
+        if (!r->interrupted)
+            relay_drain(&relay);
+        relay_close(&relay);
+        mlog_end(&mlog);
+        fflush(stdout);
+    }
 }
 
 /*
@@ -356,7 +522,8 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
     probe.initrd = NULL;
     probe.image_dir = NULL;
     uint64_t t0 = now_ns();
-    boot(&probe, "kvm", false, PROBE_TIMEOUT_MS, NULL, &r);
+    probe.stdio = false;
+    boot(&probe, "kvm", NULL, NULL, PROBE_TIMEOUT_MS, NULL, &r);
     uint64_t ms = (now_ns() - t0) / 1000000;
     if (r.interrupted)
         exit(EXIT_INTERRUPTED);
@@ -383,10 +550,16 @@ static void run_usage(FILE *f)
           "       tern run --kernel FILE [options]\n"
           "       tern probe --kernel FILE\n"
           "\n"
-          "Boot a Tern image, stream its console, and exit with the guest's exit\n"
-          "status. A MANIFEST is built first (like tern build, into build/NAME or\n"
-          "-o DIR); a DIR made by tern build is booted as it is. With --kernel, a\n"
-          "bare kernel is booted.\n"
+          "Boot a Tern image and exit with the app's exit status. A MANIFEST is\n"
+          "built first (like tern build, into build/NAME or -o DIR); a DIR made by\n"
+          "tern build is booted as it is. With --kernel, a bare kernel is booted.\n"
+          "\n"
+          "An image's app has tern's stdin, stdout and stderr, byte for byte: its\n"
+          "stdin ends when tern's does (a pipe's end, Ctrl-D on a terminal; run\n"
+          "with </dev/null if it should get nothing). The kernel log goes to\n"
+          "DIR/console.log, and to stderr with -v or when the guest fails. A bare\n"
+          "--kernel, and --via virsh, stream the console with the app's output in\n"
+          "it, as before.\n"
           "\n"
           "options:\n"
           "  --via qemu|virsh    launch QEMU directly (default), or through libvirt:\n"
@@ -397,9 +570,20 @@ static void run_usage(FILE *f)
           "                      with a MANIFEST, the kernel to build it with\n"
           "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe\n"
           "                      boot works under it, else TCG)\n"
-          "  --timeout SECONDS   stop the guest after this long (default 300)\n"
-          "  --log FILE          also write the console to FILE\n"
+          "  --timeout SECONDS   stop the guest after this long (default 300; 0: never)\n"
+          "  --log FILE          also write the console (and the app's output) to FILE\n"
           "  --quiet             do not stream the console, print only the summary\n"
+          "  -v, --verbose       an image's kernel log to stderr as well\n"
+          "  -d, --detach        start the image in the background and print its name\n"
+          "                      (tern ps, logs, console, stop); no timeout unless\n"
+          "                      --timeout is given\n"
+          "  --name NAME         the detached instance's name (default: the image's)\n"
+          "  -e, --env NAME=VALUE  an environment variable for the app (repeatable;\n"
+          "                      overrides the manifest's env:)\n"
+          "  -- ARG...           more arguments for the app, after the manifest's\n"
+          "  -p, --publish HOST:GUEST[/udp]  forward the host's port HOST to the\n"
+          "                      guest's port GUEST (user networking; repeatable;\n"
+          "                      adds to the manifest's ports:)\n"
           "  --no-debug-exit     leave out QEMU's exit device (isa-debug-exit on x86_64)\n"
           "  --qemu PROGRAM      QEMU binary (default: the kernel's machine's,\n"
           "                      qemu-system-x86_64 for an x86_64 kernel)\n"
@@ -414,6 +598,8 @@ static void run_usage(FILE *f)
           "\n"
           "examples:\n"
           "  tern run manifests/hello.yaml\n"
+          "  tern run -d manifests/echo-server.yaml; tern ps; tern stop echo-server\n"
+          "  echo data | tern run build/wordcount -e LANG=C -- --verbose\n"
           "  tern run build/hello --via virsh\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
           "  tern run --kernel kernel.elf --accel tcg --append 'loglevel=7 exit=3'\n", f);
@@ -429,6 +615,40 @@ static void image_kernel_path(const char *dir, char *out, size_t len)
             return;
     }
     snprintf(out, len, "%s/%s", dir, machines[0].kernel_file);
+}
+
+static bool image_has_append(const struct run_opts *o)
+{
+    for (size_t i = 1; i < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-append"))
+            return true;
+    return false;
+}
+
+static bool image_runs_app(const struct run_opts *o)
+{
+    for (size_t i = 1; i + 1 < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-append")) {
+            const char *cl = o->image_args.v[i + 1];
+            return !strncmp(cl, "-- ", 3) || strstr(cl, " -- ");
+        }
+    return false;
+}
+
+/* -p needs the image's user-mode network. */
+static void check_forwarding(const struct run_opts *o)
+{
+    for (size_t i = 1; i + 1 < o->image_args.n; i++) {
+        const char *nd = o->image_args.v[i + 1];
+        if (strcmp(o->image_args.v[i], "-netdev"))
+            continue;
+        if (!strncmp(nd, "user,", 5))
+            return;
+        die("-p: image '%s' is on a %.*s network, where the guest has its own address on "
+            "the host's network: reach it there (forwarding is for network: user)",
+            o->image_dir, (int)strcspn(nd, ","), nd);
+    }
+    die("-p: image '%s' has no network (give its manifest network: user)", o->image_dir);
 }
 
 /* Read DIR/qemu.args: one argument per line. */
@@ -454,6 +674,30 @@ static void load_image_args(struct run_opts *o)
         die("image '%s': %s is empty", o->image_dir, path);
 }
 
+/* A failed run: the end of the kernel log, which the terminal did not see. */
+static void show_kernel_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char *lines[40] = { 0 }, *line = NULL;
+    size_t cap = 0, n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        free(lines[n % 40]);
+        lines[n % 40] = xstrdup(line);
+        n++;
+    }
+    fclose(f);
+    free(line);
+    msg("the kernel log (%s)%s:", path, n > 40 ? ", its last 40 lines" : "");
+    for (size_t i = n > 40 ? n - 40 : 0; i < n; i++) {
+        char *l = lines[i % 40];
+        l[strcspn(l, "\r\n")] = 0;
+        fprintf(stderr, "  | %s\n", l);
+        free(l);
+    }
+}
+
 static bool virsh_output(const char *data, size_t n, void *arg)
 {
     return console_feed(arg, data, n);
@@ -471,25 +715,44 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "timeout", required_argument, NULL, 't' },
         { "log", required_argument, NULL, 'l' },
         { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
         { "no-debug-exit", no_argument, NULL, 'D' },
         { "qemu", required_argument, NULL, 'Q' },
         { "via", required_argument, NULL, 'V' },
         { "out", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        { "publish", required_argument, NULL, 'p' },
+        { "detach", no_argument, NULL, 'd' },
+        { "name", required_argument, NULL, 'n' },
+        { "env", required_argument, NULL, 'e' },
         { 0, 0, 0, 0 },
     };
+    char why_port[200];
     struct run_opts o = {
         .accel = "auto", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
     };
-    const char *via = "qemu", *out_dir = NULL;
+    const char *via = "qemu", *out_dir = NULL, *inst_name = NULL;
+    bool detach = false, timeout_given = false;
+    /* Arguments after "--" are the app's, added to the image's. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            o.extra = argv + i + 1;
+            o.nextra = argc - i - 1;
+            argc = i;
+            break;
+        }
+    for (int i = 0; i < o.nextra; i++)
+        if (strpbrk(o.extra[i], "\"\n\r"))
+            die("argument '%s': an app argument cannot hold a double quote or a line break "
+                "(docs/cmdline.md)", o.extra[i]);
     const char *kernel_only = NULL;     /* an option that needs --kernel mode */
     int c;
 
     optind = 1;
     opterr = 0;
     /* Options may come before or after the image (GNU getopt permutes). */
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:vp:de:", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
         case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
@@ -510,11 +773,34 @@ int cmd_run(int argc, char **argv, bool probe_only)
             kernel_only = "--memory";
             break;
         case 't':
-            if (!parse_long(optarg, 1, 86400, &o.timeout_s))
-                die("--timeout %s: expected seconds in 1..86400", optarg);
+            timeout_given = true;
+            if (!parse_long(optarg, 0, 31536000, &o.timeout_s))
+                die("--timeout %s: expected seconds in 0..31536000 (0: no limit)", optarg);
             break;
         case 'l': o.log_path = optarg; break;
         case 'q': o.quiet = true; break;
+        case 'v': o.verbose = true; break;
+        case 'd': detach = true; break;
+        case 'n': inst_name = optarg; break;
+        case 'e': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(eq - optarg) || (optarg[0] >= '0' && optarg[0] <= '9'))
+                die("-e %s: expected NAME=value (NAME of letters, digits and '_')", optarg);
+            if (strpbrk(optarg, "\"\n\r"))
+                die("-e %s: a value cannot hold a double quote or a line break (docs/cmdline.md)",
+                    optarg);
+            if (o.nenv == sizeof(o.env) / sizeof(o.env[0]))
+                die("-e: at most %zu variables", o.nenv);
+            o.env[o.nenv++] = optarg;
+            break;
+        }
+        case 'p':
+            if (o.nfwd == sizeof(o.fwd) / sizeof(o.fwd[0]))
+                die("-p %s: at most %zu forwarded ports", optarg, o.nfwd);
+            if (!port_parse(optarg, &o.fwd[o.nfwd], why_port, sizeof(why_port)))
+                die("-p %s", why_port);
+            o.nfwd++;
+            break;
         case 'D': o.no_debug_exit = true; break;
         case 'Q': o.qemu = optarg; break;
         case 'V':
@@ -532,6 +818,17 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 probe_only ? "probe" : "run", argv[optind - 1]);
         }
     }
+    if ((o.nenv || o.nextra || detach) && !strcmp(via, "virsh"))
+        die("%s: not with --via virsh (use tern run on QEMU, or edit the domain)",
+            detach ? "-d" : o.nenv ? "-e" : "-- ARGS");
+    if (inst_name && !detach)
+        die("--name: only with -d (a detached run)");
+    /* A detached server runs until stopped unless a timeout is asked for. */
+    if (detach && !timeout_given)
+        o.timeout_s = 0;
+    if (o.nfwd && !strcmp(via, "virsh"))
+        die("-p: not with --via virsh (tern forwards ports on QEMU's user network; with "
+            "libvirt use a tap or bridge network and the guest's own address)");
     const char *image = optind < argc ? argv[optind] : NULL;
     if (image && optind + 1 < argc)
         die("run: unexpected argument '%s' (one image at a time)", argv[optind + 1]);
@@ -567,10 +864,19 @@ int cmd_run(int argc, char **argv, bool probe_only)
         image_kernel_path(o.image_dir, image_kernel, sizeof(image_kernel));
         o.kernel = image_kernel;
         load_image_args(&o);
+        if (o.nfwd)
+            check_forwarding(&o);
+        if (o.nextra && !image_runs_app(&o))
+            die("-- %s: image '%s' runs no app to give arguments to", o.extra[0], o.image_dir);
     } else if (!strcmp(via, "virsh")) {
         die("run: --via virsh boots an image: name a MANIFEST or DIR");
     } else if (out_dir) {
         die("-o: only with a manifest");
+    } else if (o.nfwd) {
+        die("-p: forwards to an image's network: name a MANIFEST or DIR");
+    } else if (o.nenv || o.nextra || detach) {
+        die("%s: for an image (MANIFEST or DIR); with --kernel use --append",
+            detach ? "-d" : o.nenv ? "-e" : "-- ARGS");
     }
     if (!o.kernel)
         die("%s: --kernel FILE or an image (MANIFEST or DIR) is required (see tern run --help)",
@@ -602,6 +908,26 @@ int cmd_run(int argc, char **argv, bool probe_only)
         msg("%s: %s", accel, why);
         return 0;
     }
+    if (detach) {
+        struct argv_buf a = { 0 };
+        build_qemu_argv(&o, accel, &a);
+        /* -e on an image without a command line at all. */
+        if (o.nenv && !image_has_append(&o)) {
+            argv_add(&a, "-append");
+            char *cl = run_cmdline(&o, "");
+            argv_add(&a, cl);
+            free(cl);
+        }
+        int rc = instance_start(inst_name, o.image_dir, &a, o.timeout_s);
+        argv_free(&a);
+        free(built_dir);
+        argv_free(&o.image_args);
+        return rc;
+    }
+    if (o.nenv && o.image_dir && !image_has_append(&o)) {
+        argv_add(&o.image_args, "-append");
+        argv_add(&o.image_args, "");
+    }
     msg("booting %s%s with %s (%s)%s", o.image_dir ? "image " : "",
         o.image_dir ? o.image_dir : o.kernel, accel, why,
         strcmp(via, "virsh") ? "" : " through libvirt");
@@ -613,10 +939,12 @@ int cmd_run(int argc, char **argv, bool probe_only)
     if (log)
         setvbuf(log, NULL, _IOLBF, 0);
     struct boot_result r;
+    FILE *klog;
+    char klog_path[4200];
     if (!strcmp(via, "virsh")) {
         memset(&r, 0, sizeof(r));
         r.status = -1;
-        struct console con = { .t0 = now_ns(), .stream = !o.quiet, .log = log, .r = &r };
+        struct console con = { .t0 = now_ns(), .term = o.quiet ? NULL : stdout, .log = log, .r = &r };
         struct virsh_boot vb = {
             .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
@@ -638,8 +966,24 @@ int cmd_run(int argc, char **argv, bool probe_only)
             snprintf(r.last_error, sizeof(r.last_error), "%s", err);
         /* The boot time includes libvirt's own start-up: not comparable. */
         r.ready_ns = 0;
+    } else if (o.image_dir) {
+        /* The app's stdio is ours; the kernel log goes to the image's
+         * console.log, and to stderr with --verbose (or below, on a
+         * failure). */
+        o.stdio = true;
+        snprintf(klog_path, sizeof(klog_path), "%s/console.log", o.image_dir);
+        if (!(klog = fopen(klog_path, "w")))
+            die("%s: %s", klog_path, strerror(errno));
+        setvbuf(klog, NULL, _IOLBF, 0);
+        boot(&o, accel, o.verbose ? stderr : NULL, klog, (uint64_t)o.timeout_s * 1000, log, &r);
+        fclose(klog);
+        /* Failures the kernel reports: no status, a timeout, a bad command
+         * line (64), an app it cannot run (126) or find (127), a signal. */
+        if (!o.verbose && !r.interrupted && (r.status < 0 || r.timed_out || r.status == 64 ||
+                           r.status == 126 || r.status == 127 || r.status >= 128))
+            show_kernel_log(klog_path);
     } else {
-        boot(&o, accel, !o.quiet, (uint64_t)o.timeout_s * 1000, log, &r);
+        boot(&o, accel, o.quiet ? NULL : stdout, NULL, (uint64_t)o.timeout_s * 1000, log, &r);
     }
     if (log)
         fclose(log);

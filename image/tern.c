@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "instances.h"
 #include "tern.h"
 #include "util.h"
 
@@ -17,6 +18,11 @@ static void usage(FILE *f)
           "  build    build an image directory from a manifest: tern build hello.yaml\n"
           "  run      boot an image or a kernel and exit with the guest's status\n"
           "  probe    say which accelerator `run` would pick (KVM or TCG) and why\n"
+          "  ps       list the instances started with run -d\n"
+          "  stop     stop an instance cleanly (then by force): tern stop NAME\n"
+          "  logs     an instance's app output (-f to follow, --kernel for its log)\n"
+          "  console  attach to an instance's (or a libvirt domain's) serial console\n"
+          "  rm       remove an ended instance and its logs\n"
           "  ls       list files in a ROFS image: tern ls -l IMAGE [PATH]\n"
           "  cat      print files from a ROFS image: tern cat IMAGE PATH...\n"
           "  check    validate a ROFS image (fsck): tern check IMAGE\n"
@@ -33,6 +39,15 @@ static void usage(FILE *f)
           "  tern run manifests/hello.yaml\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n", f);
 }
+
+/* Detached runs (instances.c). */
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} inst_cmds[] = {
+    { "ps", cmd_ps }, { "stop", cmd_stop }, { "logs", cmd_logs },
+    { "console", cmd_console }, { "rm", cmd_rm },
+};
 
 int main(int argc, char **argv)
 {
@@ -69,6 +84,9 @@ int main(int argc, char **argv)
             return cmd_mkrofs(2, hargv);
         if (!strcmp(argv[2], "cc"))
             return cmd_cc(2, hargv);
+        for (size_t i = 0; i < sizeof(inst_cmds) / sizeof(inst_cmds[0]); i++)
+            if (!strcmp(argv[2], inst_cmds[i].name))
+                return inst_cmds[i].fn(2, hargv);
         die("help: unknown command '%s' (see tern --help)", argv[2]);
     }
     if (!strcmp(cmd, "build"))
@@ -87,5 +105,8 @@ int main(int argc, char **argv)
         return cmd_mkrofs(argc - 1, argv + 1);
     if (!strcmp(cmd, "cc"))
         return cmd_cc(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(inst_cmds) / sizeof(inst_cmds[0]); i++)
+        if (!strcmp(cmd, inst_cmds[i].name))
+            return inst_cmds[i].fn(argc - 1, argv + 1);
     die("unknown command '%s' (see tern --help)", cmd);
 }

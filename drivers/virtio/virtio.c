@@ -132,6 +132,7 @@ static const struct {
 } drivers[] = {
     { VIRTIO_ID_NET, virtio_net_probe },
     { VIRTIO_ID_BLOCK, virtio_blk_probe },
+    { VIRTIO_ID_CONSOLE, virtio_console_probe },
 };
 
 virtio_probe_fn virtio_driver_for(unsigned type)

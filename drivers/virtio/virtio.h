@@ -119,6 +119,7 @@ void virtio_reset(struct virtio_dev *vd);
 /* Drivers (one probe per device type). */
 int virtio_net_probe(struct virtio_dev *vd);
 int virtio_blk_probe(struct virtio_dev *vd);
+int virtio_console_probe(struct virtio_dev *vd);
 
 /* ----------------------------------------------------- transports ---- */
 

@@ -220,6 +220,20 @@ static int set_string(const struct cmdline_option *o, const char *val,
     return 0;
 }
 
+static int set_list(const struct cmdline_option *o, const char *val,
+                    char *err, size_t errlen)
+{
+    struct cmdline_list *l = o->dest;
+    if (val == NULL)
+        return fail(err, errlen, "option '%s' needs a value (%s=VALUE)",
+                    o->name, o->name);
+    if (l->n == CMDLINE_MAX_LIST)
+        return fail(err, errlen, "option '%s': more than %d of them", o->name,
+                    CMDLINE_MAX_LIST);
+    l->v[l->n++] = val;
+    return 0;
+}
+
 /* err += the choices joined by sep. */
 static void append_choices(const struct cmdline_option *o, const char *sep,
                            char *err, size_t errlen)
@@ -267,6 +281,7 @@ static int apply_option(const char *name, const char *val,
         case CMDLINE_INT:    return set_int(o, val, err, errlen);
         case CMDLINE_STRING: return set_string(o, val, err, errlen);
         case CMDLINE_CHOICE: return set_choice(o, val, err, errlen);
+        case CMDLINE_LIST:   return set_list(o, val, err, errlen);
         }
         return fail(err, errlen, "option '%s': bad type %d in the options "
                     "table", name, (int)o->type);

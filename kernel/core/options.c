@@ -38,6 +38,8 @@ static const struct cmdline_option options[] = {
       "sample every CPU's program counter this many times a second; print the busiest functions at exit" },
     { "netstat", CMDLINE_FLAG, &kopt.netstat, 0, 0, NULL,
       "print the network counters (snmp, interfaces, devices) when the app exits" },
+    { "env", CMDLINE_LIST, &kopt.env, 0, 0, NULL,
+      "an app environment variable, env=NAME=value (repeatable; overrides the image's)" },
     { "net_lose_kicks", CMDLINE_INT, &kopt.net_lose_kicks, 0, 1000000, NULL,
       "tests: drop every Nth transmit notification the device asked for (0: none)" },
     { "zcopy_copy_max", CMDLINE_INT, &kopt.zcopy_copy_max, 0, 1 << 30, NULL,

@@ -5,11 +5,20 @@
  * so reads return 0. It answers the terminal ioctls that C libraries ask
  * (isatty's TCGETS, TIOCGWINSZ) so that stdout is line-buffered as on a
  * terminal.
+ *
+ * A descriptor whose channel a driver registered (kern/appio.h) carries
+ * its bytes on that channel instead, exactly (no newline translation: that
+ * was the serial port's). It still answers as the console did (a terminal,
+ * the character device 5:1), so an app sees what it saw before: C
+ * libraries keep stdout line-buffered, which a detached server's log
+ * needs, and isatty() stays true even when tern run's output is a pipe.
  */
+#include <kern/appio.h>
 #include <kern/console.h>
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/panic.h>
+#include <kern/printk.h>
 #include <kern/string.h>
 #include <kern/uaccess.h>
 
@@ -111,11 +120,70 @@ static const struct kfile_ops console_ops = {
     .poll = console_poll,
 };
 
+/* ---- channels apart from the console (kern/appio.h) ---------------------- */
+
+static struct appio *appio_of[3];
+
+void appio_register(int fd, struct appio *io)
+{
+    if (fd >= 0 && fd < 3)
+        appio_of[fd] = io;
+}
+
+static bool nonblocking(struct kfile *f)
+{
+    return __atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK;
+}
+
+static int64_t appio_read_op(struct kfile *f, void *buf, size_t n, uint64_t *pos)
+{
+    struct appio *io = f->priv;
+    if (!io->read)
+        return -EBADF;
+    return n ? io->read(io, buf, n, nonblocking(f)) : 0;
+}
+
+static int64_t appio_write_op(struct kfile *f, const void *buf, size_t n, uint64_t *pos)
+{
+    struct appio *io = f->priv;
+    if (!io->write)
+        return -EBADF;
+    return n ? io->write(io, buf, n) : 0;
+}
+
+static unsigned appio_poll(struct kfile *f)
+{
+    struct appio *io = f->priv;
+    return io->poll(io);
+}
+
+static const struct kfile_ops appio_ops = {
+    .kind = "console",
+    .read = appio_read_op,
+    .write = appio_write_op,
+    .stat = console_stat,
+    .ioctl = console_ioctl,
+    .poll = appio_poll,
+};
+
+void appio_host_stop(void)
+{
+    console_end_line();
+    pr_warn("app: the host asked it to stop (tern stop): ending it as SIGTERM would\n");
+    kernel_exit(128 + 15);
+}
+
 void console_files_init(void)
 {
     for (int fd = 0; fd < 3; fd++) {
-        struct kfile *f = kfile_alloc(&console_ops, NULL, O_RDWR);
+        struct appio *io = appio_of[fd];
+        struct kfile *f = io ? kfile_alloc(&appio_ops, io, fd ? O_WRONLY : O_RDONLY)
+                             : kfile_alloc(&console_ops, NULL, O_RDWR);
         if (!f || fd_install_at(fd, f, 0) != fd)
             panic("console_files_init: out of memory");
+        if (io) {
+            kfile_get(f);               /* the driver's reference, kept for good */
+            io->file = f;
+        }
     }
 }

@@ -204,6 +204,27 @@ static int read_env(const char **envp, int max)
     return n;                           /* text stays: envp points into it */
 }
 
+/* The env=NAME=value options (tern run -e) after the image's variables,
+ * each replacing one of the same name. */
+static void add_cmdline_env(const char **envp, int *envc, int max)
+{
+    for (int i = 0; i < kopt.env.n; i++) {
+        const char *v = kopt.env.v[i], *eq = strchr(v, '=');
+        if (!eq || eq == v) {
+            pr_err("command line: env=%s: expected env=NAME=value\n", v);
+            kernel_exit(EXIT_USAGE);
+        }
+        size_t klen = (size_t)(eq - v) + 1;
+        int j;
+        for (j = 0; j < *envc && strncmp(envp[j], v, klen); j++)
+            ;
+        if (j < *envc)
+            envp[j] = v;
+        else if (*envc < max)
+            envp[(*envc)++] = v;
+    }
+}
+
 /* Push bytes onto the new stack (growing down); returns their address. */
 static uintptr_t push_bytes(uintptr_t *sp, const void *p, size_t n)
 {
@@ -271,6 +292,7 @@ void app_run(void)
     }
     proc.exe = argv[0];
     int envc = read_env(envp, MAX_ENV);
+    add_cmdline_env(envp, &envc, MAX_ENV);
     vm_init();
     int err = argv[0][0] == '/' ? elf_load(argv[0], &img, why, sizeof(why)) : -ENOENT;
     if (err) {

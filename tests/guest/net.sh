@@ -99,8 +99,8 @@ image_case net_legacy_refused 1 \
     --accel "$ACCEL" --qemu "$NET_DIR/qemu-legacy"
 
 # net_bg_start NAME MANIFEST QEMU [PREFIX...]: PREFIX tern run --qemu QEMU
-# in the background, its console streamed (and flushed line by line; the
-# --log file is not) to $NET_DIR/NAME.out and, whole, to the case's log.
+# in the background, its console streamed (-v: the kernel log on stderr,
+# flushed line by line) to $NET_DIR/NAME.out and, whole, to the case's log.
 # Sets bg_pid, bg_out, bg_log.
 net_bg_start() {
     bg_name=$1 bg_manifest=$2 bg_qemu=$3
@@ -108,7 +108,7 @@ net_bg_start() {
     bg_out=$NET_DIR/$bg_name.out
     bg_log=$LOG_DIR/guest_$bg_name.log
     "$@" "$TERN" run "$bg_manifest" -o "$NET_DIR/img-$bg_name" --kernel "$KERNEL" \
-        --accel "$ACCEL" --timeout 180 --log "$bg_log" --qemu "$bg_qemu" > "$bg_out" 2>&1 &
+        --accel "$ACCEL" --timeout 180 --log "$bg_log" --qemu "$bg_qemu" -v > "$bg_out" 2>&1 &
     bg_pid=$!
 }
 

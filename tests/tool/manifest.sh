@@ -20,7 +20,7 @@ bad_manifest not_mapping 1:1 "expected a mapping of keys .* at the top, got a li
 bad_manifest two_documents 3:1 "a second YAML document \\('---'\\): a manifest is one document"
 # keys
 bad_manifest unknown_key 2:1 "unknown key 'cpu' \\(did you mean 'cpus'\\?\\)"
-bad_manifest unknown_key_list 2:1 "unknown key 'colour' \\(known keys: name, arch, platform, memory, cpus, cmdline, kernel_options, env, files, network, disk\\)"
+bad_manifest unknown_key_list 2:1 "unknown key 'colour' \\(known keys: name, arch, platform, memory, cpus, cmdline, kernel_options, env, files, network, disk, ports\\)"
 bad_manifest duplicate_key 3:1 "duplicate key 'cpus' \\(first given at line 2\\)"
 bad_manifest missing_name 1:1 "missing key 'name'"
 bad_manifest wrong_type 2:7 "cpus: expected a number of vCPUs, got a list"
@@ -199,3 +199,7 @@ printf 'name: big\nfiles:\n  /blob: blob\n' > "$MB/big/big.yaml"
 tool_case build_progress 0 '^tern: writing rofs\.img: 25%$' -- \
     "$TERN" build "$MB/big/big.yaml" --kernel "$KERNEL" -o "$MB/big/out"
 rm -f "$MB/big/blob"
+# ports: (port forwarding on the user network)
+bad_manifest bad_ports 4:5 "ports: '8080:x' is not HOST:GUEST or PORT"
+bad_manifest ports_no_network 2:1 "ports: forwarding is for user-mode networking \\(network: user\\); the image has no network"
+bad_manifest ports_tap 3:1 "ports: forwarding is for user-mode networking \\(network: user\\); on a tap or bridge network the guest has its own address"

@@ -21,6 +21,7 @@ static struct {
     long memsize;
     const char *logfile;
     bool a_b;
+    struct cmdline_list env;
 } v;
 
 static const struct cmdline_option opts[] = {
@@ -35,6 +36,7 @@ static const struct cmdline_option opts[] = {
     { "mem.size", CMDLINE_INT, &v.memsize, 0, 1000, NULL, "dotted name" },
     { "log-file", CMDLINE_STRING, &v.logfile, 0, 0, NULL, "dashed name" },
     { "a_b", CMDLINE_FLAG, &v.a_b, 0, 0, NULL, "underscored name" },
+    { "env", CMDLINE_LIST, &v.env, 0, 0, NULL, "repeatable" },
 };
 
 static char buf[4096];
@@ -204,6 +206,22 @@ TEST(strings_and_quoting)
     CHECK_OK("ktest=back\\slash");      /* no escapes */
     CHECK_EQ_STR(v.ktest, "back\\slash");
     CHECK_ERR("ktest", "option 'ktest' needs a value (ktest=VALUE)");
+}
+
+TEST(lists_append)
+{
+    /* Each occurrence appends, in order; a quoted value keeps its blanks. */
+    CHECK_OK("env=A=1 quiet env=\"B=two words\" env= -- app");
+    CHECK_EQ_INT(v.env.n, 3);
+    CHECK_EQ_STR(v.env.v[0], "A=1");
+    CHECK_EQ_STR(v.env.v[1], "B=two words");
+    CHECK_EQ_STR(v.env.v[2], "");
+    CHECK_EQ_INT(res.argc, 1);
+    CHECK_ERR("env", "option 'env' needs a value (env=VALUE)");
+    char line[2048] = "";
+    for (int i = 0; i <= CMDLINE_MAX_LIST; i++)
+        strcat(line, "env=x ");
+    CHECK_ERR(line, "option 'env': more than 64 of them");
 }
 
 TEST(choices)

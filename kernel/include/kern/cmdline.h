@@ -13,6 +13,14 @@ enum cmdline_type {
     CMDLINE_INT,        /* decimal or 0x hex, checked against min..max */
     CMDLINE_STRING,     /* stored as a pointer into the parsed buffer */
     CMDLINE_CHOICE,     /* one of choices[], stored as its index */
+    CMDLINE_LIST,       /* repeatable "name=value": each value appended to a cmdline_list */
+};
+
+#define CMDLINE_MAX_LIST 64
+
+struct cmdline_list {
+    const char *v[CMDLINE_MAX_LIST];    /* pointers into the parsed buffer */
+    int n;
 };
 
 struct cmdline_option {

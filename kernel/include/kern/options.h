@@ -15,6 +15,7 @@ struct kernel_options {
     bool netstat;               /* print the network counters at app exit */
     long net_lose_kicks;        /* tests: drop every Nth TX notification; 0: none */
     long zcopy_copy_max;        /* zero-copy sends this small are copied */
+    struct cmdline_list env;    /* env=NAME=value: the app's, after the image's */
     struct cmdline_result app;  /* arguments after "--" */
 };
 
