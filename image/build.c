@@ -28,6 +28,9 @@ static void build_usage(FILE *f)
           "                      arch and platform: out/x86_64-kvm-O2/kernel.elf)\n"
           "  --accel kvm|tcg     the domain type in domain.xml and the accelerator in\n"
           "                      qemu.args (default kvm; tern run picks its own)\n"
+          "  --force             build even when a check says the image cannot boot\n"
+          "                      (the program's format, memory: too small or too large,\n"
+          "                      no cmdline): warn instead\n"
           "  -q, --quiet         no summary line\n"
           "\n"
           "examples:\n"
@@ -43,6 +46,7 @@ int cmd_build(int argc, char **argv)
         { "kernel", required_argument, NULL, 'k' },
         { "accel", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
+        { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -61,6 +65,7 @@ int cmd_build(int argc, char **argv)
             o.accel = optarg;
             break;
         case 'q': o.quiet = true; break;
+        case 'f': o.force = true; break;
         case 'h': build_usage(stdout); return 0;
         default:
             if (optopt)

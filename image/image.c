@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "image.h"
 #include "libvirt.h"
 #include "machine.h"
@@ -689,21 +690,31 @@ int build_image(const struct build_opts *o, char **out_dir)
     }
 
     expand(&t);
-    if (t.errors) {
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
-                t.errors, t.errors == 1 ? "" : "s");
-        goto out;
-    }
+    /* Everything that would keep the image from booting, reported together
+     * with the tree's errors (check.h). */
+    struct check_ctx ck = { .m = &m, .mach = mach, .force = o->force };
+    check_has_program(&ck);
+    check_host_memory(&ck);
     /* The kernel resolves the program at boot; say now if it cannot be in
-     * the image. */
+     * the image, or cannot run. */
     if (m.argc && m.argv[0][0] == '/') {
         const struct ent *e = find_ent(&t, m.argv[0]);
+        /* A symbolic link in the image: follow absolute targets a few hops. */
+        for (int hops = 0; e && e->type == E_LINK && e->target[0] == '/' && hops < 8; hops++)
+            e = find_ent(&t, e->target);
         if (!e)
             manifest_warning(&m, m.cmdline_pos, "cmdline: the program '%s' is not in the "
                              "image (add it under files:)", m.argv[0]);
         else if (e->type == E_DIR)
             manifest_warning(&m, m.cmdline_pos, "cmdline: the program '%s' is a directory",
                              m.argv[0]);
+        else if (e->type == E_FILE)
+            check_program(&ck, m.argv[0], e->host);
+    }
+    if (t.errors + ck.errors) {
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+                t.errors + ck.errors, t.errors + ck.errors == 1 ? "" : "s");
+        goto out;
     }
 
     /* Where the image goes, and its absolute path for domain.xml. */
@@ -773,6 +784,13 @@ int build_image(const struct build_opts *o, char **out_dir)
     if (!copy_kernel(kernel, mach->kernel_file) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
         !write_text("domain.xml", xml) || !write_text("qemu.args", args))
         goto out_tmp;
+    /* Only now is rofs.img's size known. */
+    check_memory(&ck, kernel, rofs_bytes);
+    if (ck.errors) {
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+                ck.errors, ck.errors == 1 ? "" : "s");
+        goto out_tmp;
+    }
 
     /* Swap the new directory in. An existing one is exchanged atomically
      * and then removed from its temporary name. */

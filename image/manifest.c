@@ -302,6 +302,7 @@ static void k_memory(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
     const char *s = want_scalar(c, v, "memory", "a size such as 128M or 1G");
     char buf[80];
+    c->m->memory_pos = pos_of(v);
     if (!s)
         return;
     const char *p = s;
@@ -1005,6 +1006,7 @@ int manifest_load(const char *path, struct manifest *m)
     m->arch = machines[0].arch;
     m->platform = machines[0].platform;
     m->memory_mib = 128;
+    m->memory_pos = (struct mpos){ 1, 1 };
     m->cpus = 1;
     m->kernel_options = xstrdup("");
     m->disk = DISK_INITRD;

@@ -56,6 +56,7 @@ struct manifest {
     const char *arch;       /* "x86_64" */
     const char *platform;   /* "kvm" */
     long memory_mib;
+    struct mpos memory_pos; /* the memory: value, or 1:1 */
     long cpus;
     char **argv;            /* the app's argv (NULL-terminated), may be empty */
     size_t argc;

@@ -342,12 +342,16 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
     }
     if (machine_kvm_impossible(o->machine, why, whylen))
         return "tcg";
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        snprintf(why, whylen, "/dev/kvm not usable: %s", strerror(errno));
+    /* TERN_KVM_DEV names another device (the tests' stand-in). */
+    const char *kvm_dev = getenv("TERN_KVM_DEV");
+    if (!kvm_dev || !*kvm_dev)
+        kvm_dev = "/dev/kvm";
+    if (access(kvm_dev, R_OK | W_OK) != 0) {
+        snprintf(why, whylen, "%s not usable: %s", kvm_dev, strerror(errno));
         return "tcg";
     }
     const char *qemu = o->qemu ? o->qemu : o->machine->qemu;
-    if (probe_cache_get(o->kernel, qemu, cached, sizeof(cached), why, whylen))
+    if (probe_cache_get(o->kernel, qemu, kvm_dev, cached, sizeof(cached), why, whylen))
         return cached;
     struct run_opts probe = *o;
     struct boot_result r;
@@ -373,7 +377,7 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
                  r.timed_out ? "the probe boot timed out" :
                  r.last_error[0] ? r.last_error : "no exit status from the guest");
     }
-    probe_cache_put(o->kernel, qemu, accel, why);
+    probe_cache_put(o->kernel, qemu, kvm_dev, accel, why);
     return accel;
 }
 
