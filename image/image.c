@@ -660,6 +660,20 @@ int build_image(const struct build_opts *o, char **out_dir)
     struct manifest m;
     int nerr = manifest_load(o->manifest, &m);
     if (nerr) {
+        /* The checks that need no file tree still run, so that one build
+         * reports every problem. */
+        const struct machine *mm = m.checked ? machine_find(m.arch, m.platform) : NULL;
+        if (mm) {
+            struct check_ctx ck = { .m = &m, .mach = mm, .force = o->force };
+            check_has_program(&ck);
+            check_host_memory(&ck);
+            for (size_t i = 0; m.argc && i < m.nfiles; i++)
+                if (!m.files[i].host_is_dir && !strcmp(m.files[i].guest, m.argv[0]))
+                    check_program(&ck, m.argv[0], m.files[i].host_path);
+            nerr += ck.errors;
+        }
+        if (m.checked)
+            manifest_free(&m);
         fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
                 nerr, nerr == 1 ? "" : "s");
         return 2;

@@ -1049,8 +1049,9 @@ int manifest_load(const char *path, struct manifest *m)
     if (!has_name)
         err(&c, root, "missing key 'name' (the image's name, e.g. name: hello)");
 
+    m->checked = true;
     /* The whole kernel command line must fit the kernel's buffer. */
-    if (!c.errors) {
+    {
         char *cl = manifest_kernel_cmdline(m);
         if (strlen(cl) > MANIFEST_CMDLINE_MAX) {
             fprintf(stderr, "%s:1:1: error: the kernel command line (kernel_options and "
@@ -1094,7 +1095,9 @@ out_doc:
 out_parser:
     yaml_parser_delete(&parser);
     fclose(f);
-    if (c.errors)
+    /* A manifest whose keys were all looked at is kept for the caller's
+     * own checks (m->checked), so that one run reports every problem. */
+    if (c.errors && !m->checked)
         manifest_free(m);
     return c.errors;
 }

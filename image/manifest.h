@@ -68,10 +68,13 @@ struct manifest {
     size_t nfiles;
     struct manifest_net net;
     enum disk_mode disk;
+    bool checked;           /* every key was validated (errors or not) */
 };
 
 /* Parse and validate path. Returns the number of errors (0 on success);
- * errors go to stderr. On failure m is freed. */
+ * errors go to stderr. With errors, m is freed unless m->checked (every key
+ * was validated: the YAML was readable), when the caller may look at what
+ * was valid and must free it. */
 int manifest_load(const char *path, struct manifest *m);
 void manifest_free(struct manifest *m);
 
