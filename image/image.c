@@ -38,6 +38,8 @@ static const char *const image_files[] = {
 
 /* --------------------------------------------------- temporary directory -- */
 
+static bool replaceable(const char *dir);
+
 static char tmp_dir[PATH_MAX];
 
 /* Remove the (flat) temporary directory. Async-signal-safe: it also runs
@@ -65,6 +67,40 @@ static void on_build_signal(int sig)
     raise(sig);
 }
 
+/*
+ * A build killed outright (SIGKILL, a power cut) cannot clean up: its
+ * temporary directory .BASE.tmp-PID-XXXXXX stays. The next build of the
+ * same target removes those whose builder is gone (no process PID), and
+ * only when they hold nothing but image files.
+ */
+static void remove_stale(const char *parent, const char *base)
+{
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    char prefix[PATH_MAX];
+    snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
+    size_t plen = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, prefix, plen) != 0)
+            continue;
+        char *end;
+        long pid = strtol(de->d_name + plen, &end, 10);
+        if (end == de->d_name + plen || *end != '-' || pid <= 0 ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(tmp_dir, sizeof(tmp_dir), "%s/%s", parent, de->d_name);
+        if (replaceable(tmp_dir)) {
+            remove_tmp();
+            msg("removed %s/%s, left by an earlier build that was killed (pid %ld)", parent,
+                de->d_name, pid);
+        }
+        tmp_dir[0] = 0;
+    }
+    closedir(d);
+}
+
 /* ------------------------------------------------------------ the kernel -- */
 
 /*
@@ -87,6 +123,13 @@ static char *find_kernel(const char *given, const struct machine *mach)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
+            /* Installed (make install): PREFIX/bin/tern beside
+             * PREFIX/lib/tern/ARCH-PLATFORM/KERNEL. */
+            char inst[PATH_MAX + 64], real[PATH_MAX];
+            snprintf(inst, sizeof(inst), "%s/../lib/tern/%s-%s/%s", exe, mach->arch,
+                     mach->platform, mach->kernel_file);
+            if (access(inst, R_OK) == 0)
+                return xstrdup(realpath(inst, real) ? real : inst);
             static const char *const opts[] = { "-O2", "-Os", "-O1", "-O0" };
             for (size_t i = 0; i < 4; i++) {
                 char p[PATH_MAX + 64];
@@ -657,6 +700,7 @@ static bool parse_sde(struct tree *t)
 
 int build_image(const struct build_opts *o, char **out_dir)
 {
+    const char *mname = strcmp(o->manifest, "-") ? o->manifest : "<stdin>";
     struct manifest m;
     int nerr = manifest_load(o->manifest, &m);
     if (nerr) {
@@ -674,7 +718,7 @@ int build_image(const struct build_opts *o, char **out_dir)
         }
         if (m.checked)
             manifest_free(&m);
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
                 nerr, nerr == 1 ? "" : "s");
         return 2;
     }
@@ -688,7 +732,7 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     const struct machine *mach = machine_find(m.arch, m.platform);
     if (!mach) {
-        fprintf(stderr, "tern: error: %s: tern knows no %s/%s machine (it knows", o->manifest,
+        fprintf(stderr, "tern: error: %s: tern knows no %s/%s machine (it knows", mname,
                 m.arch, m.platform);
         for (size_t i = 0; i < machine_count; i++)
             fprintf(stderr, "%s %s/%s", i ? "," : "", machines[i].arch, machines[i].platform);
@@ -699,7 +743,7 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     if (mach->not_ready) {
         fprintf(stderr, "tern: error: %s: %s/%s images cannot be built yet: %s; nothing "
-                "was built\n", o->manifest, mach->arch, mach->platform, mach->not_ready);
+                "was built\n", mname, mach->arch, mach->platform, mach->not_ready);
         goto out;
     }
 
@@ -726,7 +770,7 @@ int build_image(const struct build_opts *o, char **out_dir)
             check_program(&ck, m.argv[0], e->host);
     }
     if (t.errors + ck.errors) {
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
                 t.errors + ck.errors, t.errors + ck.errors == 1 ? "" : "s");
         goto out;
     }
@@ -750,7 +794,15 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     }
     struct stat st;
-    if (lstat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(dir))) {
+    if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tern: error: -o %s: a %s is there, not a directory; -o names the "
+                "image directory to create or replace (remove it or choose another -o DIR)\n",
+                dir, S_ISLNK(st.st_mode) ? "symbolic link" : S_ISREG(st.st_mode) ? "file" :
+                "special file");
+        free(parent);
+        goto out;
+    }
+    if (lstat(dir, &st) == 0 && !replaceable(dir)) {
         fprintf(stderr, "tern: error: '%s' exists and is not an image directory (it holds "
                 "other files); remove it or choose another -o DIR\n", dir);
         free(parent);
@@ -771,7 +823,8 @@ int build_image(const struct build_opts *o, char **out_dir)
 
     /* The temporary directory sits beside the target, on the same file
      * system, so the final rename is atomic. */
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/.%s.tmp-XXXXXX", parent, base);
+    remove_stale(parent, base);
+    snprintf(tmp_dir, sizeof(tmp_dir), "%s/.%s.tmp-%ld-XXXXXX", parent, base, (long)getpid());
     free(parent);
     struct sigaction sa = { .sa_handler = on_build_signal }, old_int, old_term, old_hup;
     sigaction(SIGINT, &sa, &old_int);
@@ -801,7 +854,7 @@ int build_image(const struct build_opts *o, char **out_dir)
     /* Only now is rofs.img's size known. */
     check_memory(&ck, kernel, rofs_bytes);
     if (ck.errors) {
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
                 ck.errors, ck.errors == 1 ? "" : "s");
         goto out_tmp;
     }

@@ -989,11 +989,50 @@ static void syntax_error(const struct manifest *m, const yaml_parser_t *p)
                 p->problem ? p->problem : "error");
 }
 
+/*
+ * Files that are plainly not manifests are named for what they are (an
+ * image directory, a kernel or program, a ROFS image, other binary data)
+ * rather than reported as YAML errors. Returns false after saying so.
+ */
+static bool looks_like_manifest(const char *path, FILE *f)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        char probe[4200];
+        snprintf(probe, sizeof(probe), "%s/qemu.args", path);
+        fprintf(stderr, "tern: error: '%s' is a directory, not a manifest%s\n", path,
+                access(probe, F_OK) == 0 ? " (an image directory: boot it with tern run DIR)"
+                                         : " (name the .yaml file that describes the image)");
+        return false;
+    }
+    unsigned char head[512];
+    size_t n = fread(head, 1, sizeof(head), f);
+    rewind(f);
+    const char *what = NULL;
+    if (n >= 4 && !memcmp(head, "\177ELF", 4))
+        what = "an ELF file (a program or kernel): a manifest names programs under files: "
+               "and cmdline:";
+    else if (n >= 8 && !memcmp(head, "TernROFS", 8))
+        what = "a ROFS image (list it with tern ls, or name it in a manifest's files:)";
+    else if (memchr(head, 0, n))
+        what = "binary data, not YAML text";
+    if (what) {
+        fprintf(stderr, "tern: error: '%s' is not a manifest: it is %s\n", path, what);
+        return false;
+    }
+    return true;
+}
+
 int manifest_load(const char *path, struct manifest *m)
 {
     memset(m, 0, sizeof(*m));
+    /* "-": the manifest comes on standard input; host paths are relative
+     * to the current directory. */
+    bool from_stdin = !strcmp(path, "-");
+    if (from_stdin)
+        path = "<stdin>";
     m->path = xstrdup(path);
-    const char *slash = strrchr(path, '/');
+    const char *slash = from_stdin ? NULL : strrchr(path, '/');
     if (!slash)
         m->dir = xstrdup(".");
     else if (slash == path)
@@ -1011,9 +1050,14 @@ int manifest_load(const char *path, struct manifest *m)
     m->kernel_options = xstrdup("");
     m->disk = DISK_INITRD;
 
-    FILE *f = fopen(path, "rb");
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "tern: error: manifest '%s': %s\n", path, strerror(errno));
+        manifest_free(m);
+        return 1;
+    }
+    if (!from_stdin && !looks_like_manifest(path, f)) {
+        fclose(f);
         manifest_free(m);
         return 1;
     }
@@ -1094,7 +1138,8 @@ out_doc:
     yaml_document_delete(&doc);
 out_parser:
     yaml_parser_delete(&parser);
-    fclose(f);
+    if (!from_stdin)
+        fclose(f);
     /* A manifest whose keys were all looked at is kept for the caller's
      * own checks (m->checked), so that one run reports every problem. */
     if (c.errors && !m->checked)

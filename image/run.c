@@ -16,6 +16,7 @@
  *   2    bad usage            124  timeout
  *   125  QEMU failed or the guest ended without reporting a status
  *   130  interrupted (Ctrl-C), the guest was stopped
+ *   143  terminated (SIGTERM), the guest was stopped
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,7 @@
 #define EXIT_TIMEOUT     124
 #define EXIT_NO_STATUS   125
 #define EXIT_INTERRUPTED 130
+#define EXIT_TERMINATED  143    /* SIGTERM, as a shell reports 128 + 15 */
 /* A KVM probe boot must finish within this budget. A plain KVM host boots
  * the kernel in well under half a second; a nested KVM without hardware
  * paging support can take seconds for the same boot and is slower than TCG
@@ -363,7 +365,7 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
     boot(&probe, "kvm", false, PROBE_TIMEOUT_MS, NULL, &r);
     uint64_t ms = (now_ns() - t0) / 1000000;
     if (r.interrupted)
-        exit(EXIT_INTERRUPTED);
+        exit(got_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED);
     const char *accel = "tcg";
     if (r.status == 0 && ms <= PROBE_BUDGET_MS) {
         snprintf(why, whylen, "a KVM probe boot succeeded in %llu ms", (unsigned long long)ms);
@@ -493,7 +495,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
     optind = 1;
     opterr = 0;
     /* Options may come before or after the image (GNU getopt permutes). */
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': o.kernel = optarg; break;
         case 'i': o.initrd = optarg; kernel_only = "--initrd"; break;
@@ -654,6 +656,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         msg("boot time: %.1f ms from QEMU start to kernel ready (accel %s; kernel: %s)",
             r.ready_ns / 1e6, accel, r.ready_line);
     if (r.interrupted) {
+        if (got_signal == SIGTERM) {
+            msg("terminated; the guest was stopped");
+            return EXIT_TERMINATED;
+        }
         msg("interrupted; the guest was stopped");
         return EXIT_INTERRUPTED;
     }
