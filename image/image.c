@@ -214,11 +214,34 @@ static bool copy_kernel(const char *src, const char *name)
         close(in);
         return false;
     }
+    /* Data ranges only (SEEK_DATA/SEEK_HOLE): holes stay holes. A file
+     * system without them reports all of the file as data. */
     char buf[65536];
-    ssize_t n;
+    ssize_t n = 0;
     bool ok = true;
-    while ((n = read(in, buf, sizeof(buf))) > 0 && (ok = write_all(out, buf, (size_t)n)))
-        ;
+    struct stat st;
+    off_t size = fstat(in, &st) == 0 ? st.st_size : 0, pos = 0;
+    while (ok && pos < size) {
+        off_t data = lseek(in, pos, SEEK_DATA);
+        if (data < 0)
+            break;                          /* ENXIO: only a hole is left */
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || lseek(in, data, SEEK_SET) < 0 || lseek(out, data, SEEK_SET) < 0) {
+            n = -1;
+            break;
+        }
+        for (pos = data; ok && pos < hole; pos += n) {
+            size_t want = hole - pos < (off_t)sizeof(buf) ? (size_t)(hole - pos) : sizeof(buf);
+            if ((n = read(in, buf, want)) <= 0)
+                break;
+            ok = write_all(out, buf, (size_t)n);
+        }
+        if (n <= 0)
+            break;
+        pos = hole;
+    }
+    if (ok && n >= 0 && ftruncate(out, size) != 0)
+        n = -1;
     if (n < 0 || !ok) {
         fprintf(stderr, "tern: error: copying kernel '%s': %s\n", src, strerror(errno));
         close(in);

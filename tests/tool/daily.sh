@@ -105,3 +105,18 @@ tool_case install_cc_headers 0 'zcopy' -- sh -c '
 make -s uninstall DESTDIR="$DY/stage" PREFIX=/usr > /dev/null 2>&1
 tool_case uninstall_removes 0 '^empty$' -- \
     sh -c 'find "$1" -type f | grep . || echo empty' sh "$I"
+
+# Sparse files stay sparse: a 64 MiB file with 5 bytes of data makes a
+# 64 MiB rofs.img that takes almost no disk space, with the same contents.
+truncate -s 64M "$DY/sparse"
+printf 'hello' | dd of="$DY/sparse" bs=1 seek=30000000 conv=notrunc status=none
+printf 'name: sparse\nmemory: 128M\ncmdline: [/bin/hello]\nfiles:\n  /bin/hello: %s\n  /sparse: %s\n' \
+    "$PWD/out/apps/hello" "$DY/sparse" > "$DY/sparse.yaml"
+"$TERN" build "$DY/sparse.yaml" --kernel "$KERNEL" -o "$DY/sparse-img" -q > /dev/null 2>&1
+tool_case rofs_sparse_stored_sparsely 0 '^sparse$' -- sh -c '
+    size=$(stat -c %s "$1"); kib=$(du -k "$1" | cut -f1)
+    [ "$size" -gt 67108864 ] && [ "$kib" -lt 4096 ] && echo sparse || echo "dense: $kib KiB for $size bytes"' \
+    sh "$DY/sparse-img/rofs.img"
+tool_case rofs_sparse_same_contents 0 '^same$' -- sh -c '
+    "$1" cat "$2" /sparse | cmp -s - "$3" && echo same' sh "$TERN" "$DY/sparse-img/rofs.img" "$DY/sparse"
+rm -f "$DY/sparse"
