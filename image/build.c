@@ -16,10 +16,14 @@ static void build_usage(FILE *f)
     fputs("usage: tern build MANIFEST [-o DIR] [options]\n"
           "\n"
           "Build an image directory from a manifest (docs/manifest.md): kernel.elf,\n"
-          "rofs.img, domain.xml (libvirt) and qemu.args. The directory is replaced\n"
-          "atomically: a failed build leaves no partial output and an older image\n"
-          "untouched. Same inputs give byte-identical files; set SOURCE_DATE_EPOCH to\n"
-          "clamp file times.\n"
+          "rofs.img, domain.xml (libvirt) and qemu.args. MANIFEST - is read from\n"
+          "standard input (host paths then relative to the current directory). The\n"
+          "directory is replaced atomically: a failed build leaves no partial output\n"
+          "and an older image untouched. Same inputs give byte-identical files; set\n"
+          "SOURCE_DATE_EPOCH to clamp file times. An image that could not boot (the\n"
+          "program dynamic, a script, 32-bit, another arch or truncated; no cmdline;\n"
+          "memory: too small or more than the host has) is refused with the reason\n"
+          "and the fix (--force: build it anyway).\n"
           "\n"
           "options:\n"
           "  -o, --out DIR       output directory (default build/NAME)\n"
@@ -35,7 +39,8 @@ static void build_usage(FILE *f)
           "\n"
           "examples:\n"
           "  tern build manifests/hello.yaml\n"
-          "  tern build manifests/hello.yaml -o /tmp/hello && virsh create /tmp/hello/domain.xml\n",
+          "  tern build manifests/hello.yaml -o /tmp/hello && virsh create /tmp/hello/domain.xml\n"
+          "  generate-yaml | tern build - -o /tmp/app\n",
           f);
 }
 

@@ -1,6 +1,15 @@
 # Tool tests for what tern build refuses because the image could not boot
 # (image/check.c), and for the KVM probe cache (image/probe_cache.c).
 # No guest boots: a fake QEMU stands in for the probe. About 2 s.
+# Its set-up (builds, make install) runs only when one of its cases is
+# selected (TESTS): the case names are read from this file.
+tool_file_wanted() {
+    for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
+        selected "tool:$c" && return 0
+    done
+    return 1
+}
+if tool_file_wanted tests/tool/build_checks.sh; then
 BC=$LOG_DIR/build-checks
 rm -rf "$BC"
 mkdir -p "$BC"
@@ -124,3 +133,4 @@ probe_env "$TERN" probe --kernel "$PC/b/kernel.elf" --qemu "$PC/qemu" > "$PC/run
 tool_case probe_cache_bounded 0 '^(1[0-6]|[1-9])$' -- sh -c 'wc -l < "$1"' sh "$PC/cache/tern/kvm-probe"
 tool_case probe_cache_no_temp_left 0 '^clean$' -- \
     sh -c 'ls "$1" | grep -v "^kvm-probe$" || echo clean' sh "$PC/cache/tern"
+fi

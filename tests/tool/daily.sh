@@ -2,6 +2,15 @@
 # and 9): files that are not manifests, -h everywhere, SIGTERM's status, a
 # killed build's leftovers, -o naming a file, mkrofs and tern cat guarding
 # data, a manifest on stdin, make install. No guest boots; about 3 s.
+# Its set-up (builds, make install) runs only when one of its cases is
+# selected (TESTS): the case names are read from this file.
+tool_file_wanted() {
+    for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
+        selected "tool:$c" && return 0
+    done
+    return 1
+}
+if tool_file_wanted tests/tool/daily.sh; then
 DY=$LOG_DIR/daily
 rm -rf "$DY"
 mkdir -p "$DY"
@@ -120,3 +129,4 @@ tool_case rofs_sparse_stored_sparsely 0 '^sparse$' -- sh -c '
 tool_case rofs_sparse_same_contents 0 '^same$' -- sh -c '
     "$1" cat "$2" /sparse | cmp -s - "$3" && echo same' sh "$TERN" "$DY/sparse-img/rofs.img" "$DY/sparse"
 rm -f "$DY/sparse"
+fi
