@@ -268,9 +268,20 @@ void check_memory(struct check_ctx *c, const char *kernel, uint64_t rofs_bytes)
             mib_text(mem, have_s, sizeof(have_s));
             if (need > Q35_LOWMEM_SPLIT - MiB)
                 report(c, m->memory_pos, "rofs.img is %s, too large for disk: initrd (the "
-                       "boot module must fit in the guest's low memory, below %llu MiB): use "
-                       "disk: virtio-blk", img_s,
-                       (unsigned long long)((Q35_LOWMEM_SPLIT - MiB) / MiB));
+                       "boot module must fit in the guest's low memory, below %llu MiB)%s",
+                       img_s, (unsigned long long)((Q35_LOWMEM_SPLIT - MiB) / MiB),
+                       img > PAGE_ALLOC_MAX ? "; disk: virtio-blk takes at most 1 GiB, so "
+                       "make the image smaller (large data belongs on the network)" :
+                       ": use disk: virtio-blk");
+            else if (mem >= Q35_LOWMEM_SPLIT)
+                report(c, m->memory_pos, "memory: %s leaves only %llu MiB below 4 GiB (q35 "
+                       "puts RAM above %llu MiB over 4 GiB), and QEMU loads rofs.img (%s) "
+                       "there: set memory: between %lluM and %lluM, or use disk: virtio-blk",
+                       (mib_text(mem, have_s, sizeof(have_s)), have_s),
+                       (unsigned long long)(low / MiB),
+                       (unsigned long long)(Q35_LOWMEM_SPLIT / MiB - 1), img_s,
+                       (unsigned long long)(need / MiB),
+                       (unsigned long long)(Q35_LOWMEM_SPLIT / MiB - 1));
             else
                 report(c, m->memory_pos, "memory: %s is too small for this image: it needs "
                        "%s (1 MiB firmware + %llu KiB kernel + %s rofs.img + %llu KiB for the "
