@@ -2,6 +2,7 @@
 # and 9): files that are not manifests, -h everywhere, SIGTERM's status, a
 # killed build's leftovers, -o naming a file, mkrofs and tern cat guarding
 # data, a manifest on stdin, make install. No guest boots; about 3 s.
+# shellcheck disable=SC2016
 # Its set-up (builds, make install) runs only when one of its cases is
 # selected (TESTS): the case names are read from this file.
 tool_file_wanted() {
