@@ -16,10 +16,14 @@ static void build_usage(FILE *f)
     fputs("usage: tern build MANIFEST [-o DIR] [options]\n"
           "\n"
           "Build an image directory from a manifest (docs/manifest.md): kernel.elf,\n"
-          "rofs.img, domain.xml (libvirt) and qemu.args. The directory is replaced\n"
-          "atomically: a failed build leaves no partial output and an older image\n"
-          "untouched. Same inputs give byte-identical files; set SOURCE_DATE_EPOCH to\n"
-          "clamp file times.\n"
+          "rofs.img, domain.xml (libvirt) and qemu.args. MANIFEST - is read from\n"
+          "standard input (host paths then relative to the current directory). The\n"
+          "directory is replaced atomically: a failed build leaves no partial output\n"
+          "and an older image untouched. Same inputs give byte-identical files; set\n"
+          "SOURCE_DATE_EPOCH to clamp file times. An image that could not boot (the\n"
+          "program dynamic, a script, 32-bit, another arch or truncated; no cmdline;\n"
+          "memory: too small or more than the host has) is refused with the reason\n"
+          "and the fix (--force: build it anyway).\n"
           "\n"
           "options:\n"
           "  -o, --out DIR       output directory (default build/NAME)\n"
@@ -28,11 +32,15 @@ static void build_usage(FILE *f)
           "                      arch and platform: out/x86_64-kvm-O2/kernel.elf)\n"
           "  --accel kvm|tcg     the domain type in domain.xml and the accelerator in\n"
           "                      qemu.args (default kvm; tern run picks its own)\n"
+          "  --force             build even when a check says the image cannot boot\n"
+          "                      (the program's format, memory: too small or too large,\n"
+          "                      no cmdline): warn instead\n"
           "  -q, --quiet         no summary line\n"
           "\n"
           "examples:\n"
           "  tern build manifests/hello.yaml\n"
-          "  tern build manifests/hello.yaml -o /tmp/hello && virsh create /tmp/hello/domain.xml\n",
+          "  tern build manifests/hello.yaml -o /tmp/hello && virsh create /tmp/hello/domain.xml\n"
+          "  generate-yaml | tern build - -o /tmp/app\n",
           f);
 }
 
@@ -43,6 +51,7 @@ int cmd_build(int argc, char **argv)
         { "kernel", required_argument, NULL, 'k' },
         { "accel", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
+        { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -61,6 +70,7 @@ int cmd_build(int argc, char **argv)
             o.accel = optarg;
             break;
         case 'q': o.quiet = true; break;
+        case 'f': o.force = true; break;
         case 'h': build_usage(stdout); return 0;
         default:
             if (optopt)

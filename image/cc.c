@@ -226,8 +226,9 @@ static void find_musl(const char *arch, struct musl *m)
 
 /* Print argv as a shell command line, quoting what needs it. */
 /* Tern's headers for apps (<tern/zcopy.h>): $TERN_INCLUDE, else the
- * include/ of the tree this tool was built in (out/host/tern ->
- * include/). Added after the user's -I options, before the libc's. */
+ * PREFIX/include of an installed tern, else the include/ of the tree this
+ * tool was built in (out/host/tern -> include/). Added after the user's
+ * -I options, before the libc's. */
 static void add_tern_include(struct argv_buf *a)
 {
     const char *env = getenv("TERN_INCLUDE");
@@ -244,7 +245,12 @@ static void add_tern_include(struct argv_buf *a)
         if (!slash)
             return;
         *slash = 0;
-        snprintf(dir, sizeof(dir), "%s/../../include", exe);
+        /* Installed: PREFIX/bin/tern and PREFIX/include/tern/. */
+        snprintf(dir, sizeof(dir), "%s/../include", exe);
+        char probe[PATH_MAX + 64];
+        snprintf(probe, sizeof(probe), "%s/tern/zcopy.h", dir);
+        if (access(probe, R_OK) != 0)
+            snprintf(dir, sizeof(dir), "%s/../../include", exe);
     }
     char probe[PATH_MAX + 64];
     snprintf(probe, sizeof(probe), "%s/tern/zcopy.h", dir);

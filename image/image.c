@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "image.h"
 #include "libvirt.h"
 #include "machine.h"
@@ -36,6 +37,8 @@ static const char *const image_files[] = {
 };
 
 /* --------------------------------------------------- temporary directory -- */
+
+static bool replaceable(const char *dir);
 
 static char tmp_dir[PATH_MAX];
 
@@ -64,6 +67,40 @@ static void on_build_signal(int sig)
     raise(sig);
 }
 
+/*
+ * A build killed outright (SIGKILL, a power cut) cannot clean up: its
+ * temporary directory .BASE.tmp-PID-XXXXXX stays. The next build of the
+ * same target removes those whose builder is gone (no process PID), and
+ * only when they hold nothing but image files.
+ */
+static void remove_stale(const char *parent, const char *base)
+{
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    char prefix[PATH_MAX];
+    snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
+    size_t plen = strlen(prefix);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, prefix, plen) != 0)
+            continue;
+        char *end;
+        long pid = strtol(de->d_name + plen, &end, 10);
+        if (end == de->d_name + plen || *end != '-' || pid <= 0 ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(tmp_dir, sizeof(tmp_dir), "%s/%s", parent, de->d_name);
+        if (replaceable(tmp_dir)) {
+            remove_tmp();
+            msg("removed %s/%s, left by an earlier build that was killed (pid %ld)", parent,
+                de->d_name, pid);
+        }
+        tmp_dir[0] = 0;
+    }
+    closedir(d);
+}
+
 /* ------------------------------------------------------------ the kernel -- */
 
 /*
@@ -86,6 +123,13 @@ static char *find_kernel(const char *given, const struct machine *mach)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
+            /* Installed (make install): PREFIX/bin/tern beside
+             * PREFIX/lib/tern/ARCH-PLATFORM/KERNEL. */
+            char inst[PATH_MAX + 64], real[PATH_MAX];
+            snprintf(inst, sizeof(inst), "%s/../lib/tern/%s-%s/%s", exe, mach->arch,
+                     mach->platform, mach->kernel_file);
+            if (access(inst, R_OK) == 0)
+                return xstrdup(realpath(inst, real) ? real : inst);
             static const char *const opts[] = { "-O2", "-Os", "-O1", "-O0" };
             for (size_t i = 0; i < 4; i++) {
                 char p[PATH_MAX + 64];
@@ -170,11 +214,34 @@ static bool copy_kernel(const char *src, const char *name)
         close(in);
         return false;
     }
+    /* Data ranges only (SEEK_DATA/SEEK_HOLE): holes stay holes. A file
+     * system without them reports all of the file as data. */
     char buf[65536];
-    ssize_t n;
+    ssize_t n = 0;
     bool ok = true;
-    while ((n = read(in, buf, sizeof(buf))) > 0 && (ok = write_all(out, buf, (size_t)n)))
-        ;
+    struct stat st;
+    off_t size = fstat(in, &st) == 0 ? st.st_size : 0, pos = 0;
+    while (ok && pos < size) {
+        off_t data = lseek(in, pos, SEEK_DATA);
+        if (data < 0)
+            break;                          /* ENXIO: only a hole is left */
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || lseek(in, data, SEEK_SET) < 0 || lseek(out, data, SEEK_SET) < 0) {
+            n = -1;
+            break;
+        }
+        for (pos = data; ok && pos < hole; pos += n) {
+            size_t want = hole - pos < (off_t)sizeof(buf) ? (size_t)(hole - pos) : sizeof(buf);
+            if ((n = read(in, buf, want)) <= 0)
+                break;
+            ok = write_all(out, buf, (size_t)n);
+        }
+        if (n <= 0)
+            break;
+        pos = hole;
+    }
+    if (ok && n >= 0 && ftruncate(out, size) != 0)
+        n = -1;
     if (n < 0 || !ok) {
         fprintf(stderr, "tern: error: copying kernel '%s': %s\n", src, strerror(errno));
         close(in);
@@ -660,10 +727,25 @@ static bool parse_sde(struct tree *t)
 
 int build_image(const struct build_opts *o, char **out_dir)
 {
+    const char *mname = strcmp(o->manifest, "-") ? o->manifest : "<stdin>";
     struct manifest m;
     int nerr = manifest_load(o->manifest, &m);
     if (nerr) {
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
+        /* The checks that need no file tree still run, so that one build
+         * reports every problem. */
+        const struct machine *mm = m.checked ? machine_find(m.arch, m.platform) : NULL;
+        if (mm) {
+            struct check_ctx ck = { .m = &m, .mach = mm, .force = o->force };
+            check_has_program(&ck);
+            check_host_memory(&ck);
+            for (size_t i = 0; m.argc && i < m.nfiles; i++)
+                if (!m.files[i].host_is_dir && !strcmp(m.files[i].guest, m.argv[0]))
+                    check_program(&ck, m.argv[0], m.files[i].host_path);
+            nerr += ck.errors;
+        }
+        if (m.checked)
+            manifest_free(&m);
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
                 nerr, nerr == 1 ? "" : "s");
         return 2;
     }
@@ -677,7 +759,7 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     const struct machine *mach = machine_find(m.arch, m.platform);
     if (!mach) {
-        fprintf(stderr, "tern: error: %s: tern knows no %s/%s machine (it knows", o->manifest,
+        fprintf(stderr, "tern: error: %s: tern knows no %s/%s machine (it knows", mname,
                 m.arch, m.platform);
         for (size_t i = 0; i < machine_count; i++)
             fprintf(stderr, "%s %s/%s", i ? "," : "", machines[i].arch, machines[i].platform);
@@ -688,26 +770,36 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     if (mach->not_ready) {
         fprintf(stderr, "tern: error: %s: %s/%s images cannot be built yet: %s; nothing "
-                "was built\n", o->manifest, mach->arch, mach->platform, mach->not_ready);
+                "was built\n", mname, mach->arch, mach->platform, mach->not_ready);
         goto out;
     }
 
     expand(&t);
-    if (t.errors) {
-        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", o->manifest,
-                t.errors, t.errors == 1 ? "" : "s");
-        goto out;
-    }
+    /* Everything that would keep the image from booting, reported together
+     * with the tree's errors (check.h). */
+    struct check_ctx ck = { .m = &m, .mach = mach, .force = o->force };
+    check_has_program(&ck);
+    check_host_memory(&ck);
     /* The kernel resolves the program at boot; say now if it cannot be in
-     * the image. */
+     * the image, or cannot run. */
     if (m.argc && m.argv[0][0] == '/') {
         const struct ent *e = find_ent(&t, m.argv[0]);
+        /* A symbolic link in the image: follow absolute targets a few hops. */
+        for (int hops = 0; e && e->type == E_LINK && e->target[0] == '/' && hops < 8; hops++)
+            e = find_ent(&t, e->target);
         if (!e)
             manifest_warning(&m, m.cmdline_pos, "cmdline: the program '%s' is not in the "
                              "image (add it under files:)", m.argv[0]);
         else if (e->type == E_DIR)
             manifest_warning(&m, m.cmdline_pos, "cmdline: the program '%s' is a directory",
                              m.argv[0]);
+        else if (e->type == E_FILE)
+            check_program(&ck, m.argv[0], e->host);
+    }
+    if (t.errors + ck.errors) {
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
+                t.errors + ck.errors, t.errors + ck.errors == 1 ? "" : "s");
+        goto out;
     }
 
     /* Where the image goes, and its absolute path for domain.xml. */
@@ -729,7 +821,15 @@ int build_image(const struct build_opts *o, char **out_dir)
         goto out;
     }
     struct stat st;
-    if (lstat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(dir))) {
+    if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tern: error: -o %s: a %s is there, not a directory; -o names the "
+                "image directory to create or replace (remove it or choose another -o DIR)\n",
+                dir, S_ISLNK(st.st_mode) ? "symbolic link" : S_ISREG(st.st_mode) ? "file" :
+                "special file");
+        free(parent);
+        goto out;
+    }
+    if (lstat(dir, &st) == 0 && !replaceable(dir)) {
         fprintf(stderr, "tern: error: '%s' exists and is not an image directory (it holds "
                 "other files); remove it or choose another -o DIR\n", dir);
         free(parent);
@@ -750,7 +850,8 @@ int build_image(const struct build_opts *o, char **out_dir)
 
     /* The temporary directory sits beside the target, on the same file
      * system, so the final rename is atomic. */
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/.%s.tmp-XXXXXX", parent, base);
+    remove_stale(parent, base);
+    snprintf(tmp_dir, sizeof(tmp_dir), "%s/.%s.tmp-%ld-XXXXXX", parent, base, (long)getpid());
     free(parent);
     struct sigaction sa = { .sa_handler = on_build_signal }, old_int, old_term, old_hup;
     sigaction(SIGINT, &sa, &old_int);
@@ -777,6 +878,13 @@ int build_image(const struct build_opts *o, char **out_dir)
     if (!copy_kernel(kernel, mach->kernel_file) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
         !write_text("domain.xml", xml) || !write_text("qemu.args", args))
         goto out_tmp;
+    /* Only now is rofs.img's size known. */
+    check_memory(&ck, kernel, rofs_bytes);
+    if (ck.errors) {
+        fprintf(stderr, "tern: error: %s: %d error%s; nothing was built\n", mname,
+                ck.errors, ck.errors == 1 ? "" : "s");
+        goto out_tmp;
+    }
 
     /* Swap the new directory in. An existing one is exchanged atomically
      * and then removed from its temporary name. */

@@ -26,6 +26,7 @@ struct build_opts {
     const char *kernel;         /* NULL: $TERN_KERNEL, or found next to tern */
     const char *accel;          /* "kvm" (default) or "tcg": domain type, qemu.args */
     bool quiet;                 /* no summary line */
+    bool force;                 /* build-time checks warn instead (check.h) */
 };
 
 /* Build an image. Returns 0 and the output directory (malloc'd) in

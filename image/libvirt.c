@@ -373,6 +373,108 @@ static void destroy(const char *name)
     run_capture(argv, NULL, 0, NULL, 0);
 }
 
+/* Replace every occurrence of from with to in *s (reallocated). */
+static void replace_all(char **s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), n = 0;
+    for (const char *p = *s; (p = strstr(p, from)); p += fl)
+        n++;
+    if (!n)
+        return;
+    char *out = xmalloc(strlen(*s) + n * tl + 1), *o = out;
+    const char *p = *s, *q;
+    while ((q = strstr(p, from))) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, tl);
+        o += tl;
+        p = q + fl;
+    }
+    strcpy(o, p);
+    free(*s);
+    *s = out;
+}
+
+static char *xml_escaped_str(const char *s)
+{
+    char *out;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+    if (!f)
+        die("out of memory");
+    xml_escaped(f, s);
+    fclose(f);
+    return out;
+}
+
+/*
+ * domain.xml names the image's files by absolute path (libvirt needs
+ * that), so a copied or moved image directory still names the directory
+ * it was built in: it would boot the original's kernel and ROFS and write
+ * the original's console.log, or fail when that is gone. The directory
+ * being run is the one that counts: when its domain.xml names another,
+ * every path is rewritten to this one, for this run and in domain.xml
+ * itself (so a plain `virsh create` of it works too), and the user is told.
+ */
+static bool domain_follow_dir(char **xml, const char *dir, const struct machine *mach,
+                              const char *path, char *err, size_t errlen)
+{
+    char real[4096];
+    if (!realpath(dir, real)) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return false;
+    }
+    char *kernel = between(*xml, "<kernel>", "</kernel>", NULL, NULL);
+    if (!kernel) {
+        snprintf(err, errlen, "%s: no <kernel> element (rebuild the image with tern build)",
+                 path);
+        return false;
+    }
+    /* The directory domain.xml was written for: <kernel> is DIR/KERNEL_FILE. */
+    size_t kl = strlen(kernel), fl = strlen(mach->kernel_file);
+    if (kl <= fl + 1 || kernel[kl - fl - 1] != '/' || strcmp(kernel + kl - fl, mach->kernel_file)) {
+        snprintf(err, errlen, "%s: <kernel> is '%s', not DIR/%s (was it edited? rebuild the "
+                 "image with tern build)", path, kernel, mach->kernel_file);
+        free(kernel);
+        return false;
+    }
+    kernel[kl - fl - 1] = 0;               /* still XML-escaped */
+    char *now = xml_escaped_str(real);
+    if (strcmp(kernel, now) != 0) {
+        char *old_unesc = xml_unescape(xstrdup(kernel));
+        msg("%s names the image at %s, but this image is at %s (copied or moved): "
+            "its paths now name this directory", path, old_unesc, real);
+        free(old_unesc);
+        char *from, *to;
+        /* Only whole path prefixes: inside elements and attribute values. */
+        static const char *const lead[] = { ">", "'" };
+        for (int i = 0; i < 2; i++) {
+            if (asprintf(&from, "%s%s/", lead[i], kernel) < 0 ||
+                asprintf(&to, "%s%s/", lead[i], now) < 0)
+                die("out of memory");
+            replace_all(xml, from, to);
+            free(from);
+            free(to);
+        }
+        /* Keep domain.xml true for plain virsh create, when we may. */
+        char tmp[4200];
+        snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+        FILE *f = fopen(tmp, "w");
+        if (f && fputs(*xml, f) >= 0 && fclose(f) == 0 && rename(tmp, path) == 0) {
+            msg("%s rewritten for %s", path, real);
+        } else {
+            if (f)
+                unlink(tmp);
+            msg("warning: cannot rewrite %s (%s); this run uses the right paths, but a plain "
+                "virsh create of it would not: rebuild the image with tern build", path,
+                strerror(errno));
+        }
+    }
+    free(now);
+    free(kernel);
+    return true;
+}
+
 /* Read what the console log has gained since last time. */
 static void drain_log(const struct virsh_boot *vb, int fd, bool *exit_seen)
 {
@@ -394,6 +496,8 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
 
     snprintf(path, sizeof(path), "%s/domain.xml", vb->dir);
     if (!(xml = read_file(path, err, errlen)))
+        goto out;
+    if (!domain_follow_dir(&xml, vb->dir, vb->machine, path, err, errlen))
         goto out;
     /* domain.xml is tern build's output; adjust the few things that make a
      * run distinct: a unique name (the image may be running already), the

@@ -302,6 +302,7 @@ static void k_memory(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
     const char *s = want_scalar(c, v, "memory", "a size such as 128M or 1G");
     char buf[80];
+    c->m->memory_pos = pos_of(v);
     if (!s)
         return;
     const char *p = s;
@@ -1026,11 +1027,50 @@ static void syntax_error(const struct manifest *m, const yaml_parser_t *p)
                 p->problem ? p->problem : "error");
 }
 
+/*
+ * Files that are plainly not manifests are named for what they are (an
+ * image directory, a kernel or program, a ROFS image, other binary data)
+ * rather than reported as YAML errors. Returns false after saying so.
+ */
+static bool looks_like_manifest(const char *path, FILE *f)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        char probe[4200];
+        snprintf(probe, sizeof(probe), "%s/qemu.args", path);
+        fprintf(stderr, "tern: error: '%s' is a directory, not a manifest%s\n", path,
+                access(probe, F_OK) == 0 ? " (an image directory: boot it with tern run DIR)"
+                                         : " (name the .yaml file that describes the image)");
+        return false;
+    }
+    unsigned char head[512];
+    size_t n = fread(head, 1, sizeof(head), f);
+    rewind(f);
+    const char *what = NULL;
+    if (n >= 4 && !memcmp(head, "\177ELF", 4))
+        what = "an ELF file (a program or kernel): a manifest names programs under files: "
+               "and cmdline:";
+    else if (n >= 8 && !memcmp(head, "TernROFS", 8))
+        what = "a ROFS image (list it with tern ls, or name it in a manifest's files:)";
+    else if (memchr(head, 0, n))
+        what = "binary data, not YAML text";
+    if (what) {
+        fprintf(stderr, "tern: error: '%s' is not a manifest: it is %s\n", path, what);
+        return false;
+    }
+    return true;
+}
+
 int manifest_load(const char *path, struct manifest *m)
 {
     memset(m, 0, sizeof(*m));
+    /* "-": the manifest comes on standard input; host paths are relative
+     * to the current directory. */
+    bool from_stdin = !strcmp(path, "-");
+    if (from_stdin)
+        path = "<stdin>";
     m->path = xstrdup(path);
-    const char *slash = strrchr(path, '/');
+    const char *slash = from_stdin ? NULL : strrchr(path, '/');
     if (!slash)
         m->dir = xstrdup(".");
     else if (slash == path)
@@ -1043,13 +1083,19 @@ int manifest_load(const char *path, struct manifest *m)
     m->arch = machines[0].arch;
     m->platform = machines[0].platform;
     m->memory_mib = 128;
+    m->memory_pos = (struct mpos){ 1, 1 };
     m->cpus = 1;
     m->kernel_options = xstrdup("");
     m->disk = DISK_INITRD;
 
-    FILE *f = fopen(path, "rb");
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "tern: error: manifest '%s': %s\n", path, strerror(errno));
+        manifest_free(m);
+        return 1;
+    }
+    if (!from_stdin && !looks_like_manifest(path, f)) {
+        fclose(f);
         manifest_free(m);
         return 1;
     }
@@ -1085,8 +1131,9 @@ int manifest_load(const char *path, struct manifest *m)
     if (!has_name)
         err(&c, root, "missing key 'name' (the image's name, e.g. name: hello)");
 
+    m->checked = true;
     /* The whole kernel command line must fit the kernel's buffer. */
-    if (!c.errors) {
+    {
         char *cl = manifest_kernel_cmdline(m);
         if (strlen(cl) > MANIFEST_CMDLINE_MAX) {
             fprintf(stderr, "%s:1:1: error: the kernel command line (kernel_options and "
@@ -1136,8 +1183,11 @@ out_doc:
     yaml_document_delete(&doc);
 out_parser:
     yaml_parser_delete(&parser);
-    fclose(f);
-    if (c.errors)
+    if (!from_stdin)
+        fclose(f);
+    /* A manifest whose keys were all looked at is kept for the caller's
+     * own checks (m->checked), so that one run reports every problem. */
+    if (c.errors && !m->checked)
         manifest_free(m);
     return c.errors;
 }

@@ -58,6 +58,7 @@ struct manifest {
     const char *arch;       /* "x86_64" */
     const char *platform;   /* "kvm" */
     long memory_mib;
+    struct mpos memory_pos; /* the memory: value, or 1:1 */
     long cpus;
     char **argv;            /* the app's argv (NULL-terminated), may be empty */
     size_t argc;
@@ -71,10 +72,13 @@ struct manifest {
     enum disk_mode disk;
     struct port_fwd *ports;     /* forwarded from the host (user networking) */
     size_t nports;
+    bool checked;           /* every key was validated (errors or not) */
 };
 
 /* Parse and validate path. Returns the number of errors (0 on success);
- * errors go to stderr. On failure m is freed. */
+ * errors go to stderr. With errors, m is freed unless m->checked (every key
+ * was validated: the YAML was readable), when the caller may look at what
+ * was valid and must free it. */
 int manifest_load(const char *path, struct manifest *m);
 void manifest_free(struct manifest *m);
 

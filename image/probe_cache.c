@@ -1,17 +1,29 @@
 /*
- * The cache key names everything the verdict depends on: the kernel file
- * (path, size, mtime), the QEMU binary (found on PATH; size, mtime) and the
- * host's boot (a reboot may change what KVM can do). One line per key; the
- * file is rewritten whole through a temporary file and rename, so a crash
- * never leaves it half-written. A cache that cannot be read or written is
- * simply not used.
+ * The cache key names everything the verdict depends on, and nothing else:
+ *   - the kernel's bytes (SHA-256), not its path or mtime: every tern build
+ *     copies the kernel into a new image directory, and a verdict about the
+ *     same bytes holds for every copy;
+ *   - the QEMU binary (found on PATH; its real path, size, mtime and inode:
+ *     an upgrade replaces the file);
+ *   - the host's boot (/proc/sys/kernel/random/boot_id: a reboot may load
+ *     another KVM module or change its parameters);
+ *   - the KVM device (present or not, and its device number and mode).
+ * Verdicts are kept one line each, the most recent PROBE_CACHE_MAX only,
+ * so the file stays small however many kernels are built. It is rewritten
+ * whole through a temporary file and rename(), so a crash or a concurrent
+ * tern never leaves it half-written. A cache that cannot be read or
+ * written is simply not used.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <kern/sha256.h>
 
 #include "probe_cache.h"
 
@@ -32,12 +44,35 @@ static bool find_on_path(const char *prog, char *out, size_t len)
     return false;
 }
 
-static bool make_key(const char *kernel, const char *qemu, char *key, size_t len)
+/* The kernel file's SHA-256 in hex (a few MiB: milliseconds). */
+static bool file_digest(const char *path, char hex[2 * SHA256_DIGEST_SIZE + 1])
 {
-    struct stat ks, qs;
-    char qpath[4096], boot_id[64] = "";
-    if (stat(kernel, &ks) != 0 || !find_on_path(qemu, qpath, sizeof(qpath)) ||
-        stat(qpath, &qs) != 0)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct sha256_ctx c;
+    sha256_init(&c);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        sha256_update(&c, buf, (size_t)n);
+    close(fd);
+    if (n < 0)
+        return false;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_final(&c, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        sprintf(hex + 2 * i, "%02x", d[i]);
+    return true;
+}
+
+static bool make_key(const char *kernel, const char *qemu, const char *kvm_dev, char *key,
+                     size_t len)
+{
+    struct stat qs, ds;
+    char qpath[4096], qreal[4096], boot_id[64] = "", digest[2 * SHA256_DIGEST_SIZE + 1];
+    if (!file_digest(kernel, digest) || !find_on_path(qemu, qpath, sizeof(qpath)) ||
+        !realpath(qpath, qreal) || stat(qreal, &qs) != 0)
         return false;
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
     if (f) {
@@ -46,12 +81,15 @@ static bool make_key(const char *kernel, const char *qemu, char *key, size_t len
         boot_id[strcspn(boot_id, "\n")] = 0;
         fclose(f);
     }
-    char kabs[4096];
-    if (!realpath(kernel, kabs))
-        snprintf(kabs, sizeof(kabs), "%s", kernel);
-    int n = snprintf(key, len, "%s:%lld:%lld|%s:%lld:%lld|%s", kabs, (long long)ks.st_size,
-                     (long long)ks.st_mtime, qpath, (long long)qs.st_size,
-                     (long long)qs.st_mtime, boot_id);
+    char dev[128];
+    if (stat(kvm_dev, &ds) == 0)
+        snprintf(dev, sizeof(dev), "%s:%llx:%o", kvm_dev, (unsigned long long)ds.st_rdev,
+                 (unsigned)ds.st_mode);
+    else
+        snprintf(dev, sizeof(dev), "%s:absent", kvm_dev);
+    int n = snprintf(key, len, "kernel:%s|qemu:%s:%lld:%lld:%llu|boot:%s|dev:%s", digest,
+                     qreal, (long long)qs.st_size, (long long)qs.st_mtime,
+                     (unsigned long long)qs.st_ino, boot_id, dev);
     return n > 0 && (size_t)n < len && !strchr(key, '\t') && !strchr(key, '\n');
 }
 
@@ -77,11 +115,11 @@ static bool cache_path(char *out, size_t len, bool create_dir)
     return n > 0 && (size_t)n < len;
 }
 
-bool probe_cache_get(const char *kernel, const char *qemu, char *accel, size_t alen,
-                     char *why, size_t wlen)
+bool probe_cache_get(const char *kernel, const char *qemu, const char *kvm_dev, char *accel,
+                     size_t alen, char *why, size_t wlen)
 {
     char key[9000], path[4200], line[10000];
-    if (!make_key(kernel, qemu, key, sizeof(key)) || !cache_path(path, sizeof(path), false))
+    if (!make_key(kernel, qemu, kvm_dev, key, sizeof(key)) || !cache_path(path, sizeof(path), false))
         return false;
     FILE *f = fopen(path, "r");
     if (!f)
@@ -105,35 +143,40 @@ bool probe_cache_get(const char *kernel, const char *qemu, char *accel, size_t a
     return found;
 }
 
-void probe_cache_put(const char *kernel, const char *qemu, const char *accel,
-                     const char *why)
+void probe_cache_put(const char *kernel, const char *qemu, const char *kvm_dev,
+                     const char *accel, const char *why)
 {
     char key[9000], path[4200], tmp[4300], line[10000];
-    if (!make_key(kernel, qemu, key, sizeof(key)) || !cache_path(path, sizeof(path), true))
+    if (!make_key(kernel, qemu, kvm_dev, key, sizeof(key)) ||
+        !cache_path(path, sizeof(path), true))
         return;
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     FILE *out = fopen(tmp, "w");
     if (!out)
         return;
-    /* Keep other kernels' verdicts (the last 50), drop this key's old one. */
+    /* Keep the most recent other verdicts (a ring of the last MAX-1 lines
+     * read), drop this key's old one and any line that is not a verdict. */
+    enum { KEEP = PROBE_CACHE_MAX - 1 };
     FILE *in = fopen(path, "r");
-    char *keep[50] = { 0 };
+    char *keep[KEEP] = { 0 };
     int nkeep = 0;
     size_t klen = strlen(key);
     while (in && fgets(line, sizeof(line), in)) {
+        if (!strchr(line, '\n') || !strchr(line, '\t'))
+            continue;
         if (strncmp(line, key, klen) == 0 && line[klen] == '\t')
             continue;
-        free(keep[nkeep % 50]);
-        keep[nkeep % 50] = strdup(line);
+        free(keep[nkeep % KEEP]);
+        keep[nkeep % KEEP] = strdup(line);
         nkeep++;
     }
     if (in)
         fclose(in);
-    for (int i = nkeep > 50 ? nkeep - 50 : 0; i < nkeep; i++) {
-        if (keep[i % 50])
-            fputs(keep[i % 50], out);
-        free(keep[i % 50]);
-        keep[i % 50] = NULL;
+    for (int i = nkeep > KEEP ? nkeep - KEEP : 0; i < nkeep; i++) {
+        if (keep[i % KEEP])
+            fputs(keep[i % KEEP], out);
+        free(keep[i % KEEP]);
+        keep[i % KEEP] = NULL;
     }
     fprintf(out, "%s\t%s\t%s\n", key, accel, why);
     if (fclose(out) != 0 || rename(tmp, path) != 0)

@@ -263,8 +263,9 @@ static void cat_usage(FILE *f)
     fputs("usage: tern cat IMAGE PATH...\n"
           "\n"
           "Write the contents of files in a ROFS image to standard output\n"
-          "(symlinks are followed). Exits 1 when a path is missing, is not a\n"
-          "regular file, or the image is corrupt.\n"
+          "(symlinks are followed). Each file's contents are checked against its\n"
+          "SHA-256 digest first. Exits 1 when a path is missing, is not a regular\n"
+          "file, or the image is corrupt (a digest mismatch included).\n"
           "\n"
           "example:\n"
           "  tern cat build/hello/rofs.img /etc/hosts\n", f);
@@ -301,6 +302,16 @@ int cmd_cat(int argc, char **argv)
         }
         if (rofs_file_data(&im.fs, ino, &off, &size, &e) != ROFS_OK) {
             ret = fail1("%s: %s: %s", im.name, argv[i], e.msg);
+            continue;
+        }
+        /* Check the bytes against the inode's SHA-256 before writing any:
+         * a damaged file is reported, never passed on as good data. */
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        sha256(size ? rofs_file_ptr(&im.fs, off) : "", (size_t)size, digest);
+        if (st.sha256 && memcmp(digest, st.sha256, SHA256_DIGEST_SIZE) != 0) {
+            ret = fail1("%s: %s: corrupt image: the file's contents do not match its "
+                        "SHA-256 digest (tern check %s lists every damaged file)", im.name,
+                        argv[i], im.name);
             continue;
         }
         if (size && fwrite(rofs_file_ptr(&im.fs, off), 1, (size_t)size, stdout) != size) {
@@ -657,6 +668,22 @@ int cmd_mkrofs(int argc, char **argv)
     if (!S_ISDIR(sb.st_mode))
         die("mkrofs: %s: not a directory", dir);
 
+    /* Replace only a ROFS image: IMAGE DIR swapped by mistake, or a typo,
+     * must not destroy another file. */
+    struct stat ib;
+    if (lstat(image, &ib) == 0) {
+        char magic[8] = { 0 };
+        int ifd = S_ISREG(ib.st_mode) ? open(image, O_RDONLY | O_CLOEXEC) : -1;
+        bool is_rofs = ifd >= 0 && read(ifd, magic, 8) == 8 && !memcmp(magic, ROFS_MAGIC, 8);
+        if (ifd >= 0)
+            close(ifd);
+        if (S_ISDIR(ib.st_mode))
+            die("mkrofs: %s is a directory; the image comes first: tern mkrofs IMAGE DIR",
+                image);
+        if (!is_rofs && ib.st_size > 0)
+            die("mkrofs: %s exists and is not a ROFS image; not overwriting it (remove it "
+                "first, or choose another IMAGE)", image);
+    }
     o.b = rofs_builder_new();
     if (!o.b)
         die("out of memory");

@@ -434,6 +434,7 @@ struct writer {
     size_t errlen;
     struct node **order;        /* inode order: order[ino - 1] */
     size_t n;
+    bool sparse;                /* fd started empty: zero blocks may be holes */
 };
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -469,6 +470,42 @@ static int write_all(struct writer *w, const void *p, size_t n)
                            r < 0 ? strerror(errno) : "short write");
         s += r;
         n -= (size_t)r;
+    }
+    return 0;
+}
+
+/*
+ * Write file data, leaving all-zero blocks as holes: a sparse host file
+ * (a disk image, a preallocated database) stays sparse in rofs.img and
+ * costs no disk space for its zeros. Only when the image file started
+ * empty (a hole reads as zeros there); rofs_builder_write's final
+ * ftruncate gives a trailing hole its size. Data starts block-aligned in
+ * the image and chunks are whole blocks, so the blocks tested here are the
+ * file system's too.
+ */
+static int write_data(struct writer *w, const uint8_t *p, size_t n)
+{
+    static const uint8_t zero[ROFS_BLOCK_SIZE];
+    if (!w->sparse)
+        return write_all(w, p, n);
+    while (n) {
+        size_t k = n < ROFS_BLOCK_SIZE ? n : ROFS_BLOCK_SIZE;
+        size_t run = 0;
+        while (run < n && !memcmp(p + run, zero, k) && k == ROFS_BLOCK_SIZE) {
+            run += k;
+            k = n - run < ROFS_BLOCK_SIZE ? n - run : ROFS_BLOCK_SIZE;
+        }
+        if (run) {
+            if (lseek(w->fd, (off_t)run, SEEK_CUR) < 0)
+                return err_set(w->err, w->errlen, "writing the image: %s", strerror(errno));
+            p += run;
+            n -= run;
+            continue;
+        }
+        if (write_all(w, p, k))
+            return -1;
+        p += k;
+        n -= k;
     }
     return 0;
 }
@@ -511,7 +548,7 @@ static int stream_file(struct writer *w, struct node *f, bool copy,
                 return err_set(w->err, w->errlen, "%s: host file %s grew while "
                                "the image was being written", f->path, f->host_path);
             }
-            if (write_all(w, w->buf, (size_t)r)) {
+            if (write_data(w, w->buf, (size_t)r)) {
                 close(fd);
                 return -1;
             }
@@ -619,6 +656,9 @@ static int copy_extent(struct writer *w, struct node *f)
     }
     size_t pad = (size_t)(-f->size & (ROFS_BLOCK_SIZE - 1));
     memset(w->buf, 0, pad);
+    if (w->sparse && pad)           /* the rest of a block: no hole */
+        return lseek(w->fd, (off_t)pad, SEEK_CUR) < 0 ?
+               err_set(w->err, w->errlen, "writing the image: %s", strerror(errno)) : 0;
     return write_all(w, w->buf, pad);
 }
 
@@ -633,6 +673,9 @@ int rofs_builder_write(struct rofs_builder *b, int fd,
 
     if (b->oom)
         return err_set(err, errlen, "out of memory earlier while adding entries");
+    struct stat fst;
+    w.sparse = fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_size == 0 &&
+               lseek(fd, 0, SEEK_CUR) == 0;
     w.buf = malloc(COPY_CHUNK);
     if (!w.buf) {
         err_set(err, errlen, "out of memory");

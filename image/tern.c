@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "  mkrofs   pack a host directory into a ROFS image: tern mkrofs IMAGE DIR\n"
           "  cc       compile a static program for Tern: tern cc -o hello hello.c\n"
           "  help     show help for a command: tern help run\n"
+          "  version  print the version (also --version)\n"
           "\n"
           "options:\n"
           "  -h, --help     this help\n"
