@@ -10,7 +10,10 @@ tool_file_wanted() {
     return 1
 }
 if tool_file_wanted tests/tool/build_checks.sh; then
-BC=$LOG_DIR/build-checks
+# Absolute: the manifests written here name host files, which tern
+# resolves relative to the manifest's own directory.
+mkdir -p "$LOG_DIR"
+BC=$(cd "$LOG_DIR" && pwd)/build-checks
 rm -rf "$BC"
 mkdir -p "$BC"
 BC_HELLO=$PWD/out/apps/hello

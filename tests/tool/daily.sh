@@ -12,7 +12,9 @@ tool_file_wanted() {
     return 1
 }
 if tool_file_wanted tests/tool/daily.sh; then
-DY=$LOG_DIR/daily
+# Absolute: manifests written here name host files by path.
+mkdir -p "$LOG_DIR"
+DY=$(cd "$LOG_DIR" && pwd)/daily
 rm -rf "$DY"
 mkdir -p "$DY"
 

@@ -4,7 +4,7 @@
 RO=$LOG_DIR/run-opts
 rm -rf "$RO"
 mkdir -p "$RO"
-printf 'name: ro\nmemory: 48M\nfiles: {}\n' > "$RO/noapp.yaml"
+printf 'name: ro\nmemory: 48M\nkernel_options: exit=0\nfiles: {}\n' > "$RO/noapp.yaml"
 "$TERN" build "$RO/noapp.yaml" -o "$RO/noapp" --kernel "$KERNEL" > "$RO/build.log" 2>&1
 
 tool_case run_publish_bad 2 "error: -p '80:99999' is not HOST:GUEST or PORT" -- \
