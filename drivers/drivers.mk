@@ -8,6 +8,7 @@ DRIVERS_SRCS := \
 	drivers/pci/pci_mcfg.c \
 	drivers/virtio/virtio.c \
 	drivers/virtio/virtio_pci.c \
+	drivers/virtio/virtio_mmio.c \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \
 	drivers/virtio/virtio_blk.c
