@@ -67,6 +67,13 @@ int irq_register(unsigned irq, unsigned trigger, irq_handler handler, void *arg,
     return r;
 }
 
+bool irq_msi_available(void)
+{
+    unsigned first, last;
+    platform_irq_range(&first, &last);
+    return first <= last;
+}
+
 uint64_t irq_count(int irq)
 {
     return irq >= 0 && irq < IRQ_NR ? slots[irq].count : 0;

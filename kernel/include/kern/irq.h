@@ -37,6 +37,11 @@ int irq_register(unsigned irq, unsigned trigger, irq_handler handler, void *arg,
  * the local APIC's message format, platform/kvm/irq_x86.c). */
 void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data);
 
+/* True when irq_alloc can hand out numbers at all (the platform delivers
+ * MSIs); false on machines where devices use fixed lines (arm virt's PCI
+ * INTx). */
+bool irq_msi_available(void);
+
 /* Interrupts taken per number, for statistics. */
 uint64_t irq_count(int irq);
 
