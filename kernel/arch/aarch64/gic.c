@@ -47,8 +47,12 @@ void gic_send_sgi(unsigned sgi, const struct cpu *c)
     gic->send_sgi(sgi, c);
 }
 
-void arch_irq_entry(uintptr_t pc)
+void arch_irq_dispatch(void)
 {
+    /* Where the interrupt stopped the CPU (profile=): ELR_EL1 still holds
+     * it, no other exception having been taken since (IRQs are masked). */
+    uintptr_t pc;
+    __asm__ volatile("mrs %0, elr_el1" : "=r"(pc));
     static bool reported[GIC_SPURIOUS];
     struct cpu *c = this_cpu();
     /* Several may be pending; each acknowledge takes the highest. The loop

@@ -17,9 +17,9 @@
 #define CNTV_CTL_IMASK   (1u << 1)
 #define CNTKCTL_EL0VCTEN (1u << 1)      /* apps may read CNTVCT_EL0 */
 
-/* The counter at kernel entry: the entry assembly may store it before
- * anything else runs; else arch_time_init takes it. */
-uint64_t aarch64_boot_cycles;
+/* The counter at kernel entry, stored by boot.S before anything else
+ * runs (aarch64.h). */
+extern uint64_t aarch64_boot_cycles;
 static uint64_t hz;
 
 uint64_t arch_cycles(void)
@@ -46,8 +46,6 @@ void arch_time_init(void)
 {
     uint64_t f;
     __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-    if (!aarch64_boot_cycles)
-        aarch64_boot_cycles = arch_cycles();
     /* The counter states its own rate; firmware sets it (QEMU: 62.5 MHz
      * under TCG, the host's under KVM). */
     if (!f) {

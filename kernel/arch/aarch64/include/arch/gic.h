@@ -56,9 +56,9 @@ void gic_send_sgi(unsigned sgi, const struct cpu *c);
 /* The IRQ exception's handler (from the vector table, on the thread's trap
  * stack, interrupts masked): takes every pending interrupt (timer,
  * reschedule and TLB SGIs, device interrupts through irq_handle), then
- * gives the scheduler its chance to preempt (sched_preempt). pc is where
- * the interrupt stopped the CPU (profile=). */
-void arch_irq_entry(uintptr_t pc);
+ * gives the scheduler its chance to preempt (sched_preempt). Declared for
+ * the vector code in aarch64.h too. */
+void arch_irq_dispatch(void);
 
 /* The generic timer's interrupt (timer.c) and the TLB SGI (smp.c). */
 void timer_irq(void);
