@@ -68,8 +68,6 @@ void arch_irq_dispatch(void)
             timer_irq();
         } else if (id == GIC_SGI_RESCHED) {
             c->need_resched = true;
-        } else if (id == GIC_SGI_TLB) {
-            tlb_ipi();
         } else if (!irq_handle(id) && !reported[id]) {
             reported[id] = true;
             pr_warn("gic: unexpected interrupt %u (ignored)\n", id);

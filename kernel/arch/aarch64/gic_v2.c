@@ -81,7 +81,7 @@ static void v2_init_cpu(void)
     wr(dist, GICD_ICENABLER, 0xffffffff);
     for (unsigned i = 0; i < GIC_FIRST_SPI; i += 4)
         wr(dist, GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
-    wr(dist, GICD_ISENABLER, 1u << GIC_SGI_RESCHED | 1u << GIC_SGI_TLB);
+    wr(dist, GICD_ISENABLER, 1u << GIC_SGI_RESCHED);
     wr(cpuif, GICC_PMR, 0xff);
     wr(cpuif, GICC_BPR, 0);
     wr(cpuif, GICC_CTLR, 1);

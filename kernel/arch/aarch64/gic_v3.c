@@ -152,7 +152,7 @@ static void v3_init_cpu(void)
     wr(r, GICR_IGROUPR0, 0xffffffff);
     for (unsigned i = 0; i < GIC_FIRST_SPI; i += 4)
         wr(r, GICR_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
-    wr(r, GICR_ISENABLER0, 1u << GIC_SGI_RESCHED | 1u << GIC_SGI_TLB);
+    wr(r, GICR_ISENABLER0, 1u << GIC_SGI_RESCHED);
 
     /* The system-register interface (SRE), all priorities accepted, one
      * priority drop + deactivate per EOI (EOImode 0), group 1 on. */

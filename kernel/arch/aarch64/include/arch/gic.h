@@ -15,7 +15,6 @@
 #include <kern/types.h>
 
 #define GIC_SGI_RESCHED   0     /* arch_send_resched */
-#define GIC_SGI_TLB       1     /* arch_tlb_shootdown */
 #define GIC_FIRST_PPI     16
 #define GIC_FIRST_SPI     32
 #define GIC_SPURIOUS      1020  /* ids from here on are not interrupts */
@@ -55,14 +54,14 @@ void gic_send_sgi(unsigned sgi, const struct cpu *c);
 
 /* The IRQ exception's handler (from the vector table, on the thread's trap
  * stack, interrupts masked): takes every pending interrupt (timer,
- * reschedule and TLB SGIs, device interrupts through irq_handle), then
+ * reschedule SGIs, device interrupts through irq_handle), then
  * gives the scheduler its chance to preempt (sched_preempt). Declared for
  * the vector code in aarch64.h too. */
 void arch_irq_dispatch(void);
 
-/* The generic timer's interrupt (timer.c) and the TLB SGI (smp.c). */
+/* The generic timer's interrupt (timer.c). No TLB SGI: arch_tlb_shootdown
+ * broadcasts its TLBI (smp.c). */
 void timer_irq(void);
-void tlb_ipi(void);
 /* Per-CPU timer setup (timer.c): the boot CPU from arch_late_init, the
  * others in their bring-up. */
 void timer_init_cpu(void);
