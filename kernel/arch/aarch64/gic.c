@@ -62,7 +62,6 @@ void arch_irq_dispatch(void)
         unsigned id = iar & 0x3ff;
         if (id >= GIC_SPURIOUS)
             break;
-        c->nr_interrupts++;
         if (id == timer_intid) {
             c->irq_pc = pc;
             timer_irq();

@@ -72,11 +72,10 @@ static void v2_init(void)
 
 static void v2_init_cpu(void)
 {
-    /* 4.3.12: ITARGETSR0-7 are banked and read back this CPU's own bit. */
+    /* 4.3.12: ITARGETSR0-7 are banked and read back this CPU's own bit;
+     * a uniprocessor GIC reads them as 0 (and ignores targets): CPU 0. */
     uint32_t self = rd(dist, GICD_ITARGETSR) & 0xff;
-    if (!self)
-        panic("gic: this CPU's interface number is unknown (ITARGETSR0 reads 0)");
-    target_mask[this_cpu()->id] = (uint8_t)self;
+    target_mask[this_cpu()->id] = self ? (uint8_t)self : 1;
     /* SGIs and PPIs: disabled until asked for, except our two SGIs. */
     wr(dist, GICD_ICENABLER, 0xffffffff);
     for (unsigned i = 0; i < GIC_FIRST_SPI; i += 4)
