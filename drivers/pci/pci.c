@@ -6,7 +6,9 @@
  * on arm virt the machine itself) numbers the buses and assigns every BAR, so
  * enumeration only reads what is there: bus 0, and the secondary bus
  * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left
- * at 0 by the firmware is reported and left unused.
+ * at 0 by the firmware is given an address only where the platform named
+ * the host bridge's windows (pci_assign.c: arm virt without firmware),
+ * else reported and left unused.
  */
 #include <kern/arch.h>
 #include <kern/errno.h>
@@ -313,6 +315,7 @@ static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *se
         d->subsys_vendor = pci_read16(d, PCI_SUBSYS_VENDOR);
         d->subsys_id = pci_read16(d, PCI_SUBSYS_ID);
         size_bars(d, 6);
+        pci_assign_bars(d);
     } else if (d->header_type == 1) {
         size_bars(d, 2);
     }
