@@ -55,27 +55,28 @@ void arch_irq_dispatch(void)
     __asm__ volatile("mrs %0, elr_el1" : "=r"(pc));
     static bool reported[GIC_SPURIOUS];
     struct cpu *c = this_cpu();
-    /* Several may be pending; each acknowledge takes the highest. The loop
-     * ends at the spurious id (1023: nothing left). */
-    for (;;) {
-        uint32_t iar = gic->ack();
-        unsigned id = iar & 0x3ff;
-        if (id >= GIC_SPURIOUS)
-            break;
-        if (id == timer_intid) {
-            c->irq_pc = pc;
-            timer_irq();
-        } else if (id == GIC_SGI_RESCHED) {
-            c->need_resched = true;
-        } else if (!irq_handle(id) && !reported[id]) {
-            reported[id] = true;
-            pr_warn("gic: unexpected interrupt %u (ignored)\n", id);
-        }
-        /* After the handler: a level-triggered device line must have been
-         * quieted (its status read) before it is deactivated, or it fires
-         * again at once. */
-        gic->eoi(iar);
+    /* One interrupt per exception: another one pending takes the IRQ
+     * again right after the return. A loop until the spurious id would
+     * never end when a handler re-arms the timer for a deadline already
+     * due (a slice that ended while we were here): the timer PPI is
+     * pending again at once and sched_preempt below never ran. */
+    uint32_t iar = gic->ack();
+    unsigned id = iar & 0x3ff;
+    if (id >= GIC_SPURIOUS)
+        return;
+    if (id == timer_intid) {
+        c->irq_pc = pc;
+        timer_irq();
+    } else if (id == GIC_SGI_RESCHED) {
+        c->need_resched = true;
+    } else if (!irq_handle(id) && !reported[id]) {
+        reported[id] = true;
+        pr_warn("gic: unexpected interrupt %u (ignored)\n", id);
     }
+    /* After the handler: a level-triggered device line must have been
+     * quieted (its status read) before it is deactivated, or it fires
+     * again at once. */
+    gic->eoi(iar);
     /* Interrupts only arrive where they were unmasked, so the interrupted
      * code holds no spinlock: a safe place to preempt it. */
     sched_preempt();

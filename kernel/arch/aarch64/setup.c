@@ -3,6 +3,7 @@
  * SP_EL0) to the portable kernel_main. Also the CPU's identity for the
  * banner and the per-CPU pointer.
  */
+#include <arch/gic.h>
 #include <arch/mm.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
@@ -78,8 +79,13 @@ void arch_early_init(void)
         panic("boot: device tree: %s", fdt_error);
 }
 
+/* After paging and the page allocator: the interrupt controller (its
+ * registers through ioremap) and this CPU's timer. */
 void arch_late_init(void)
 {
+    gic_init();
+    gic_init_cpu();
+    timer_init_cpu();
 }
 
 void arch_halt(void)
