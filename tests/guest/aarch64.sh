@@ -1,0 +1,99 @@
+# The aarch64 core on QEMU virt under TCG (only for an aarch64 build): the
+# arm64 Image boots at EL1 and at EL2, on the Cortex-A72 and on `max`, and
+# the ABI contract holds (ktest=torture) at every optimization level.
+#
+#   a64_boot                 a plain boot: Image entry, W^X paging, PL011,
+#                            the status line through PSCI SYSTEM_OFF (~2 s)
+#   a64_torture-O*-smp1/2    ktest=torture at -O0 -O1 -O2 -Os on 1 and 2
+#                            vCPUs: x1-x28, v0-v31, FPCR, FPSR across yield,
+#                            mutex, condvar, sleep, preemption, svc and the
+#                            SYS_tern_test_args check (~12 s each; 20000
+#                            switches instead of x86's 100000: TCG is slow)
+#   a64_torture_cpumax_gic3  -cpu max with GICv3, 2 vCPUs (~12 s)
+#   a64_torture_el2          entered at EL2 (-M virt,virtualization=on):
+#                            dropped to EL1 (~12 s)
+#   a64_torture_control_x19  negative controls: a switch that skips x19-x28
+#   a64_torture_control_d8   (OSv's bug, -O0) or d8-d15 (q8-q15, -O2) must
+#                            be caught (~5-25 s each: the x19 kernel may
+#                            hang after reporting, so a short timeout)
+#   tool:a64_kernel_simd     no kernel function but the switch, the trap
+#                            entry, the torture test and boot-time libfdt
+#                            uses FP/SIMD registers; libgcc's popcount
+#                            (what the kernel used first) is refused
+# The file takes about 2.5 minutes.
+if [ "${ARCH:-x86_64}" = aarch64 ]; then
+a64_core_tests() {
+    A64C_DIR=$(cd "$LOG_DIR" && pwd)/a64core
+    rm -rf "$A64C_DIR"
+    mkdir -p "$A64C_DIR"
+    # a64c_qemu NAME EXTRA-OPTIONS: a QEMU with EXTRA-OPTIONS appended
+    # (QEMU takes the last -cpu, and merges -machine options).
+    a64c_qemu() {
+        printf '#!/bin/sh\nexec qemu-system-aarch64 "$@" %s\n' "$2" > "$A64C_DIR/$1"
+        chmod +x "$A64C_DIR/$1"
+    }
+    a64c_qemu qemu-max-gic3 '-cpu max -machine gic-version=3'
+    a64c_qemu qemu-el2 '-machine virtualization=on'
+
+    t_args="ktest=torture torture_switches=20000 torture_preemptions=2000"
+    t_pass='torture: mismatches 0$'
+    t_rounds='torture: rounds: yield [1-9][0-9]*, mutex [1-9][0-9]*, condvar [1-9][0-9]*, sleep [1-9][0-9]*, preempt-spin [1-9][0-9]*, syscall [1-9][0-9]*, syscall-args [1-9][0-9]*$'
+
+    GUEST_TIMEOUT=30 guest_case a64_boot "" 0 \
+        'cpu: .* entered at EL1$' \
+        'paging: kernel W\^X, direct map of [0-9]+ MiB' \
+        'memory map \(fdt\):' 'ready: [0-9.]+ ms since kernel entry'
+
+    for opt in -O0 -O1 -O2 -Os; do
+        for smp in 1 2; do
+            GUEST_KERNEL=$opt GUEST_TIMEOUT=90 GUEST_ARGS="--smp $smp" \
+            guest_case "a64_torture$opt-smp$smp" "$t_args" 0 \
+                "torture: [0-9]+ workers on $smp cpu\\(s\\)" "$t_rounds" \
+                'torture: context switches [0-9]{5,} \(preemptions [0-9]{4,}\)' \
+                "$t_pass" 'ktest torture: passed'
+        done
+    done
+    GUEST_TIMEOUT=90 GUEST_ARGS="--smp 2 --qemu $A64C_DIR/qemu-max-gic3" \
+        guest_case a64_torture_cpumax_gic3 "$t_args" 0 \
+        'gic: GICv3' 'smp: 2 of 2 CPUs online' "$t_rounds" "$t_pass"
+    GUEST_TIMEOUT=90 GUEST_ARGS="--qemu $A64C_DIR/qemu-el2" \
+        guest_case a64_torture_el2 "$t_args" 0 \
+        'cpu: .* entered at EL2 \(dropped to EL1\)' "$t_rounds" "$t_pass"
+
+    # a64c_control NAME KERNEL-SUFFIX REGEX: the broken kernel must report
+    # the registers it lost and not pass (it may also crash or hang after
+    # the reports: the switch corrupts the kernel's own registers too).
+    a64c_control() {
+        name=guest:$1
+        selected "$name" || return 0
+        kernel=$KERNEL_PREFIX$2/$KERNEL_FILE
+        [ -f "$kernel" ] || { fail "$name" "kernel $kernel was not built"; return 0; }
+        log=$LOG_DIR/$(echo "$name" | tr ':/' '__').log
+        "$TERN" run --kernel "$kernel" --accel tcg --quiet --timeout 25 --log "$log" \
+            --append "ktest=torture torture_switches=20000 torture_preemptions=1000" \
+            > "$log.tern" 2>&1
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
+            fail "$name" "the broken switch passed the torture test"
+        elif ! tr -d '\r' < "$log" | grep -Eq -- "$3"; then
+            fail "$name" "console lacks /$3/"
+            tr -d '\r' < "$log" | sed 's/^/    | /' | tail -10
+        else
+            pass "$name"
+        fi
+    }
+    a64c_control a64_torture_control_x19 -O0-broken-x19 \
+        'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.* x19 x20 x21 x22 x23 x24 x25 x26 x27 x28'
+    a64c_control a64_torture_control_d8 -O2-broken-d8 \
+        'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.* v8 v9 v10 v11 v12 v13 v14 v15'
+
+    tool_case a64_kernel_simd 0 'only the switch, the trap entry' -- \
+        scripts/check-kernel-simd.sh "${KERNEL_ELF:-$BUILD_DIR/kernel.elf}"
+    lg=$A64C_DIR/libgcc
+    mkdir -p "$lg"
+    (cd "$lg" && ar x "$(aarch64-linux-gnu-gcc -print-libgcc-file-name)" _popcountsi2.o)
+    tool_case a64_kernel_simd_catches 1 '__popcountdi2' -- \
+        scripts/check-kernel-simd.sh "$lg/_popcountsi2.o"
+}
+a64_core_tests
+fi
