@@ -244,7 +244,8 @@ el1t_svc:
     .globl arch_app_enter
 arch_app_enter:
     msr daifset, #0xf
-    mov sp, x0
+    msr spsel, #1                       /* the thread ran on SP_EL0, which the */
+    mov sp, x0                          /* return path loads: leave it first */
     b exit_to_el1t
 
 /*
