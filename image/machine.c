@@ -51,7 +51,7 @@ const struct machine machines[] = {
         .kernel_file = "kernel.img",
         .qemu = "qemu-system-aarch64", .qemu_machine = "virt",
         /* Under TCG the Cortex-A72 (ARMv8.0, what the issue's tests
-         * name); tests boot `-cpu max` too (tests/guest/aarch64.sh). */
+         * name); tests boot `-cpu max` too (tests/guest/core_aarch64.sh). */
         .cpu_kvm = "host", .cpu_tcg = "cortex-a72",
         .kvm_host = "aarch64",
         /* None: the virt board has no exit port. The kernel powers off with
