@@ -12,10 +12,6 @@ ARCH_SRCS := \
 	kernel/arch/aarch64/syscall.c \
 	kernel/arch/aarch64/torture.S \
 	kernel/arch/aarch64/torture_pattern.c
-# Interrupts (GICv2/v3), the generic timer, SMP by PSCI.
-ARCH_SRCS += kernel/arch/aarch64/gic.c kernel/arch/aarch64/gic_v2.c \
-	kernel/arch/aarch64/gic_v3.c kernel/arch/aarch64/timer.c \
-	kernel/arch/aarch64/smp.c kernel/arch/aarch64/ap_entry.S
 
 # General-regs-only: FP/SIMD state belongs to threads (the switch and the
 # trap entry save it in assembly). x18 is left alone (AAPCS64's platform
