@@ -54,28 +54,28 @@ void arch_irq_dispatch(void)
     uintptr_t pc;
     __asm__ volatile("mrs %0, elr_el1" : "=r"(pc));
     static bool reported[GIC_SPURIOUS];
-    struct cpu *c = this_cpu();
-    /* Several may be pending; each acknowledge takes the highest. The loop
-     * ends at the spurious id (1023: nothing left). */
-    for (;;) {
-        uint32_t iar = gic->ack();
-        unsigned id = iar & 0x3ff;
-        if (id >= GIC_SPURIOUS)
-            break;
-        if (id == timer_intid) {
-            c->irq_pc = pc;
-            timer_irq();
-        } else if (id == GIC_SGI_RESCHED) {
-            c->need_resched = true;
-        } else if (!irq_handle(id) && !reported[id]) {
-            reported[id] = true;
-            pr_warn("gic: unexpected interrupt %u (ignored)\n", id);
-        }
-        /* After the handler: a level-triggered device line must have been
-         * quieted (its status read) before it is deactivated, or it fires
-         * again at once. */
-        gic->eoi(iar);
+    /* One interrupt per exception, as on x86: a handler may leave its
+     * interrupt pending again at once (the timer re-armed for a deadline
+     * already passed, to force the preemption below), and a loop here
+     * would take it forever without ever reaching sched_preempt. Others
+     * pending are taken as soon as the return unmasks interrupts. */
+    uint32_t iar = gic->ack();
+    unsigned id = iar & 0x3ff;
+    if (id >= GIC_SPURIOUS)
+        return;                 /* nothing pending (another CPU took it) */
+    if (id == timer_intid) {
+        this_cpu()->irq_pc = pc;
+        timer_irq();
+    } else if (id == GIC_SGI_RESCHED) {
+        this_cpu()->need_resched = true;
+    } else if (!irq_handle(id) && !reported[id]) {
+        reported[id] = true;
+        pr_warn("gic: unexpected interrupt %u (ignored)\n", id);
     }
+    /* After the handler: a level-triggered device line must have been
+     * quieted (its status read) before it is deactivated, or it fires
+     * again at once. */
+    gic->eoi(iar);
     /* Interrupts only arrive where they were unmasked, so the interrupted
      * code holds no spinlock: a safe place to preempt it. */
     sched_preempt();
