@@ -33,6 +33,9 @@ void pci_set_windows(const struct pci_window *w, unsigned n)
         windows[nr_windows].w = w[i];
         /* PCI address 0 reads as "unassigned": never hand it out. */
         windows[nr_windows].next = w[i].pci_addr ? w[i].pci_addr : 0x1000;
+        pr_info("pci: BARs left unassigned go to %#llx-%#llx\n",
+                (unsigned long long)w[i].cpu_addr,
+                (unsigned long long)(w[i].cpu_addr + w[i].size - 1));
         nr_windows++;
     }
 }
