@@ -11,6 +11,7 @@
 #include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/string.h>
+#include <arch/gic.h>
 #include "aarch64.h"
 
 const char *const arch_name = "aarch64";
@@ -78,8 +79,13 @@ void arch_early_init(void)
         panic("boot: device tree: %s", fdt_error);
 }
 
+/* The interrupt controller and this CPU's timer: after the page allocator
+ * (ioremap of the GIC), before sched_init turns interrupts on. */
 void arch_late_init(void)
 {
+    gic_init();
+    gic_init_cpu();
+    timer_init_cpu();
 }
 
 void arch_halt(void)
