@@ -14,6 +14,9 @@
 #                      the guest's SHA-256 of every file equals the host's
 #   a64_mmio_legacy    a legacy (version 1) virtio-mmio device is refused
 #                      with the QEMU option that avoids it
+#   a64_net_mmio_tap,  net_smoke on a tap in a network namespace (Linux at
+#   a64_net_pci_tap    10.0.2.2: checksum offload and TSO), over each bus;
+#                      skipped without root
 #
 # QEMU's virtio-mmio devices are legacy unless virtio-mmio.force-legacy is
 # off; the wrappers below pass it, and replace tern's PCI devices by the
@@ -23,8 +26,9 @@ a64_dev_tests() {
     rm -rf "$A64_DIR"
     mkdir -p "$A64_DIR"
 
-    # a64_wrapper NAME SED-SCRIPT EXTRA-OPTIONS: a QEMU whose arguments
-    # pass through SED-SCRIPT one by one, with EXTRA-OPTIONS appended.
+    # a64_wrapper NAME SED-SCRIPT EXTRA-OPTIONS [PREFIX]: a QEMU whose
+    # arguments pass through SED-SCRIPT one by one, with EXTRA-OPTIONS
+    # appended, run under PREFIX (ip netns exec NS).
     a64_wrapper() {
         cat > "$A64_DIR/$1" <<EOT
 #!/bin/sh
@@ -33,7 +37,7 @@ for a in "\$@"; do
     a=\$(printf '%s\n' "\$a" | sed '$2')
     set -- "\$@" "\$a"
 done
-exec qemu-system-aarch64 "\$@" $3
+exec ${4:-} qemu-system-aarch64 "\$@" $3
 EOT
         chmod +x "$A64_DIR/$1"
     }
@@ -94,6 +98,68 @@ EOT
         --qemu "$A64_DIR/qemu-mmio-legacy"
 
     a64_blk_mmio
+    a64_net_tap
+}
+
+# net_smoke over a tap in a network namespace whose host end is Linux at
+# 10.0.2.2 (as slirp's gateway), which offers the offloads (TSO): virtio-net
+# over virtio-mmio and over PCIe against a real stack.
+a64_net_tap() {
+    why=
+    if [ "$(id -u)" != 0 ]; then
+        why="needs root (network namespaces and tap devices)"
+    elif ! command -v ip > /dev/null 2>&1; then
+        why="ip is not installed (iproute2, deps/debian.txt)"
+    elif [ ! -c /dev/net/tun ]; then
+        why="/dev/net/tun is missing"
+    fi
+    for bus in mmio pci; do
+        n=a64_net_${bus}_tap
+        selected "guest:$n" || continue
+        if [ -n "$why" ]; then
+            skip "guest:$n" "$why"
+            continue
+        fi
+        ns=tern-a64-$bus-$$
+        tap=ta$$$bus
+        if ! ip netns add "$ns" ||
+            ! ip netns exec "$ns" ip link set lo up ||
+            ! ip netns exec "$ns" ip tuntap add "$tap" mode tap ||
+            ! ip netns exec "$ns" ip addr add 10.0.2.2/24 dev "$tap" ||
+            ! ip netns exec "$ns" ip link set "$tap" up; then
+            fail "guest:$n" "could not make a namespace with a tap device"
+            ip netns del "$ns" 2> /dev/null
+            continue
+        fi
+        cat > "$A64_DIR/$n.yaml" <<EOT
+name: $n
+arch: aarch64
+memory: 128M
+kernel_options: ktest=net_smoke
+network:
+  mode: tap
+  tap: $tap
+  ip: 10.0.2.15/24
+  gateway: 10.0.2.2
+EOT
+        if [ $bus = mmio ]; then
+            a64_wrapper "qemu-$n" 's/^virtio-net-pci,/virtio-net-device,/' \
+                '-machine gic-version=3 -global virtio-mmio.force-legacy=false' "ip netns exec $ns"
+            where='mmio@a00[0-9a-f]{4}'
+        else
+            a64_wrapper "qemu-$n" '' '-machine gic-version=3' "ip netns exec $ns"
+            where='00:[0-9a-f]{2}\.0'
+        fi
+        image_case "$n" 0 \
+            "^\[ *[0-9.]+\] net0: virtio-net at $where, mac 52:54:00" \
+            '^\[ *[0-9.]+\] net0: features csum guest_csum host_tso4 guest_tso4 mrg_rxbuf ' \
+            'net_smoke: ping 10\.0\.2\.2: 5 sent, 5 received' \
+            'net_smoke: TSO: one 16438-byte TCP segment, completed, the peer answered' \
+            '^\[ *[0-9.]+\] net_smoke: passed$' -- \
+            "$A64_DIR/$n.yaml" -o "$A64_DIR/img-$n" --kernel "$KERNEL" --accel "$ACCEL" \
+            --qemu "$A64_DIR/qemu-$n"
+        ip netns del "$ns" 2> /dev/null
+    done
 }
 
 # The root file system on virtio-blk over virtio-mmio: tern run's -initrd
