@@ -12,6 +12,8 @@
 #                      from the DT's ranges, INTx through the interrupt-map
 #   a64_blk_mmio       the root file system on virtio-blk over virtio-mmio:
 #                      the guest's SHA-256 of every file equals the host's
+#   a64_net_pci_rootport  the NIC behind a PCIe root port (libvirt's
+#                      layout): bus numbers and bridge windows by the kernel
 #   a64_mmio_legacy    a legacy (version 1) virtio-mmio device is refused
 #                      with the QEMU option that avoids it
 #   a64_net_mmio_tap,  net_smoke on a tap in a network namespace (Linux at
@@ -28,7 +30,8 @@ a64_dev_tests() {
 
     # a64_wrapper NAME SED-SCRIPT EXTRA-OPTIONS [PREFIX]: a QEMU whose
     # arguments pass through SED-SCRIPT one by one, with EXTRA-OPTIONS
-    # appended, run under PREFIX (ip netns exec NS).
+    # first (so that buses exist before tern's devices name them; -machine
+    # options merge with tern's -M virt), run under PREFIX (ip netns exec).
     a64_wrapper() {
         cat > "$A64_DIR/$1" <<EOT
 #!/bin/sh
@@ -37,7 +40,7 @@ for a in "\$@"; do
     a=\$(printf '%s\n' "\$a" | sed '$2')
     set -- "\$@" "\$a"
 done
-exec ${4:-} qemu-system-aarch64 "\$@" $3
+exec ${4:-} qemu-system-aarch64 $3 "\$@"
 EOT
         chmod +x "$A64_DIR/$1"
     }
@@ -48,6 +51,8 @@ EOT
     a64_wrapper qemu-mmio-legacy 's/^virtio-net-pci,/virtio-net-device,/' \
         '-global virtio-mmio.force-legacy=true'
     a64_wrapper qemu-pci '' '-machine gic-version=3'
+    a64_wrapper qemu-rootport 's/^virtio-net-pci,/virtio-net-pci,bus=rp2,/' \
+        '-device pcie-root-port,id=rp1,chassis=1 -device pcie-root-port,id=rp2,chassis=2'
 
     GUEST_TIMEOUT=30 GUEST_ARGS="--qemu $A64_DIR/qemu-gic2" \
         guest_case a64_timer_gic2 "ktest=timer_accuracy" 0 \
@@ -91,6 +96,12 @@ EOT
         '^\[ *[0-9.]+\] pci: ECAM at 0x4010000000' \
         '^\[ *[0-9.]+\] pci 00:[0-9a-f]{2}\.0: 1af4:10(00|41) Ethernet controller \(virtio\).* mem64 0x8000000000/16K' \
         '^\[ *[0-9.]+\] net0: virtio-net at 00:[0-9a-f]{2}\.0, mac 52:54:00'
+    # As libvirt lays it out: the NIC behind a PCIe root port, which no
+    # firmware numbered: bus 2, the bridge's windows, INTx swizzled.
+    a64_net_case a64_net_pci_rootport qemu-rootport \
+        '^\[ *[0-9.]+\] pci 00:02\.0: 1b36:000c PCI bridge' \
+        '^\[ *[0-9.]+\] pci 02:00\.0: 1af4:10(00|41) Ethernet controller \(virtio\)' \
+        '^\[ *[0-9.]+\] net0: virtio-net at 02:00\.0, mac 52:54:00'
     image_case a64_mmio_legacy 1 \
         'virtio-mmio 0xa00[0-9a-f]{4}: virtio-net with the legacy interface \(version 1\): not supported' \
         'net_smoke: FAIL: no network device' -- \
