@@ -4,6 +4,7 @@ ARCH_SRCS := \
 	kernel/arch/aarch64/setup.c \
 	kernel/arch/aarch64/fdt_boot.c \
 	kernel/arch/aarch64/stack_protector.c \
+	kernel/arch/aarch64/libgcc_gpr.c \
 	kernel/arch/aarch64/paging.c \
 	kernel/arch/aarch64/trap_entry.S \
 	kernel/arch/aarch64/traps.c \
@@ -11,13 +12,21 @@ ARCH_SRCS := \
 	kernel/arch/aarch64/context.c \
 	kernel/arch/aarch64/syscall.c \
 	kernel/arch/aarch64/torture.S \
-	kernel/arch/aarch64/torture_pattern.c
+	kernel/arch/aarch64/torture_pattern.c \
+	kernel/arch/aarch64/gic.c \
+	kernel/arch/aarch64/gic_v2.c \
+	kernel/arch/aarch64/gic_v3.c \
+	kernel/arch/aarch64/timer.c \
+	kernel/arch/aarch64/smp.c \
+	kernel/arch/aarch64/ap_entry.S
 
 # General-regs-only: FP/SIMD state belongs to threads (the switch and the
 # trap entry save it in assembly). x18 is left alone (AAPCS64's platform
 # register). The small code model reaches +-4 GiB PC-relative: the image is
-# one piece at KERNEL_VBASE.
-ARCH_CFLAGS := -mgeneral-regs-only -mcmodel=small -mstrict-align -ffixed-x18
+# one piece at KERNEL_VBASE. Atomics inline (LL/SC): the out-of-line
+# helpers in libgcc ask getauxval which CPU this is.
+ARCH_CFLAGS := -mgeneral-regs-only -mcmodel=small -ffixed-x18 \
+	-mno-outline-atomics
 KERNEL_LDS  := kernel/arch/aarch64/kernel.ld
 KLDFLAGS    := -nostdlib -static -no-pie -Wl,-T,$(KERNEL_LDS) \
 	-Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack \

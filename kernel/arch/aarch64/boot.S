@@ -104,7 +104,8 @@ primary_entry:
     ubfx x0, x0, #24, #4
     cbz x0, 1f
     mrs x0, S3_4_C12_C9_5               /* ICC_SRE_EL2 */
-    orr x0, x0, #0x9
+    mov x1, #0x9
+    orr x0, x0, x1
     msr S3_4_C12_C9_5, x0
     isb
 1:  ldr x0, =SCTLR_RES1                 /* EL1 starts with its MMU off */

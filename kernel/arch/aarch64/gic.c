@@ -54,20 +54,21 @@ void arch_irq_dispatch(void)
     uintptr_t pc;
     __asm__ volatile("mrs %0, elr_el1" : "=r"(pc));
     static bool reported[GIC_SPURIOUS];
-    /* One interrupt per exception, as on x86: a handler may leave its
-     * interrupt pending again at once (the timer re-armed for a deadline
-     * already passed, to force the preemption below), and a loop here
-     * would take it forever without ever reaching sched_preempt. Others
-     * pending are taken as soon as the return unmasks interrupts. */
+    struct cpu *c = this_cpu();
+    /* One interrupt per exception: another one pending takes the IRQ
+     * again right after the return. A loop until the spurious id would
+     * never end when a handler re-arms the timer for a deadline already
+     * due (a slice that ended while we were here): the timer PPI is
+     * pending again at once and sched_preempt below never ran. */
     uint32_t iar = gic->ack();
     unsigned id = iar & 0x3ff;
     if (id >= GIC_SPURIOUS)
-        return;                 /* nothing pending (another CPU took it) */
+        return;
     if (id == timer_intid) {
-        this_cpu()->irq_pc = pc;
+        c->irq_pc = pc;
         timer_irq();
     } else if (id == GIC_SGI_RESCHED) {
-        this_cpu()->need_resched = true;
+        c->need_resched = true;
     } else if (!irq_handle(id) && !reported[id]) {
         reported[id] = true;
         pr_warn("gic: unexpected interrupt %u (ignored)\n", id);

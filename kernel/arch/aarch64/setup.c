@@ -3,6 +3,7 @@
  * SP_EL0) to the portable kernel_main. Also the CPU's identity for the
  * banner and the per-CPU pointer.
  */
+#include <arch/gic.h>
 #include <arch/mm.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
@@ -11,7 +12,6 @@
 #include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/string.h>
-#include <arch/gic.h>
 #include "aarch64.h"
 
 const char *const arch_name = "aarch64";
@@ -79,8 +79,8 @@ void arch_early_init(void)
         panic("boot: device tree: %s", fdt_error);
 }
 
-/* The interrupt controller and this CPU's timer: after the page allocator
- * (ioremap of the GIC), before sched_init turns interrupts on. */
+/* After paging and the page allocator: the interrupt controller (its
+ * registers through ioremap) and this CPU's timer. */
 void arch_late_init(void)
 {
     gic_init();

@@ -70,7 +70,8 @@ arch_switch:
     stp q30, q31, [x9, #480]
     mrs x10, fpsr
     mrs x11, fpcr
-    stp x10, x11, [x9, #512]
+    str x10, [x9, #512]
+    str x11, [x9, #520]
     mov x9, sp
     str x9, [x0, #CTX_SP]
 
@@ -104,7 +105,8 @@ arch_switch:
     ldp q26, q27, [x9, #416]
     ldp q28, q29, [x9, #448]
     ldp q30, q31, [x9, #480]
-    ldp x10, x11, [x9, #512]
+    ldr x10, [x9, #512]
+    ldr x11, [x9, #520]
     msr fpsr, x10
     msr fpcr, x11
     ldr x9, [x1, #CTX_TPIDR_EL0]

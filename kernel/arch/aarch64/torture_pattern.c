@@ -1,6 +1,7 @@
 /* Register patterns for the torture test: distinct per thread and round,
  * and only values the registers keep (FPCR's and FPSR's writable bits). */
 #include <arch/torture.h>
+#include <kern/types.h>
 
 static uint64_t mix(uint64_t x)
 {

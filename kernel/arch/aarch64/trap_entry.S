@@ -78,7 +78,8 @@
     stp q30, q31, [sp, #480]
     mrs x2, fpsr
     mrs x3, fpcr
-    stp x2, x3, [sp, #512]
+    str x2, [sp, #512]
+    str x3, [sp, #520]
 .endm
 
 .macro RESTORE_FPU
@@ -98,20 +99,22 @@
     ldp q26, q27, [sp, #416]
     ldp q28, q29, [sp, #448]
     ldp q30, q31, [sp, #480]
-    ldp x2, x3, [sp, #512]
+    ldr x2, [sp, #512]
+    ldr x3, [sp, #520]
     msr fpsr, x2
     msr fpcr, x3
     add sp, sp, #FPU_AREA
 .endm
 
-/* Copy \bytes (a multiple of 16) from [\src] to [\dst]; uses x4, x5, x6. */
+/* Copy \bytes (a multiple of 16) from [\src] to [\dst]; uses x4-x8. */
 .macro COPY_FRAME dst, src, bytes
-    mov x6, #0
-9:  ldp x4, x5, [\src, x6]
-    stp x4, x5, [\dst, x6]
-    add x6, x6, #16
-    cmp x6, #\bytes
-    b.lo 9b
+    mov x7, \dst
+    mov x8, \src
+    mov x6, #(\bytes / 16)
+9:  ldp x4, x5, [x8], #16
+    stp x4, x5, [x7], #16
+    subs x6, x6, #1
+    b.ne 9b
 .endm
 
 .macro VECTOR kind, target
@@ -311,5 +314,6 @@ arch_fpu_snapshot:
     stp q30, q31, [x1, #480]
     mrs x2, fpsr
     mrs x3, fpcr
-    stp x2, x3, [x1, #512]
+    str x2, [x1, #512]
+    str x3, [x1, #520]
     ret
