@@ -68,6 +68,7 @@ struct pci_dev {
     uint16_t msix_entries;
     volatile uint32_t *msix_table;
     bool claimed;           /* a driver owns it */
+    struct pci_dev *parent; /* the bridge above it, NULL on the root bus */
     struct pci_dev *next;
 };
 
@@ -136,10 +137,18 @@ struct pci_window {
 void pci_set_windows(const struct pci_window *w, unsigned n);
 /* For pci.c's enumeration: give d's unassigned memory BARs addresses. */
 void pci_assign_bars(struct pci_dev *d);
+/* For pci.c's enumeration: true when BARs (and so bus numbers) are the
+ * kernel's to assign. A bridge the firmware left unnumbered gets the next
+ * bus (pci_bridge_open, before its bus is scanned) and windows around
+ * what was assigned below it (pci_bridge_close, after). */
+bool pci_assigning(void);
+unsigned pci_bridge_open(struct pci_dev *bridge, unsigned bus);
+void pci_bridge_close(struct pci_dev *bridge, unsigned last_bus);
 
 /* Legacy INTx (pci_intx.c), where MSI-X is not available. The platform
- * maps a device's pin (1-4, INTA-D) to an interrupt number for
- * irq_register, or -1. */
+ * maps a root-bus device's pin (1-4, INTA-D) to an interrupt number for
+ * irq_register, or -1; devices behind bridges reach it through the
+ * bridges' swizzle (PCI-to-PCI Bridge 1.2, 9.1), done here. */
 void pci_set_intx_map(int (*map)(const struct pci_dev *d, unsigned pin));
 /* The interrupt d's INTx pin raises, or -1 (no pin, no map). */
 int pci_intx_irq(const struct pci_dev *d);

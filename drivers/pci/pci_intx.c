@@ -43,6 +43,13 @@ int pci_intx_irq(const struct pci_dev *d)
     unsigned pin = pci_read8(d, PCI_INTERRUPT_PIN);
     if (!intx_map || pin < 1 || pin > 4)
         return -1;
+    /* PCI-to-PCI Bridge 1.2, 9.1: below a bridge, INTx of device s on
+     * pin p arrives at the bridge on pin (p - 1 + s) % 4 + 1; up to the
+     * root bus, where the machine's map takes over. */
+    while (d->parent) {
+        pin = (pin - 1 + d->slot) % 4 + 1;
+        d = d->parent;
+    }
     return intx_map(d, pin);
 }
 

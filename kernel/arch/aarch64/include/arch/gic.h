@@ -53,7 +53,7 @@ void gic_enable(unsigned intid, bool edge);
 void gic_send_sgi(unsigned sgi, const struct cpu *c);
 
 /* The IRQ exception's handler (from the vector table, on the thread's trap
- * stack, interrupts masked): takes every pending interrupt (timer,
+ * stack, interrupts masked): takes the highest pending interrupt (timer,
  * reschedule SGIs, device interrupts through irq_handle), then
  * gives the scheduler its chance to preempt (sched_preempt). Declared for
  * the vector code in aarch64.h too. */
