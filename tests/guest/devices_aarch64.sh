@@ -3,10 +3,12 @@
 #
 #   a64_timer_gic2/3   ktest=timer_accuracy on GICv2 and GICv3: the
 #                      generic timer's one-shots through each GIC driver
-#   a64_smp2_gic2/3    2 vCPUs started by PSCI CPU_ON; ktest=threads moves
-#                      threads between CPUs, which an idle CPU (tickless,
-#                      asleep in WFI) only sees through the reschedule SGI
-#   a64_timer_race_smp2  timers armed and cancelled across the 2 CPUs
+#   a64_smp2_gic2/3    2 vCPUs started by PSCI CPU_ON (each GIC's CPU
+#                      interface and timer on the second CPU), ktest=threads
+#   a64_timer_race_smp2  timers and futex wakeups raced across the 2 CPUs:
+#                      a wakeup for a CPU asleep in WFI (tickless) reaches
+#                      it only by the reschedule SGI; without it the test
+#                      hangs (checked by disabling arch_send_resched)
 #   a64_net_mmio       ktest=net_smoke (ARP, ping, UDP, a burst) over slirp
 #                      with virtio-net on virtio-mmio (one SPI per slot)
 #   a64_net_pci        the same over PCIe ECAM: BARs assigned by the kernel
@@ -69,8 +71,7 @@ EOT
     GUEST_TIMEOUT=40 GUEST_ARGS="--smp 2 --qemu $A64_DIR/qemu-gic3" \
         guest_case a64_smp2_gic3 "ktest=threads" 0 \
         'smp: 2 of 2 CPUs online' 'threads: 500 threads joined'
-    # Timers armed and cancelled across CPUs (a sleeper's timer runs on
-    # the CPU it was armed on; wakeups cross by SGI).
+    # Timers armed and cancelled across CPUs; wakeups cross by SGI.
     GUEST_TIMEOUT=40 GUEST_ARGS="--smp 2 --qemu $A64_DIR/qemu-gic3" \
         guest_case a64_timer_race_smp2 "ktest=timer_race" 0 \
         'smp: 2 of 2 CPUs online' 'ktest timer_race: passed'
