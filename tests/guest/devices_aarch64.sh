@@ -2,7 +2,8 @@
 # boot a few seconds; the file about 2 minutes). Only for an aarch64 build.
 #
 #   a64_timer_gic2/3   ktest=timer_accuracy on GICv2 and GICv3: the
-#                      generic timer's one-shots through each GIC driver
+#                      generic timer's one-shots through each GIC driver;
+#                      the wall clock from the PL031 (a date after 2023)
 #   a64_smp2_gic2/3    2 vCPUs started by PSCI CPU_ON (each GIC's CPU
 #                      interface and timer on the second CPU), ktest=threads
 #   a64_timer_race_smp2  timers and futex wakeups raced across the 2 CPUs:
@@ -60,6 +61,7 @@ EOT
     GUEST_TIMEOUT=30 GUEST_ARGS="--qemu $A64_DIR/qemu-gic2" \
         guest_case a64_timer_gic2 "ktest=timer_accuracy" 0 \
         'gic: GICv2, distributor at 0x8000000' 'timer: generic timer at [0-9.]+ MHz' \
+        'clock: wall clock 1[7-9][0-9]{8} s since the epoch \(from the PL031 RTC\)' \
         'ktest timer_accuracy: passed'
     GUEST_TIMEOUT=30 GUEST_ARGS="--qemu $A64_DIR/qemu-gic3" \
         guest_case a64_timer_gic3 "ktest=timer_accuracy" 0 \
