@@ -20,6 +20,10 @@
 #                            entry, the torture test and boot-time libfdt
 #                            uses FP/SIMD registers; libgcc's popcount
 #                            (what the kernel used first) is refused
+#   a64_fault_*              kernel faults decoded from ESR_EL1 and
+#   a64_stack_overflow       reported: NULL read, write to text (W^X),
+#                            jump into data (XN), the boot stack's guard
+#                            page (~2 s each)
 #   a64_hello                apps built by `tern cc --arch=aarch64` (musl):
 #   a64_hello_static         hello as static-PIE, as ET_EXEC exiting with
 #   a64_threads_smp2         status 3, and apps/threads (pthreads: clone,
@@ -99,6 +103,19 @@ a64_core_tests() {
     (cd "$lg" && ar x "$(aarch64-linux-gnu-gcc -print-libgcc-file-name)" _popcountsi2.o)
     tool_case a64_kernel_simd_catches 1 '__popcountdi2' -- \
         scripts/check-kernel-simd.sh "$lg/_popcountsi2.o"
+
+    # Kernel faults: the report, exit status 70 (EXIT_PANIC).
+    GUEST_TIMEOUT=30 guest_case a64_fault_null "ktest=fault_null" 70 \
+        'KERNEL FAULT: data abort: translation fault \(not mapped\)' \
+        'page fault: NULL pointer dereference' 'PC=ffffffff8' \
+        '#0 +ffffffff8[0-9a-f]+ ktest_fn_fault_null\+0x'
+    GUEST_TIMEOUT=30 guest_case a64_fault_write_text "ktest=fault_write_text" 70 \
+        'KERNEL FAULT: data abort: permission fault' 'page fault: write of ffffffff80000000'
+    GUEST_TIMEOUT=30 guest_case a64_fault_exec_data "ktest=fault_exec_data" 70 \
+        'KERNEL FAULT: instruction abort: permission fault' \
+        'page fault: branched to from ktest_fn_fault_exec_data\+0x'
+    GUEST_TIMEOUT=30 guest_case a64_stack_overflow "ktest=stack_overflow" 70 \
+        'stack guard page: kernel stack overflow' 'recurse\+0x'
 
     # Apps: svc #0, arch_app_enter, the arm64 syscall numbers.
     app=$A64C_DIR/apps
