@@ -28,6 +28,8 @@
 #   a64_hello_static         hello as static-PIE, as ET_EXEC exiting with
 #   a64_threads_smp2         status 3, and apps/threads (pthreads: clone,
 #                            TLS in TPIDR_EL0, futexes) on 2 vCPUs (~3 s each)
+#   a64_segv, a64_segv_stack an app's NULL store and stack overflow end it
+#                            with SIGSEGV (status 139), the kernel intact
 # The file takes about 2.5 minutes. (Named after build.sh, whose
 # image_case it uses.)
 if [ "${ARCH:-x86_64}" = aarch64 ]; then
@@ -123,6 +125,7 @@ a64_core_tests() {
     "$TERN" cc --arch=aarch64 -O2 -o "$app/hello" apps/hello.c > "$app/cc.log" 2>&1
     "$TERN" cc --arch=aarch64 --static -O2 -o "$app/hello-static" apps/hello.c >> "$app/cc.log" 2>&1
     "$TERN" cc --arch=aarch64 -O2 -pthread -o "$app/threads" apps/threads.c >> "$app/cc.log" 2>&1
+    "$TERN" cc --arch=aarch64 -O2 -o "$app/segv" apps/segv.c >> "$app/cc.log" 2>&1
     a64c_manifest() {   # NAME PROGRAM CPUS CMDLINE
         cat > "$app/$1.yaml" <<EOT
 name: $1
@@ -140,6 +143,8 @@ EOT
     a64c_manifest a64-hello hello 1 '[/bin/hello, "Hello, world"]'
     a64c_manifest a64-hello-static hello-static 1 '[/bin/hello-static, "Hello, world", --exit, "3"]'
     a64c_manifest a64-threads threads 2 '[/bin/threads]'
+    a64c_manifest a64-segv segv 1 '[/bin/segv]'
+    a64c_manifest a64-segv-stack segv 1 '[/bin/segv, --stack]'
     image_case a64_hello 0 'app: /bin/hello: static-PIE at 0xaaaa' \
         '^argv\[1\]=Hello, world$' '^GREETING=hello$' 'app: exited with status 0' -- \
         "$app/a64-hello.yaml" -o "$app/b-hello" --kernel "$KERNEL" --accel tcg
@@ -149,6 +154,13 @@ EOT
     image_case a64_threads_smp2 0 'smp: 2 of 2 CPUs online' \
         'threads: 8 workers, counter 160000, joined' 'threads: ok' -- \
         "$app/a64-threads.yaml" -o "$app/b-threads" --kernel "$KERNEL" --accel tcg
+    image_case a64_segv 139 '^segv: about to fault$' \
+        'killed by SIGSEGV \(signal 11\) in thread 1 at [0-9a-f]{16} main\+0x[0-9a-f]+ in /bin/segv$' \
+        'page fault: write of 0000000000000000, not mapped: a NULL pointer dereference' -- \
+        "$app/a64-segv.yaml" -o "$app/b-segv" --kernel "$KERNEL" --accel tcg
+    image_case a64_segv_stack 139 '^segv: about to overflow the stack$' \
+        'killed by SIGSEGV \(signal 11\)' 'just below the stack .*: stack overflow' -- \
+        "$app/a64-segv-stack.yaml" -o "$app/b-segv-stack" --kernel "$KERNEL" --accel tcg
 }
 a64_core_tests
 fi
