@@ -20,10 +20,16 @@
 #                            entry, the torture test and boot-time libfdt
 #                            uses FP/SIMD registers; libgcc's popcount
 #                            (what the kernel used first) is refused
+#   a64_fault_*              kernel faults decoded from ESR_EL1 and
+#   a64_stack_overflow       reported: NULL read, write to text (W^X),
+#                            jump into data (XN), the boot stack's guard
+#                            page (~2 s each)
 #   a64_hello                apps built by `tern cc --arch=aarch64` (musl):
 #   a64_hello_static         hello as static-PIE, as ET_EXEC exiting with
 #   a64_threads_smp2         status 3, and apps/threads (pthreads: clone,
 #                            TLS in TPIDR_EL0, futexes) on 2 vCPUs (~3 s each)
+#   a64_segv, a64_segv_stack an app's NULL store and stack overflow end it
+#                            with SIGSEGV (status 139), the kernel intact
 # The file takes about 2.5 minutes. (Named after build.sh, whose
 # image_case it uses.)
 if [ "${ARCH:-x86_64}" = aarch64 ]; then
@@ -100,12 +106,26 @@ a64_core_tests() {
     tool_case a64_kernel_simd_catches 1 '__popcountdi2' -- \
         scripts/check-kernel-simd.sh "$lg/_popcountsi2.o"
 
+    # Kernel faults: the report, exit status 70 (EXIT_PANIC).
+    GUEST_TIMEOUT=30 guest_case a64_fault_null "ktest=fault_null" 70 \
+        'KERNEL FAULT: data abort: translation fault \(not mapped\)' \
+        'page fault: NULL pointer dereference' 'PC=ffffffff8' \
+        '#0 +ffffffff8[0-9a-f]+ ktest_fn_fault_null\+0x'
+    GUEST_TIMEOUT=30 guest_case a64_fault_write_text "ktest=fault_write_text" 70 \
+        'KERNEL FAULT: data abort: permission fault' 'page fault: write of ffffffff80000000'
+    GUEST_TIMEOUT=30 guest_case a64_fault_exec_data "ktest=fault_exec_data" 70 \
+        'KERNEL FAULT: instruction abort: permission fault' \
+        'page fault: branched to from ktest_fn_fault_exec_data\+0x'
+    GUEST_TIMEOUT=30 guest_case a64_stack_overflow "ktest=stack_overflow" 70 \
+        'stack guard page: kernel stack overflow' 'recurse\+0x'
+
     # Apps: svc #0, arch_app_enter, the arm64 syscall numbers.
     app=$A64C_DIR/apps
     mkdir -p "$app"
     "$TERN" cc --arch=aarch64 -O2 -o "$app/hello" apps/hello.c > "$app/cc.log" 2>&1
     "$TERN" cc --arch=aarch64 --static -O2 -o "$app/hello-static" apps/hello.c >> "$app/cc.log" 2>&1
     "$TERN" cc --arch=aarch64 -O2 -pthread -o "$app/threads" apps/threads.c >> "$app/cc.log" 2>&1
+    "$TERN" cc --arch=aarch64 -O2 -o "$app/segv" apps/segv.c >> "$app/cc.log" 2>&1
     a64c_manifest() {   # NAME PROGRAM CPUS CMDLINE
         cat > "$app/$1.yaml" <<EOT
 name: $1
@@ -123,6 +143,8 @@ EOT
     a64c_manifest a64-hello hello 1 '[/bin/hello, "Hello, world"]'
     a64c_manifest a64-hello-static hello-static 1 '[/bin/hello-static, "Hello, world", --exit, "3"]'
     a64c_manifest a64-threads threads 2 '[/bin/threads]'
+    a64c_manifest a64-segv segv 1 '[/bin/segv]'
+    a64c_manifest a64-segv-stack segv 1 '[/bin/segv, --stack]'
     image_case a64_hello 0 'app: /bin/hello: static-PIE at 0xaaaa' \
         '^argv\[1\]=Hello, world$' '^GREETING=hello$' 'app: exited with status 0' -- \
         "$app/a64-hello.yaml" -o "$app/b-hello" --kernel "$KERNEL" --accel tcg
@@ -132,6 +154,13 @@ EOT
     image_case a64_threads_smp2 0 'smp: 2 of 2 CPUs online' \
         'threads: 8 workers, counter 160000, joined' 'threads: ok' -- \
         "$app/a64-threads.yaml" -o "$app/b-threads" --kernel "$KERNEL" --accel tcg
+    image_case a64_segv 139 '^segv: about to fault$' \
+        'killed by SIGSEGV \(signal 11\) in thread 1 at [0-9a-f]{16} main\+0x[0-9a-f]+ in /bin/segv$' \
+        'page fault: write of 0000000000000000, not mapped: a NULL pointer dereference' -- \
+        "$app/a64-segv.yaml" -o "$app/b-segv" --kernel "$KERNEL" --accel tcg
+    image_case a64_segv_stack 139 '^segv: about to overflow the stack$' \
+        'killed by SIGSEGV \(signal 11\)' 'just below the stack .*: stack overflow' -- \
+        "$app/a64-segv-stack.yaml" -o "$app/b-segv-stack" --kernel "$KERNEL" --accel tcg
 }
 a64_core_tests
 fi

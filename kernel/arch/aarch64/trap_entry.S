@@ -217,8 +217,9 @@ exit_to_el1t:
 
 /*
  * The system call: the frame's first SF_SIZE bytes move to the top of the
- * thread's syscall stack (not the trap stack: a trap taken in a system
- * call starts at the trap stack's top as from any other code).
+ * thread's syscall stack, where the handler runs (EL1h). An exception
+ * taken during the call (an interrupt, a fault on app memory) nests below
+ * it on that stack, as any exception in a handler does (entry_el1h).
  */
 el1t_svc:
     ldr x2, [x21, #CPU_SYSCALL_STACK]
