@@ -6,8 +6,11 @@ DRIVERS_SRCS := \
 	drivers/pci/pci.c \
 	drivers/pci/pci_ecam.c \
 	drivers/pci/pci_mcfg.c \
+	drivers/pci/pci_assign.c \
+	drivers/pci/pci_intx.c \
 	drivers/virtio/virtio.c \
 	drivers/virtio/virtio_pci.c \
+	drivers/virtio/virtio_mmio.c \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \
 	drivers/virtio/virtio_blk.c \

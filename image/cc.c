@@ -33,19 +33,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/utsname.h>
+
 #include "tern.h"
 #include "util.h"
 
-#define GCC "gcc"
+/* The compiler: the host's gcc, or for another --arch Debian's cross
+ * compiler (gcc-aarch64-linux-gnu), whose -dumpmachine then names the
+ * musl multiarch directory (musl-dev:arm64: /usr/lib/aarch64-linux-musl). */
+static const char *GCC = "gcc";
 
 static void cc_usage(FILE *f)
 {
-    fputs("usage: tern cc [--libc=musl|glibc] [--static] [-v] GCC-ARGS...\n"
+    fputs("usage: tern cc [--arch=x86_64|aarch64] [--libc=musl|glibc] [--static] [-v] GCC-ARGS...\n"
           "\n"
           "Compile and link C sources into a static Linux program for Tern, with gcc.\n"
           "The default is a static-PIE program linked with musl.\n"
           "\n"
           "options (anywhere on the line; everything else goes to gcc as it is):\n"
+          "  --arch=ARCH    the app's architecture: the host's (default), or aarch64\n"
+          "                 through aarch64-linux-gnu-gcc and musl-dev:arm64\n"
           "  --libc=musl    link with musl (Debian's musl-tools), the default\n"
           "  --libc=glibc   link with glibc (libc6-dev)\n"
           "  --static       a non-PIE static program (ET_EXEC) instead of static-PIE\n"
@@ -113,7 +120,7 @@ static char *gcc_file(const char *name, const char *why)
 {
     char opt[256];
     snprintf(opt, sizeof(opt), "-print-file-name=%s", name);
-    char *argv[] = { GCC, opt, NULL };
+    char *argv[] = { (char *)GCC, opt, NULL };
     char *path = capture_line(argv);
     if (!path || path[0] != '/' || !is_file(path))
         die("cc: gcc has no %s%s", name, why);
@@ -133,7 +140,7 @@ static char *gcc_file_opt(const char *name)
 {
     char opt[256];
     snprintf(opt, sizeof(opt), "-print-file-name=%s", name);
-    char *argv[] = { GCC, opt, NULL };
+    char *argv[] = { (char *)GCC, opt, NULL };
     char *path = capture_line(argv);
     if (path && (path[0] != '/' || !is_file(path))) {
         free(path);
@@ -321,6 +328,18 @@ int cmd_cc(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             cc_usage(stdout);
             return 0;
+        } else if (!strncmp(a, "--arch=", 7) || !strcmp(a, "--arch")) {
+            const char *arch = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
+            struct utsname u;
+            if (strcmp(arch, "x86_64") && strcmp(arch, "aarch64"))
+                die("cc: --arch=%s: choose x86_64 or aarch64", arch);
+            if (uname(&u) == 0 && !strcmp(u.machine, arch)) {
+                GCC = "gcc";
+            } else {
+                static char cross[64];
+                snprintf(cross, sizeof(cross), "%s-linux-gnu-gcc", arch);
+                GCC = cross;
+            }
         } else if (!strncmp(a, "--libc=", 7)) {
             libc = a + 7;
         } else if (!strcmp(a, "--libc")) {
@@ -377,7 +396,7 @@ int cmd_cc(int argc, char **argv)
         for (size_t i = 0; i < user.n; i++)
             argv_add(&a, user.v[i]);
     } else {
-        char *machine_argv[] = { GCC, "-dumpmachine", NULL };
+        char *machine_argv[] = { (char *)GCC, "-dumpmachine", NULL };
         char *machine = capture_line(machine_argv);
         if (!machine || !*machine)
             die("cc: gcc -dumpmachine failed");
@@ -385,7 +404,7 @@ int cmd_cc(int argc, char **argv)
         struct musl m;
         find_musl(machine, &m);
         free(machine);
-        char *inc_argv[] = { GCC, "-print-file-name=include", NULL };
+        char *inc_argv[] = { (char *)GCC, "-print-file-name=include", NULL };
         char *gcc_inc = capture_line(inc_argv);
         struct stat st;
         if (!gcc_inc || gcc_inc[0] != '/' || stat(gcc_inc, &st) != 0 || !S_ISDIR(st.st_mode))

@@ -110,7 +110,8 @@ judge_boot() {
 # line, and the console's last line is the tern-exit line.
 # Environment knobs for one case: GUEST_KERNEL=debug (the debug variant of
 # this configuration) or GUEST_KERNEL=-O1[-broken-r13...] (the kernel built
-# for that configuration suffix), GUEST_ARGS (extra `tern run` options),
+# for that configuration suffix; KERNEL_FILE names the file tern boots:
+# kernel.elf, or aarch64's kernel.img), GUEST_ARGS (extra `tern run` options),
 # GUEST_ACCEL (kvm|tcg), GUEST_TIMEOUT (seconds, default 60).
 guest_case() {
     name=guest:$1 append=$2 want=$3
@@ -120,7 +121,7 @@ guest_case() {
     case "${GUEST_KERNEL:-}" in
     '') ;;
     debug) kernel=$KERNEL_DEBUG ;;
-    -*) kernel=$KERNEL_PREFIX$GUEST_KERNEL/kernel.elf ;;
+    -*) kernel=$KERNEL_PREFIX$GUEST_KERNEL/${KERNEL_FILE:-kernel.elf} ;;
     *) fail "$name" "bad GUEST_KERNEL '$GUEST_KERNEL'"; return 0 ;;
     esac
     if [ ! -f "$kernel" ]; then

@@ -6,7 +6,9 @@
  * on arm virt the machine itself) numbers the buses and assigns every BAR, so
  * enumeration only reads what is there: bus 0, and the secondary bus
  * behind each PCI-to-PCI bridge. Nothing is ever reassigned; a BAR left
- * at 0 by the firmware is reported and left unused.
+ * at 0 by the firmware is given an address only where the platform named
+ * the host bridge's windows (pci_assign.c: arm virt without firmware),
+ * else reported and left unused.
  */
 #include <kern/arch.h>
 #include <kern/errno.h>
@@ -289,9 +291,12 @@ static void print_device(const struct pci_dev *d)
     pr_info("%s\n", line);
 }
 
-static void scan_bus(unsigned bus, uint8_t *seen);
+static void scan_bus(unsigned bus, uint8_t *seen, struct pci_dev *parent);
+/* The highest bus number scanned so far (a bridge's subordinate bus). */
+static unsigned last_bus_seen;
 
-static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *seen)
+static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *seen,
+                         struct pci_dev *parent)
 {
     struct pci_dev *d = kzalloc(sizeof(*d));
     if (!d) {
@@ -302,6 +307,7 @@ static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *se
     d->bus = (uint8_t)bus;
     d->slot = (uint8_t)slot;
     d->func = (uint8_t)func;
+    d->parent = parent;
     d->vendor = pci_read16(d, PCI_VENDOR_ID);
     d->device = pci_read16(d, PCI_DEVICE_ID);
     d->revision = pci_read8(d, PCI_REVISION);
@@ -313,8 +319,10 @@ static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *se
         d->subsys_vendor = pci_read16(d, PCI_SUBSYS_VENDOR);
         d->subsys_id = pci_read16(d, PCI_SUBSYS_ID);
         size_bars(d, 6);
+        pci_assign_bars(d);
     } else if (d->header_type == 1) {
         size_bars(d, 2);
+        pci_assign_bars(d);
     }
     msix_probe(d);
     *devices_tail = d;
@@ -323,23 +331,34 @@ static void add_function(unsigned bus, unsigned slot, unsigned func, uint8_t *se
 
     if (d->header_type == 1) {
         unsigned secondary = pci_read8(d, PCI_SECONDARY_BUS);
-        if (secondary != 0 && secondary != bus)
-            scan_bus(secondary, seen);
+        if (secondary == 0 && pci_assigning()) {
+            /* No firmware numbered it: the next bus, and the windows
+             * around what is found below once it is scanned. */
+            secondary = pci_bridge_open(d, bus);
+            if (secondary) {
+                scan_bus(secondary, seen, d);
+                pci_bridge_close(d, last_bus_seen);
+            }
+        } else if (secondary != 0 && secondary != bus) {
+            scan_bus(secondary, seen, d);
+        }
     }
 }
 
-static void scan_bus(unsigned bus, uint8_t *seen)
+static void scan_bus(unsigned bus, uint8_t *seen, struct pci_dev *parent)
 {
     if (seen[bus / 8] & (1 << (bus % 8)))
         return;                 /* a bridge loop in broken firmware */
     seen[bus / 8] |= (uint8_t)(1 << (bus % 8));
+    if (bus > last_bus_seen)
+        last_bus_seen = bus;
     for (unsigned slot = 0; slot < PCI_MAX_SLOT; slot++) {
         if ((cfg_read(bus, slot, 0, PCI_VENDOR_ID, 2) & 0xffff) == 0xffff)
             continue;
         bool multi = cfg_read(bus, slot, 0, PCI_HEADER_TYPE, 1) & 0x80;
         for (unsigned func = 0; func < (multi ? PCI_MAX_FUNC : 1u); func++) {
             if ((cfg_read(bus, slot, func, PCI_VENDOR_ID, 2) & 0xffff) != 0xffff)
-                add_function(bus, slot, func, seen);
+                add_function(bus, slot, func, seen, parent);
         }
     }
 }
@@ -354,7 +373,7 @@ void pci_init(void)
     }
     /* Bus 0 is the only root bus on QEMU's pc, q35 and virt machines; the
      * rest hang off bridges. */
-    scan_bus(0, seen);
+    scan_bus(0, seen, NULL);
 }
 
 struct pci_dev *pci_next(struct pci_dev *prev)

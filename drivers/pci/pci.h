@@ -5,12 +5,14 @@
  * Configuration space is reached through an access the platform chooses
  * before pci_init: ECAM (pci_ecam.c; the window comes from ACPI's MCFG on
  * x86 or the device tree on arm), or on x86 PCs without it the legacy
- * configuration ports (platform/kvm/pci_x86_64.c). The firmware has already
- * assigned bus numbers and BAR addresses; this code only reads them.
+ * configuration ports (platform/kvm/pci_x86_64.c). The firmware has
+ * numbered the buses; BAR addresses are the firmware's too, except where
+ * the platform hands over windows to assign them from (pci_assign.c).
  */
 #ifndef DRIVERS_PCI_H
 #define DRIVERS_PCI_H
 
+#include <kern/irq.h>
 #include <kern/types.h>
 
 /* Configuration space registers (PCI Local Bus 3.0, 6.1). */
@@ -66,6 +68,7 @@ struct pci_dev {
     uint16_t msix_entries;
     volatile uint32_t *msix_table;
     bool claimed;           /* a driver owns it */
+    struct pci_dev *parent; /* the bridge above it, NULL on the root bus */
     struct pci_dev *next;
 };
 
@@ -109,8 +112,8 @@ void pci_write32(const struct pci_dev *d, unsigned off, uint32_t v);
  * one at prev (0: from the start), or 0 when there is none. */
 unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned prev);
 
-/* Turn on memory and I/O decoding and bus mastering (DMA); INTx off, since
- * drivers here use MSI-X only. */
+/* Turn on memory and I/O decoding and bus mastering (DMA); INTx off until
+ * a driver asks for it (pci_intx_attach). */
 void pci_enable(struct pci_dev *d);
 
 /* The BAR's registers mapped uncached, or NULL when it is not a memory
@@ -122,6 +125,37 @@ void *pci_map_bar(struct pci_dev *d, unsigned bar);
  * without MSI-X, -EINVAL for a bad entry. */
 int pci_msix_enable(struct pci_dev *d);
 int pci_msix_route(struct pci_dev *d, unsigned entry, int vector, unsigned cpu);
+
+/* Memory windows of the host bridge, for assigning BARs the firmware left
+ * at 0 (pci_assign.c: arm virt without firmware). Set by the platform
+ * before pci_init; without them nothing is assigned. */
+struct pci_window {
+    uint64_t pci_addr;      /* where the window starts in PCI space */
+    paddr_t cpu_addr;       /* and in the CPU's */
+    uint64_t size;
+};
+void pci_set_windows(const struct pci_window *w, unsigned n);
+/* For pci.c's enumeration: give d's unassigned memory BARs addresses. */
+void pci_assign_bars(struct pci_dev *d);
+/* For pci.c's enumeration: true when BARs (and so bus numbers) are the
+ * kernel's to assign. A bridge the firmware left unnumbered gets the next
+ * bus (pci_bridge_open, before its bus is scanned) and windows around
+ * what was assigned below it (pci_bridge_close, after). */
+bool pci_assigning(void);
+unsigned pci_bridge_open(struct pci_dev *bridge, unsigned bus);
+void pci_bridge_close(struct pci_dev *bridge, unsigned last_bus);
+
+/* Legacy INTx (pci_intx.c), where MSI-X is not available. The platform
+ * maps a root-bus device's pin (1-4, INTA-D) to an interrupt number for
+ * irq_register, or -1; devices behind bridges reach it through the
+ * bridges' swizzle (PCI-to-PCI Bridge 1.2, 9.1), done here. */
+void pci_set_intx_map(int (*map)(const struct pci_dev *d, unsigned pin));
+/* The interrupt d's INTx pin raises, or -1 (no pin, no map). */
+int pci_intx_irq(const struct pci_dev *d);
+/* Run handler(arg) on every interrupt of d's (shared, level) INTx line,
+ * and let d raise it. The handler must check that d raised it and quiet
+ * it. Returns the interrupt number or an error. */
+int pci_intx_attach(struct pci_dev *d, irq_handler handler, void *arg, const char *name);
 
 /* "bb:ss.f", for messages. */
 const char *pci_name(const struct pci_dev *d, char buf[16]);

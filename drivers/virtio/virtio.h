@@ -49,7 +49,7 @@ struct virtqueue;
 
 struct virtio_transport;
 
-/* A virtio device as its transport (virtio_pci.c; virtio-mmio to come)
+/* A virtio device as its transport (virtio_pci.c, virtio_mmio.c)
  * hands it to a driver. Drivers see only this and the calls below, never
  * the bus the device sits on. */
 struct virtio_dev {
@@ -143,5 +143,12 @@ struct virtio_transport {
 
 /* Find the virtio devices on PCI and attach the drivers Tern has. */
 void virtio_pci_init(void);
+
+/* A virtio-mmio slot at [base, base+size) wired to interrupt irq (a fixed
+ * number for irq_register; edge or level as the machine says): attach the
+ * driver if a device is there. 0 for an empty slot or a device without a
+ * driver; an error, after saying why, for one that cannot be used. The
+ * platform calls it for each slot its machine description lists. */
+int virtio_mmio_probe(paddr_t base, uint64_t size, unsigned irq, bool edge);
 
 #endif

@@ -8,8 +8,11 @@
  * I/O-port one, and we use only this one. A device without the
  * capabilities (legacy-only) is reported and left alone.
  *
- * Interrupts are MSI-X only: a driver asks for one table entry per queue
- * (and one for configuration changes), or shares one between all of them.
+ * Interrupts are MSI-X where the platform delivers MSIs: a driver asks for
+ * one table entry per queue (and one for configuration changes), or shares
+ * one between all of them. Elsewhere (arm virt: MSI would need the GICv3
+ * ITS or GICv2m) the device's legacy INTx line serves everything, shared
+ * with other devices; the ISR register says whether it was this one.
  */
 #include <arch/barrier.h>
 #include <kern/errno.h>
@@ -78,7 +81,10 @@ struct virtio_pci {
     volatile uint8_t *common;       /* 4.1.4.3 */
     volatile uint8_t *notify;       /* 4.1.4.4 */
     uint32_t notify_mult, notify_len;
-    volatile uint8_t *isr;          /* 4.1.4.5 (unused with MSI-X) */
+    volatile uint8_t *isr;          /* 4.1.4.5 (INTx only) */
+    bool intx;                      /* no MSI-X: one shared INTx line */
+    irq_handler handler;            /* INTx: the driver's */
+    void *handler_arg;
     volatile uint8_t *devcfg;       /* 4.1.4.6, device-specific */
     uint32_t devcfg_len;
 };
@@ -201,7 +207,7 @@ static void pci_notify(struct virtqueue *vq)
 static int pci_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
                             unsigned irq)
 {
-    unsigned msix_entry = irq == VIRTIO_NO_IRQ ? VIRTIO_MSI_NO_VECTOR : irq;
+    unsigned msix_entry = irq == VIRTIO_NO_IRQ || vp(vd)->intx ? VIRTIO_MSI_NO_VECTOR : irq;
     common_write16(vd, VIRTIO_COMMON_Q_SELECT, (uint16_t)index);
     common_write16(vd, VIRTIO_COMMON_Q_SIZE, vq->size);
     common_write16(vd, VIRTIO_COMMON_Q_MSIX, (uint16_t)msix_entry);
@@ -225,10 +231,30 @@ static int pci_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqu
 
 /* --------------------------------------------------------- interrupts ---- */
 
+/* 4.1.4.5.1: reading the ISR status returns it and clears it, which lowers
+ * the INTx line; nonzero means this device raised it (bit 0: a queue,
+ * bit 1: configuration). */
+static void intx_interrupt(void *arg)
+{
+    struct virtio_pci *v = arg;
+    if (*v->isr && v->handler)
+        v->handler(v->handler_arg);
+}
+
 static int pci_irq(struct virtio_dev *vd, unsigned entry, irq_handler handler, void *arg,
                    const char *name)
 {
     struct pci_dev *pci = vp(vd)->pci;
+    if (vp(vd)->intx) {
+        if (entry != 0 || vp(vd)->handler)
+            return -EINVAL;
+        vp(vd)->handler = handler;
+        vp(vd)->handler_arg = arg;
+        int r = pci_intx_attach(pci, intx_interrupt, vp(vd), name);
+        if (r < 0)
+            vp(vd)->handler = NULL;
+        return r;
+    }
     if (!pci->msix_table && pci_msix_enable(pci) < 0)
         return -ENODEV;
     int vector = irq_alloc(handler, arg, name);
@@ -241,6 +267,8 @@ static int pci_irq(struct virtio_dev *vd, unsigned entry, irq_handler handler, v
 
 static int pci_config_irq(struct virtio_dev *vd, unsigned entry)
 {
+    if (vp(vd)->intx)
+        return entry == 0 ? 0 : -EINVAL;   /* always on the one line */
     common_write16(vd, VIRTIO_COMMON_MSIX, (uint16_t)entry);
     if (common_read16(vd, VIRTIO_COMMON_MSIX) != entry)
         return -EIO;
@@ -328,7 +356,11 @@ static void attach(struct pci_dev *pci)
     snprintf(vd->where, sizeof(vd->where), "%s", pci_name(pci, name));
     vd->type = type;
     vd->num_irqs = pci->msix_entries;
-    if (!find_windows(v)) {
+    if ((!irq_msi_available() || !pci->msix_entries) && pci_intx_irq(pci) >= 0) {
+        v->intx = true;
+        vd->num_irqs = 1;
+    }
+    if (!find_windows(v) || (v->intx && !v->isr)) {
         pr_warn("virtio %s: %s with only the legacy (virtio 0.9) interface: not "
                 "supported (QEMU: use disable-modern=off)\n",
                 vd->where, virtio_type_name(type));

@@ -101,10 +101,10 @@ static void worker_main(void *arg)
                                 flags | TORTURE_SYSCALL);
             break;
         case K_SYSARGS: {
-            /* The six argument registers in syscall order: rdi rsi rdx
-             * r10 r8 r9 (pattern indices, arch/torture.h). */
-            uint64_t expect[6] = { pat->gpr[9], pat->gpr[8], pat->gpr[7],
-                                   pat->gpr[12], pat->gpr[10], pat->gpr[11] };
+            /* The six argument registers' patterns, in syscall order
+             * (which pattern slots they are is the arch's). */
+            uint64_t expect[6];
+            torture_syscall_args(pat, expect);
             struct thread *self = thread_current();
             uint64_t before = self->syscall_test_bad;
             self->syscall_test_expect = expect;

@@ -7,6 +7,7 @@
  * channels instead, hence this is the platform's, not the arch's.)
  */
 #include <arch/irq.h>
+#include <kern/errno.h>
 #include <kern/irq.h>
 #include <kern/percpu.h>
 #include <kern/platform.h>
@@ -15,6 +16,15 @@ void platform_irq_range(unsigned *first, unsigned *last)
 {
     *first = ARCH_FIRST_DEVICE_VECTOR;
     *last = ARCH_LAST_DEVICE_VECTOR;
+}
+
+/* Every device interrupt here is an MSI vector from irq_alloc; nothing
+ * has a fixed number a driver could register. */
+int platform_irq_enable(unsigned irq, unsigned trigger)
+{
+    (void)irq;
+    (void)trigger;
+    return -EINVAL;
 }
 
 void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data)

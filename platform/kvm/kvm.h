@@ -28,4 +28,9 @@ void acpi_poweroff(void);
  * ECAM where the firmware describes it; x86 falls back to ports. */
 void kvm_pci_config_init(void);
 
+/* Devices the machine wires at fixed addresses, as its description lists
+ * them (arm virt: the device tree's virtio-mmio slots; x86: none). After
+ * PCI. */
+void kvm_board_devices_init(void);
+
 #endif

@@ -21,6 +21,7 @@ void platform_late_init(void)
     kvm_pci_config_init();
     pci_init();
     virtio_pci_init();
+    kvm_board_devices_init();
 }
 
 void platform_exit(int status)

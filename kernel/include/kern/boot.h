@@ -40,6 +40,9 @@ struct boot_info {
     char cmdline[BOOT_CMDLINE_MAX];
     bool cmdline_truncated;
     paddr_t acpi_rsdp;                  /* 0 when the loader gave none */
+    paddr_t fdt;                        /* the flattened device tree (arm64's
+                                         * x0), 0 when none; the platform
+                                         * reads its devices from it */
     paddr_t kernel_start, kernel_end;   /* the loaded image, physical */
 };
 

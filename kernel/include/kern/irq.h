@@ -20,10 +20,27 @@ typedef void (*irq_handler)(void *arg);
 /* A free interrupt number for handler(arg), or -1 when none is left. */
 int irq_alloc(irq_handler handler, void *arg, const char *name);
 
+/* Trigger of a fixed interrupt (irq_register). */
+#define IRQ_EDGE  0x1           /* rising edge (virtio-mmio on QEMU virt) */
+#define IRQ_LEVEL 0x4           /* level high (PCI INTx) */
+
+/* Interrupt number irq, fixed by the machine rather than chosen by the
+ * driver (a GIC SPI the device tree names on aarch64), for handler(arg).
+ * The platform turns it on with that trigger (platform_irq_enable).
+ * Returns 0; -EBUSY when irq already has a handler; -EINVAL when the
+ * platform cannot deliver it (or it is one irq_alloc hands out). */
+int irq_register(unsigned irq, unsigned trigger, irq_handler handler, void *arg,
+                 const char *name);
+
 /* The MSI message that raises interrupt irq on cpu (its index in cpus[]).
  * Implemented by platforms whose devices signal by MSI (PCI on KVM-x86:
  * the local APIC's message format, platform/kvm/irq_x86.c). */
 void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data);
+
+/* True when irq_alloc can hand out numbers at all (the platform delivers
+ * MSIs); false on machines where devices use fixed lines (arm virt's PCI
+ * INTx). */
+bool irq_msi_available(void);
 
 /* Interrupts taken per number, for statistics. */
 uint64_t irq_count(int irq);

@@ -12,4 +12,9 @@
  * IRQ_NR). */
 void platform_irq_range(unsigned *first, unsigned *last);
 
+/* Route the fixed interrupt irq (irq_register: IRQ_EDGE or IRQ_LEVEL) to a
+ * CPU and unmask it: 0, or -EINVAL when the machine has no such interrupt
+ * (x86's are all MSI vectors: irq_alloc). */
+int platform_irq_enable(unsigned irq, unsigned trigger);
+
 #endif

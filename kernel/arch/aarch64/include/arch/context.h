@@ -1,18 +1,23 @@
 /*
- * A thread's saved context for the voluntary switch on aarch64 (the
- * arch's switch.S, to come). The AAPCS64 callee-saved registers x19-x28,
- * x29 (frame pointer), x30 (link register) and d8-d15 are pushed on the
- * thread's stack by the switch itself, whatever the compiler did around
- * the call (docs/abi-contract.md); the context keeps the stack pointer,
- * the app's thread pointer and the FP control register. Offsets are used
- * by the assembly: change both together.
+ * A thread's saved context for the voluntary switch on aarch64
+ * (switch.S). The AAPCS64 callee-saved registers x19-x28, x29 (frame
+ * pointer) and x30 (link register) are pushed on the thread's stack by
+ * the switch itself, whatever the compiler did around the call
+ * (docs/abi-contract.md); the whole vector state, q0-q31 (d8-d15, the
+ * callee-saved ones, among them), FPSR and FPCR, goes to fpu_state, as
+ * x86_64's switch saves all of XSAVE: a thread that blocks in a system
+ * call must find its vector registers intact. The context keeps the
+ * stack pointer, the app's thread pointer and which stack pointer the
+ * thread ran on (SPSel: 0 for a thread on SP_EL0, 1 for one preempted in
+ * a handler on its trap stack). Offsets are used by the assembly: change
+ * both together.
  */
 #ifndef ARCH_CONTEXT_H
 #define ARCH_CONTEXT_H
 
 #define CTX_SP        0
 #define CTX_TPIDR_EL0 8
-#define CTX_FPCR      16
+#define CTX_SPSEL     16
 #define CTX_FPU       24
 
 #ifndef __ASSEMBLY__
@@ -21,8 +26,8 @@
 struct arch_context {
     uint64_t sp;            /* x19-x30 and d8-d15 are pushed on the stack */
     uint64_t tpidr_el0;     /* the app's TLS pointer */
-    uint64_t fpcr;
-    void *fpu_state;        /* 16-byte aligned: q0-q31, FPSR, FPCR */
+    uint64_t spsel;         /* PSTATE.SP at the switch: 0 = SP_EL0, 1 = SP_EL1 */
+    void *fpu_state;        /* 16-byte aligned: q0-q31, FPSR, FPCR (528 bytes) */
 };
 
 _Static_assert(__builtin_offsetof(struct arch_context, fpu_state) == CTX_FPU,

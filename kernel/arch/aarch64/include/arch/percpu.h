@@ -15,6 +15,7 @@
 #define CPU_CURRENT         32   /* the running thread */
 #define CPU_ARCH            40   /* struct arch_cpu */
 #define CPU_SAVED_SP        (CPU_ARCH + 0)  /* the app's SP_EL0 while entering a syscall */
+#define CPU_EXC_STACK       (CPU_ARCH + 8)  /* top of this CPU's SP_EL1 exception stack */
 
 #ifndef __ASSEMBLY__
 #include <kern/types.h>
@@ -23,6 +24,10 @@
 struct arch_cpu {
     /* Read by assembly: keep first, in order. */
     uint64_t saved_sp;
+    /* Top of the CPU's own exception stack: SP_EL1 whenever a thread
+     * runs (threads use SP_EL0), where every exception from a thread
+     * enters before trap_entry.S moves to the thread's trap stack. */
+    uintptr_t exc_stack;
 
     uint64_t mpidr;                 /* affinity: where SGIs for it go (GIC) */
     uintptr_t boot_stack;           /* bring-up stack (PSCI CPU_ON) */
@@ -30,6 +35,8 @@ struct arch_cpu {
 };
 
 _Static_assert(__builtin_offsetof(struct arch_cpu, saved_sp) == CPU_SAVED_SP - CPU_ARCH,
+               "arch_cpu layout");
+_Static_assert(__builtin_offsetof(struct arch_cpu, exc_stack) == CPU_EXC_STACK - CPU_ARCH,
                "arch_cpu layout");
 
 struct cpu;

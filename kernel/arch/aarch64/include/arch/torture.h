@@ -1,11 +1,12 @@
-/* The register torture test's architecture part on aarch64 (torture.S,
- * to come with the port): the same interface as x86_64's, over the
+/* The register torture test's architecture part on aarch64 (torture.S):
+ * the same interface as x86_64's, over the
  * AAPCS64 registers the contract covers (docs/abi-contract.md). */
 #ifndef ARCH_TORTURE_H
 #define ARCH_TORTURE_H
 
 /* Offsets used by torture.S. */
-#define TP_GPR      0       /* 28 x u64: x1..x28 (x0 carries the op's argument) */
+#define TP_GPR      0       /* 28 x u64: x1..x28 (x0 carries the op's argument);
+                             * gpr[28] is x0's in a system call */
 #define TP_VEC      256     /* 32 x 16 bytes: v0..v31 */
 #define TP_FPCR     768
 #define TP_FPSR     772
@@ -34,6 +35,15 @@ struct torture_pattern {
 _Static_assert(__builtin_offsetof(struct torture_pattern, vec) == TP_VEC, "layout");
 _Static_assert(__builtin_offsetof(struct torture_pattern, fpcr) == TP_FPCR, "layout");
 _Static_assert(__builtin_offsetof(struct torture_pattern, fpsr) == TP_FPSR, "layout");
+
+/* The patterns the six syscall argument registers hold in a
+ * TORTURE_SYSCALL round, in argument order: x0 (gpr[28]), x1-x5. */
+static inline void torture_syscall_args(const struct torture_pattern *p, uint64_t a[6])
+{
+    a[0] = p->gpr[28];
+    for (int i = 1; i < 6; i++)
+        a[i] = p->gpr[i - 1];
+}
 
 /* Load the pattern, run op(arg) (or spin), verify; returns the bad bits. */
 uint64_t torture_round(const struct torture_pattern *p, void (*op)(void *),

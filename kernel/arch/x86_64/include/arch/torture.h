@@ -34,6 +34,18 @@ _Static_assert(__builtin_offsetof(struct torture_pattern, vec) == TP_VEC, "layou
 _Static_assert(__builtin_offsetof(struct torture_pattern, mxcsr) == TP_MXCSR, "layout");
 _Static_assert(__builtin_offsetof(struct torture_pattern, fcw) == TP_FCW, "layout");
 
+/* The patterns the six syscall argument registers hold in a
+ * TORTURE_SYSCALL round, in argument order: rdi rsi rdx r10 r8 r9. */
+static inline void torture_syscall_args(const struct torture_pattern *p, uint64_t a[6])
+{
+    a[0] = p->gpr[9];
+    a[1] = p->gpr[8];
+    a[2] = p->gpr[7];
+    a[3] = p->gpr[12];
+    a[4] = p->gpr[10];
+    a[5] = p->gpr[11];
+}
+
 /* Load the pattern, run op(arg) (or spin), verify; returns the bad bits. */
 uint64_t torture_round(const struct torture_pattern *p, void (*op)(void *),
                        void *arg, uint64_t flags);
