@@ -1,0 +1,121 @@
+# Helpers for the test scripts that run inside the Xen harness's dom0
+# (bash; tests/xen/run.sh copies this file to /tern/lib.sh beside the
+# guest's files, and the generated /tern/test.sh sources it).
+#
+# Everything a helper reports goes to dom0's console, which reaches the host
+# through Xen's console and the outer QEMU's serial. Lines that run.sh
+# reads back:
+#     xen-guest-console-begin NAME
+#     guest| ...                      the guest's PV console, line by line
+#     xen-guest-console-end NAME
+#     xen-guest: name=NAME result=RESULT [status=N] [why=...]
+# RESULT is one of
+#     exited     the guest printed "tern-exit: status=N" (N is its status)
+#     no-status  the guest shut down or crashed without that line
+#     timeout    it ran past the time limit and was destroyed
+#     failed     xl could not create it
+XL=/usr/lib/xen-4.17/bin/xl
+XENCTX=/usr/lib/xen-4.17/bin/xenctx
+CONSOLE_DIR=/var/log/xen/console
+
+domid_of() {    # NAME: its domain id, or nothing when it does not exist
+    "$XL" domid "$1" 2> /dev/null
+}
+
+# The state letters xl list shows for NAME (r b p s c d), or nothing.
+state_of() {
+    "$XL" list "$1" 2> /dev/null | awk 'NR == 2 { print $5 }'
+}
+
+# Dumps what NAME's vCPUs were doing (registers, stack, symbolized with
+# /tern/kernel.map when run.sh put one there): the guest's last words when
+# it hangs or crashes without a console.
+dump_vcpus() {
+    id=$(domid_of "$1")
+    [ -n "$id" ] || return 0
+    echo "xen-guest-vcpus-begin $1"
+    if [ -s /tern/kernel.map ]; then
+        "$XENCTX" -a -s /tern/kernel.map "$id" 2>&1 | grep -v "\[<0000000000000000>\]" | head -n 80
+    else
+        "$XENCTX" -a "$id" 2>&1 | grep -v "\[<0000000000000000>\]" | head -n 80
+    fi
+    echo "xen-guest-vcpus-end $1"
+}
+
+print_console() {   # NAME: its console log, prefixed
+    echo "xen-guest-console-begin $1"
+    if [ -f "$CONSOLE_DIR/guest-$1.log" ]; then
+        sed 's/\r$//; s/^/guest| /' "$CONSOLE_DIR/guest-$1.log"
+        # a last line without newline was printed by sed anyway
+    fi
+    echo "xen-guest-console-end $1"
+}
+
+# guest_status NAME: the N of the guest's "tern-exit: status=N", or nothing.
+guest_status() {
+    f=$CONSOLE_DIR/guest-$1.log
+    [ -f "$f" ] || return 0
+    tr -d '\r' < "$f" | sed -n 's/^.*tern-exit: status=\(-\{0,1\}[0-9][0-9]*\).*$/\1/p' | tail -n 1
+}
+
+# run_guest CFG NAME TIMEOUT: xl create CFG (whose name= is NAME), wait for
+# the guest to print its tern-exit line or to go away, at most TIMEOUT
+# seconds; print its console and one xen-guest: line; destroy it. Returns
+# the guest's status, or 125 when it gave none (124 on a timeout).
+run_guest() {
+    cfg=$1 name=$2 limit=$3
+    rm -f "$CONSOLE_DIR/guest-$name.log"
+    if ! "$XL" create "$cfg" > /tmp/xl-create-"$name".log 2>&1; then
+        sed 's/^/xl| /' /tmp/xl-create-"$name".log
+        echo "xen-guest: name=$name result=failed why=xl-create"
+        return 125
+    fi
+    echo "dom0: created $name as domain $(domid_of "$name")"
+    start=$(date +%s)
+    result= status=
+    while :; do
+        status=$(guest_status "$name")
+        if [ -n "$status" ]; then
+            result=exited
+            break
+        fi
+        st=$(state_of "$name")
+        if [ -z "$st" ]; then
+            result=no-status why=gone
+            break
+        fi
+        case $st in
+        *c*) result=no-status why=crashed; dump_vcpus "$name"; break ;;
+        *s*) result=no-status why=shutdown; break ;;
+        esac
+        if [ $(($(date +%s) - start)) -ge "$limit" ]; then
+            result=timeout why="no tern-exit line within ${limit}s"
+            dump_vcpus "$name"
+            break
+        fi
+        sleep 0.3
+    done
+    # The exit line may come before the domain is gone: give it a moment
+    # to shut down by itself (SCHEDOP_shutdown), then make sure.
+    if [ "$result" = exited ]; then
+        i=0
+        while [ -n "$(domid_of "$name")" ] && [ $i -lt 20 ]; do sleep 0.2; i=$((i + 1)); done
+        if [ -n "$(domid_of "$name")" ]; then
+            echo "dom0: $name printed its status but did not shut down; destroying it"
+        fi
+    fi
+    [ -n "$(domid_of "$name")" ] && "$XL" destroy "$name" > /dev/null 2>&1
+    sleep 0.2          # xenconsoled flushes the log when the ring closes
+    print_console "$name"
+    case $result in
+    exited)
+        echo "xen-guest: name=$name result=exited status=$status"
+        return "$status" ;;
+    timeout)
+        echo "xen-guest: name=$name result=timeout why=$why"
+        return 124 ;;
+    *)
+        echo "xen-guest: name=$name result=$result why=$why"
+        return 125 ;;
+    esac
+}
