@@ -13,6 +13,7 @@
 #
 # Options:
 #   --append CMDLINE   the guest's command line (replaces the image's)
+#   --kernel FILE      the guest's kernel (replaces the image's kernel.elf)
 #   --initrd FILE      the guest's ramdisk (xl ramdisk=)
 #   --memory MIB       guest memory (default: the image's, else 128)
 #   --vcpus N          guest vCPUs (default: the image's, else 1)
@@ -45,11 +46,12 @@ usage() {
 die() { echo "$me: error: $*" >&2; exit 125; }
 bad() { echo "$me: $*" >&2; exit 2; }
 
-append= append_set=0 initrd= memory= vcpus= vif=0 xl_extra= dom0_script=
+append= append_set=0 kernel_opt= initrd= memory= vcpus= vif=0 xl_extra= dom0_script=
 timeout=60 boot_timeout=240 log= quiet=0 target=
 while [ $# -gt 0 ]; do
     case $1 in
     --append) [ $# -ge 2 ] || bad "--append needs a value"; append=$2 append_set=1; shift ;;
+    --kernel) [ $# -ge 2 ] || bad "--kernel needs a file"; kernel_opt=$2; shift ;;
     --initrd) [ $# -ge 2 ] || bad "--initrd needs a file"; initrd=$2; shift ;;
     --memory) [ $# -ge 2 ] || bad "--memory needs MiB"; memory=$2; shift ;;
     --vcpus) [ $# -ge 2 ] || bad "--vcpus needs a number"; vcpus=$2; shift ;;
@@ -95,6 +97,7 @@ if [ -d "$target" ]; then
 else
     kernel=$target
 fi
+[ -z "$kernel_opt" ] || kernel=$kernel_opt
 [ -f "$kernel" ] || die "no kernel $kernel"
 head -c 4 "$kernel" | grep -q 'ELF' || die "$kernel is not an ELF file"
 [ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd $initrd"
