@@ -1,8 +1,10 @@
 /*
  * Device interrupt registry (kern/irq.h): which handler runs for which
  * interrupt number. Numbers come from the range the platform routes
- * (platform_irq_range); its interrupt entry calls irq_handle.
+ * (platform_irq_range), or that the platform chose (irq_claim: Xen's
+ * event channel ports); its interrupt entry calls irq_handle.
  */
+#include <kern/errno.h>
 #include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/platform.h>
@@ -35,6 +37,22 @@ int irq_alloc(irq_handler handler, void *arg, const char *name)
     }
     spin_unlock_irqrestore(&lock, flags);
     return -1;
+}
+
+int irq_claim(unsigned irq, irq_handler handler, void *arg, const char *name)
+{
+    if (irq >= IRQ_NR)
+        return -EINVAL;
+    unsigned long flags = spin_lock_irqsave(&lock);
+    if (slots[irq].handler) {
+        spin_unlock_irqrestore(&lock, flags);
+        return -EBUSY;
+    }
+    slots[irq].arg = arg;
+    slots[irq].name = name;
+    __atomic_store_n(&slots[irq].handler, handler, __ATOMIC_RELEASE);
+    spin_unlock_irqrestore(&lock, flags);
+    return 0;
 }
 
 uint64_t irq_count(int irq)

@@ -20,6 +20,11 @@ typedef void (*irq_handler)(void *arg);
 /* A free interrupt number for handler(arg), or -1 when none is left. */
 int irq_alloc(irq_handler handler, void *arg, const char *name);
 
+/* Give interrupt number irq (one the platform chose: the event channel
+ * port Xen returned for a binding) to handler(arg). 0, or -EBUSY when it
+ * has a handler, -EINVAL when irq >= IRQ_NR. */
+int irq_claim(unsigned irq, irq_handler handler, void *arg, const char *name);
+
 /* The MSI message that raises interrupt irq on cpu (its index in cpus[]).
  * Implemented by platforms whose devices signal by MSI (PCI on KVM-x86:
  * the local APIC's message format, platform/kvm/irq_x86.c). */

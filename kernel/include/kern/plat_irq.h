@@ -8,8 +8,18 @@
 #ifndef KERN_PLAT_IRQ_H
 #define KERN_PLAT_IRQ_H
 
+#include <kern/types.h>
+
 /* The interrupt numbers irq_alloc may hand out, [*first, *last] (below
  * IRQ_NR). */
 void platform_irq_range(unsigned *first, unsigned *last);
+
+/* The architecture's interrupt entry took device interrupt n (an x86
+ * vector outside the arch's own, a GIC id): run what it means. KVM-x86:
+ * n is the interrupt number, irq_handle(n). Xen: n is the event channel
+ * upcall vector; the pending ports are the interrupt numbers. False when
+ * nothing handled it (the entry reports it once); the entry acknowledges
+ * its controller either way. */
+bool platform_irq_dispatch(unsigned n);
 
 #endif
