@@ -24,6 +24,8 @@
 #
 # Needs root (debootstrap, chroot, mknod) and Debian's mirror.
 set -eu
+# depmod, chroot and debootstrap live in sbin, which a user PATH may lack
+PATH=$PATH:/usr/sbin:/sbin
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TERN_CACHE:-$HOME/.cache/tern}/xen
 MIRROR=${TERN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
