@@ -24,6 +24,8 @@
 #
 # Needs root (debootstrap, chroot, mknod) and Debian's mirror.
 set -eu
+# depmod, chroot and debootstrap live in sbin, which a user PATH may lack
+PATH=$PATH:/usr/sbin:/sbin
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TERN_CACHE:-$HOME/.cache/tern}/xen
 MIRROR=${TERN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -45,6 +47,16 @@ die() { say "error: $*"; exit 1; }
 for t in debootstrap apt-get apt-cache dpkg-deb gzip chroot; do
     command -v $t > /dev/null 2>&1 || die "$t is missing (./configure --install-deps installs the harness's packages)"
 done
+# The fast path: apt's lists and these scripts are as they were at the last
+# complete build, so no candidate version can have changed (apt-cache costs
+# seconds per call on a loaded machine).
+fast_key="$(ls -l --time-style=+%s /var/lib/apt/lists/ 2> /dev/null | cksum) $(cksum < "$HERE/dom0-init") $(cksum < "$0")"
+if [ "$(cat "$CACHE/fast.key" 2> /dev/null)" = "$fast_key" ] && [ -f "$CACHE/dom0.cpio.gz" ] &&
+    [ -f "$CACHE/xen" ] && [ -f "$CACHE/vmlinuz" ]; then
+    echo "$CACHE"
+    exit 0
+fi
+
 mkdir -p "$CACHE/debs"
 
 candidate() {   # PACKAGE: apt-cache's candidate version, or nothing
@@ -164,6 +176,7 @@ fi
 # --- the initramfs -----------------------------------------------------------
 stamp="$key $(cat "$CACHE/kernel.key" 2> /dev/null) $(cksum < "$HERE/dom0-init") $(cksum < "$0")"
 if [ -f "$CACHE/dom0.cpio.gz" ] && [ "$(cat "$CACHE/initramfs.key" 2> /dev/null)" = "$stamp" ]; then
+    echo "$fast_key" > "$CACHE/fast.key"
     echo "$CACHE"
     exit 0
 fi
@@ -171,14 +184,18 @@ say "building dom0.cpio.gz"
 ir=$CACHE/initramfs
 rm -rf "$ir"
 # A copy without what dom0 never reads: docs, man pages, locales, apt's
-# lists and caches. It is unpacked into dom0's RAM at every boot.
+# and dpkg's state, udev's hardware database, python (only pygrub and
+# other tools the harness does not run use it), the HVM loader and PV shim.
+# It is unpacked into dom0's RAM at every boot.
 mkdir -p "$ir"
 (cd "$root" && tar cf - --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* \
     --exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/info \
     --exclude=./usr/share/locale --exclude=./usr/share/i18n --exclude=./usr/share/zoneinfo \
-    --exclude=./var/lib/apt/lists --exclude=./var/cache/apt --exclude=./var/cache/debconf \
+    --exclude=./var/lib/apt --exclude=./var/cache --exclude=./var/lib/dpkg \
     --exclude=./usr/lib/x86_64-linux-gnu/gconv --exclude=./usr/share/perl \
-    --exclude=./boot .) | (cd "$ir" && tar xf -)
+    --exclude=./usr/lib/udev/hwdb.bin --exclude=./usr/lib/udev/hwdb.d \
+    --exclude='./usr/lib/python3*' --exclude='./usr/bin/python3*' \
+    --exclude=./usr/lib/xen-4.17/boot --exclude=./boot .) | (cd "$ir" && tar xf -)
 
 # The modules and their closure, from modules.dep (depmod above).
 dep=$CACHE/modules/lib/modules/$kver/modules.dep
@@ -220,5 +237,6 @@ mv "$CACHE/dom0.cpio.gz.tmp" "$CACHE/dom0.cpio.gz"
 rm -rf "$ir"
 echo "Xen $(candidate xen-hypervisor-4.17-amd64 || true), dom0 $kpkg; $key" | cut -c1-400 > "$CACHE/version"
 echo "$stamp" > "$CACHE/initramfs.key"
+echo "$fast_key" > "$CACHE/fast.key"
 say "dom0.cpio.gz $(wc -c < "$CACHE/dom0.cpio.gz") bytes"
 echo "$CACHE"

@@ -1,39 +1,50 @@
 #!/bin/sh
-# Boots a Tern kernel or image as a PVH guest on the real Xen hypervisor:
+# Boots Tern kernels or images as PVH guests on the real Xen hypervisor:
 # Debian's Xen 4.17 and a Debian dom0 (tests/xen/mkdom0.sh, cached under
 # ~/.cache/tern/xen) run under qemu-system-x86_64 -accel tcg, and dom0
-# starts the guest with `xl create`.
+# starts each guest with `xl create` (or `virsh -c xen:///system create`).
 #
-#   tests/xen/run.sh [options] KERNEL.ELF | IMAGE_DIR
+#   tests/xen/run.sh [options] GUEST [--next GUEST]...
+#   GUEST = [guest options] KERNEL.ELF | IMAGE_DIR
 #
 # IMAGE_DIR is a `tern build` output: kernel.elf, rofs.img, qemu.args (the
 # command line, memory, vCPUs and whether rofs.img is an initrd are read
-# from it). The guest's files, an xl config and the test script go to dom0
-# in a small cpio appended to its initramfs (under /tern).
+# from it). The guests' files, their xl configs and the test script go to
+# dom0 in a small cpio appended to its initramfs (under /tern). Guests
+# separated by --next run one after the other in the same boot of Xen
+# (the boot costs far more than a small guest).
 #
-# Options:
+# Guest options:
+#   --name NAME        the domain's name (default tern, tern2, tern3...)
 #   --append CMDLINE   the guest's command line (replaces the image's)
+#   --kernel FILE      the guest's kernel (replaces the image's kernel.elf)
 #   --initrd FILE      the guest's ramdisk (xl ramdisk=)
 #   --memory MIB       guest memory (default: the image's, else 128)
 #   --vcpus N          guest vCPUs (default: the image's, else 1)
 #   --vif              give the guest a vif on dom0's bridge xenbr0
-#                      (10.0.3.1/24 is dom0's address there)
+#                      (dom0 is 10.0.3.1/24 there)
 #   --xl LINE          one more line for the xl config (repeatable)
-#   --dom0-script FILE a bash script dom0 runs while the guest runs (it is
-#                      sourced after the guest is created, with NAME and
-#                      DOMID set; ping/TCP peers)
-#   --timeout SEC      how long the guest may run (default 60); the whole
-#                      boot gets this plus --boot-timeout
-#   --boot-timeout SEC Xen + dom0 boot budget (default 240)
-#   --log FILE         write the guest's console there (its last line is
-#                      then "tern-exit: status=N" when the guest gave one);
-#                      the outer serial log goes to FILE.serial
+#   --via virsh        create it with libvirt's Xen driver from a generated
+#                      <domain type='xen'> (os type xenpvh) instead of xl
+#   --dom0-script FILE a bash script dom0 runs while the guest runs (NAME
+#                      and DOMID set; ping/TCP peers)
+#   --timeout SEC      how long the guest may run (default 60)
+# Options for the whole run:
+#   --boot-timeout SEC Xen + dom0 boot budget (default 240); the run stops
+#                      after it plus every guest's --timeout
+#   --log FILE         one guest: its console goes to FILE (last line
+#                      "tern-exit: status=N" when it gave one), the outer
+#                      serial log to FILE.serial
+#   --log-dir DIR      every guest's console to DIR/NAME.log and its
+#                      run.sh-style exit status to DIR/NAME.status; the
+#                      serial log to DIR/serial.log
 #   --quiet            do not stream the outer serial to stdout
 #
-# Exit status: the guest's (from its "tern-exit: status=N" console line);
-# 124 when it timed out (dom0 destroyed it) or the whole boot did;
-# 125 when it ended without a status or the harness failed (the reason is
-# printed); 2 on bad usage.
+# Exit status (one guest): the guest's, from its "tern-exit: status=N"
+# console line; 124 when it timed out (dom0 destroyed it) or the whole boot
+# did; 125 when it ended without a status or the harness failed (the reason
+# is printed); 2 on bad usage. With several guests: 0 when every one
+# exited with status 0, else the first other status.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 me=xen-run
@@ -44,70 +55,7 @@ usage() {
 }
 die() { echo "$me: error: $*" >&2; exit 125; }
 bad() { echo "$me: $*" >&2; exit 2; }
-
-append= append_set=0 initrd= memory= vcpus= vif=0 xl_extra= dom0_script=
-timeout=60 boot_timeout=240 log= quiet=0 target=
-while [ $# -gt 0 ]; do
-    case $1 in
-    --append) [ $# -ge 2 ] || bad "--append needs a value"; append=$2 append_set=1; shift ;;
-    --initrd) [ $# -ge 2 ] || bad "--initrd needs a file"; initrd=$2; shift ;;
-    --memory) [ $# -ge 2 ] || bad "--memory needs MiB"; memory=$2; shift ;;
-    --vcpus) [ $# -ge 2 ] || bad "--vcpus needs a number"; vcpus=$2; shift ;;
-    --vif) vif=1 ;;
-    --xl) [ $# -ge 2 ] || bad "--xl needs a line"; xl_extra="$xl_extra$2
-"; shift ;;
-    --dom0-script) [ $# -ge 2 ] || bad "--dom0-script needs a file"; dom0_script=$2; shift ;;
-    --timeout) [ $# -ge 2 ] || bad "--timeout needs seconds"; timeout=$2; shift ;;
-    --boot-timeout) [ $# -ge 2 ] || bad "--boot-timeout needs seconds"; boot_timeout=$2; shift ;;
-    --log) [ $# -ge 2 ] || bad "--log needs a file"; log=$2; shift ;;
-    --quiet) quiet=1 ;;
-    -h|--help) usage ;;
-    -*) bad "unknown option $1 (--help lists them)" ;;
-    *) [ -z "$target" ] || bad "one kernel or image only ($target, $1)"; target=$1 ;;
-    esac
-    shift
-done
-[ -n "$target" ] || usage
-for n in "$timeout" "$boot_timeout" ${memory:+"$memory"} ${vcpus:+"$vcpus"}; do
-    case $n in ''|*[!0-9]*) bad "'$n' is not a positive number" ;; esac
-done
-
-# --- the guest's files ----------------------------------------------------------
-rofs_disk=0
-if [ -d "$target" ]; then
-    kernel=$target/kernel.elf
-    [ -f "$kernel" ] || die "$target is not a tern build image (no kernel.elf)"
-    args=$target/qemu.args
-    [ -f "$args" ] || die "$target has no qemu.args"
-    # qemu.args holds one argument per line: the value follows its option.
-    arg_after() { awk -v o="$1" 'p { print; exit } $0 == o { p = 1 }' "$args"; }
-    [ "$append_set" = 1 ] || append=$(arg_after -append)
-    [ -n "$memory" ] || memory=$(arg_after -m | sed 's/[^0-9].*//')
-    [ -n "$vcpus" ] || vcpus=$(arg_after -smp | sed 's/[^0-9].*//')
-    if [ -z "$initrd" ] && [ -f "$target/rofs.img" ]; then
-        if [ "$(arg_after -initrd)" = rofs.img ]; then
-            initrd=$target/rofs.img
-        else
-            rofs_disk=1
-        fi
-    fi
-    grep -q '^-netdev$' "$args" && vif=1
-else
-    kernel=$target
-fi
-[ -f "$kernel" ] || die "no kernel $kernel"
-head -c 4 "$kernel" | grep -q 'ELF' || die "$kernel is not an ELF file"
-[ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd $initrd"
-[ -z "$dom0_script" ] || [ -f "$dom0_script" ] || die "no dom0 script $dom0_script"
-: "${memory:=128}" "${vcpus:=1}"
-[ "$memory" -gt 0 ] 2> /dev/null || memory=128
-[ "$vcpus" -gt 0 ] 2> /dev/null || vcpus=1
-
-command -v qemu-system-x86_64 > /dev/null 2>&1 || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
-command -v cpio > /dev/null 2>&1 || die "cpio is missing (apt-get install cpio)"
-
-# --- Xen and dom0 (built once, cached) ----------------------------------------
-cache=$(sh "$HERE/mkdom0.sh") || die "building Xen's dom0 failed (tests/xen/mkdom0.sh above)"
+num() { case $2 in ''|*[!0-9]*|0) bad "$1: '$2' is not a positive number" ;; esac; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tern-xen.XXXXXX") || die "mktemp failed"
 qpid=
@@ -118,87 +66,214 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$work/tern"
-t=$work/tern
-cp "$kernel" "$t/kernel.elf"
-nm -n "$kernel" 2> /dev/null | awk 'NF == 3' > "$t/kernel.map" || rm -f "$t/kernel.map"
-[ -z "$initrd" ] || cp "$initrd" "$t/rofs.img"
-[ "$rofs_disk" = 0 ] || cp "$target/rofs.img" "$t/rofs.img"
-cp "$HERE/dom0-lib.sh" "$t/lib.sh"
-[ -z "$dom0_script" ] || cp "$dom0_script" "$t/dom0-script.sh"
-
-name=tern
-# xl's config syntax: strings in double quotes, which the command line must
-# not contain.
-case $append in *'"'*|*'\'*) die "the guest command line may not contain \" or \\ (xl config)" ;; esac
+cp "$HERE/dom0-lib.sh" "$work/tern/lib.sh"
 {
-    echo "# generated by tests/xen/run.sh"
-    echo "name = \"$name\""
-    echo 'type = "pvh"'
-    echo 'kernel = "/tern/kernel.elf"'
-    [ -z "$initrd" ] || echo 'ramdisk = "/tern/rofs.img"'
-    [ "$rofs_disk" = 0 ] || echo "disk = [ 'format=raw,vdev=xvda,access=ro,target=/tern/rofs.img' ]"
-    echo "cmdline = \"$append\""
-    echo "memory = $memory"
-    echo "vcpus = $vcpus"
-    [ "$vif" = 0 ] || echo "vif = [ 'bridge=xenbr0,mac=00:16:3e:7e:00:02' ]"
-    echo 'on_poweroff = "destroy"'
-    echo 'on_reboot = "destroy"'
-    # a crashed guest stays, so that its vCPUs can be dumped
-    echo 'on_crash = "preserve"'
-    printf '%s' "$xl_extra"
-} > "$t/guest.cfg"
+    echo "# generated by tests/xen/run.sh: run each guest, report, exit with"
+    echo "# the first nonzero status"
+    echo ". /tern/lib.sh"
+    echo "rc_all=0"
+} > "$work/tern/test.sh"
 
-if [ -n "$dom0_script" ]; then
-    # The guest runs in the background while the dom0 script does its part;
-    # the script sees NAME (and DOMID once the domain exists).
-    cat > "$t/test.sh" <<EOF
-# generated by tests/xen/run.sh: run the guest and the dom0 script, report
-. /tern/lib.sh
-echo "dom0: xl config:"
-sed 's/^/xl.cfg| /' /tern/guest.cfg
-run_guest /tern/guest.cfg $name $timeout > /tmp/guest.out 2>&1 &
+# --- one guest ------------------------------------------------------------------
+nguests=0 names=" " total_timeout=0
+reset_guest() {
+    gname= append= append_set=0 kernel_opt= initrd= memory= vcpus= vif=0 xl_extra=
+    dom0_script= via=xl timeout=60 target=
+}
+
+# add_guest: checks the options parsed for one guest, copies its files to
+# /tern/gN and appends its run to test.sh.
+add_guest() {
+    [ -n "$target" ] || bad "a guest needs a kernel or an image (--help)"
+    nguests=$((nguests + 1))
+    g=$work/tern/g$nguests
+    mkdir -p "$g"
+    [ -n "$gname" ] || { gname=tern; [ "$nguests" = 1 ] || gname=tern$nguests; }
+    case $gname in *[!A-Za-z0-9_-]*) bad "--name '$gname': letters, digits, - and _ only" ;; esac
+    case $names in *" $gname "*) bad "two guests named $gname" ;; esac
+    names="$names$gname "
+    rofs_disk=0
+    if [ -d "$target" ]; then
+        kernel=$target/kernel.elf
+        [ -f "$kernel" ] || [ -n "$kernel_opt" ] || die "$target is not a tern build image (no kernel.elf)"
+        args=$target/qemu.args
+        [ -f "$args" ] || die "$target has no qemu.args (not a tern build image?)"
+        # qemu.args holds one argument per line: the value follows its option.
+        arg_after() { awk -v o="$1" 'p { print; exit } $0 == o { p = 1 }' "$args"; }
+        [ "$append_set" = 1 ] || append=$(arg_after -append)
+        [ -n "$memory" ] || memory=$(arg_after -m | sed 's/[^0-9].*//')
+        [ -n "$vcpus" ] || vcpus=$(arg_after -smp | sed 's/[^0-9].*//')
+        if [ -z "$initrd" ] && [ -f "$target/rofs.img" ]; then
+            if [ "$(arg_after -initrd)" = rofs.img ]; then
+                initrd=$target/rofs.img
+            else
+                rofs_disk=1
+            fi
+        fi
+        grep -q '^-netdev$' "$args" && vif=1
+    else
+        kernel=$target
+    fi
+    [ -z "$kernel_opt" ] || kernel=$kernel_opt
+    [ -f "$kernel" ] || die "no kernel $kernel"
+    [ "$(head -c 4 "$kernel" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$kernel is not an ELF file"
+    [ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd $initrd"
+    [ -z "$dom0_script" ] || [ -f "$dom0_script" ] || die "no dom0 script $dom0_script"
+    [ -n "$memory" ] && [ "$memory" -gt 0 ] 2> /dev/null || memory=128
+    [ -n "$vcpus" ] && [ "$vcpus" -gt 0 ] 2> /dev/null || vcpus=1
+    nl='
+'
+    case $append in *"$nl"*) die "the guest command line has a newline" ;; esac
+
+    cp "$kernel" "$g/kernel.elf"
+    # Symbols for xenctx's dumps, in System.map's "ADDR TYPE NAME" form.
+    nm -n "$kernel" 2> /dev/null | awk 'NF == 3' > "$g/kernel.map"
+    [ -s "$g/kernel.map" ] || rm -f "$g/kernel.map"
+    [ -z "$initrd" ] || cp "$initrd" "$g/rofs.img"
+    [ "$rofs_disk" = 0 ] || cp "$target/rofs.img" "$g/rofs.img"
+    [ -z "$dom0_script" ] || cp "$dom0_script" "$g/dom0-script.sh"
+    mac=00:16:3e:7e:00:$(printf '%02x' $((nguests + 1)))
+
+    if [ "$via" = virsh ]; then
+        # libvirt's libxl driver: os type xenpvh is a PVH domain.
+        xml_esc() { printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
+        cfg=/tern/g$nguests/domain.xml
+        {
+            echo "<domain type='xen'>"
+            echo "  <name>$gname</name>"
+            echo "  <memory unit='MiB'>$memory</memory>"
+            echo "  <vcpu>$vcpus</vcpu>"
+            echo "  <os>"
+            echo "    <type arch='x86_64' machine='xenpvh'>xenpvh</type>"
+            echo "    <kernel>/tern/g$nguests/kernel.elf</kernel>"
+            [ -z "$initrd" ] || echo "    <initrd>/tern/g$nguests/rofs.img</initrd>"
+            echo "    <cmdline>$(xml_esc "$append")</cmdline>"
+            echo "  </os>"
+            echo "  <on_poweroff>destroy</on_poweroff>"
+            echo "  <on_reboot>destroy</on_reboot>"
+            echo "  <on_crash>preserve</on_crash>"
+            echo "  <devices>"
+            echo "    <console type='pty'><target type='xen' port='0'/></console>"
+            [ "$rofs_disk" = 0 ] || echo "    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/tern/g$nguests/rofs.img'/><target dev='xvda' bus='xen'/><readonly/></disk>"
+            [ "$vif" = 0 ] || echo "    <interface type='bridge'><source bridge='xenbr0'/><mac address='$mac'/></interface>"
+            echo "  </devices>"
+            echo "</domain>"
+        } > "$g/domain.xml"
+    else
+        # xl's config syntax: a string in double quotes, where a backslash
+        # escapes a quote or a backslash (libxlu dequotes it).
+        append_q=$(printf '%s' "$append" | sed 's/[\\"]/\\&/g')
+        cfg=/tern/g$nguests/guest.cfg
+        {
+            echo "# generated by tests/xen/run.sh"
+            echo "name = \"$gname\""
+            echo 'type = "pvh"'
+            echo "kernel = \"/tern/g$nguests/kernel.elf\""
+            [ -z "$initrd" ] || echo "ramdisk = \"/tern/g$nguests/rofs.img\""
+            [ "$rofs_disk" = 0 ] || echo "disk = [ 'format=raw,vdev=xvda,access=ro,target=/tern/g$nguests/rofs.img' ]"
+            echo "cmdline = \"$append_q\""
+            echo "memory = $memory"
+            echo "vcpus = $vcpus"
+            [ "$vif" = 0 ] || echo "vif = [ 'bridge=xenbr0,mac=$mac' ]"
+            echo 'on_poweroff = "destroy"'
+            echo 'on_reboot = "destroy"'
+            # a crashed guest stays, so that its vCPUs can be dumped
+            echo 'on_crash = "preserve"'
+            printf '%s' "$xl_extra"
+        } > "$g/guest.cfg"
+    fi
+
+    {
+        echo "echo \"dom0: guest $gname ($via):\""
+        echo "sed 's/^/cfg| /' $cfg"
+        if [ -n "$dom0_script" ]; then
+            # The guest runs in the background while the dom0 script does
+            # its part; the script sees NAME and DOMID.
+            cat <<EOF
+run_guest $cfg $gname $timeout $via > /tmp/guest-$gname.out 2>&1 &
 gpid=\$!
-NAME=$name
 i=0
-while [ -z "\$(domid_of $name)" ] && kill -0 \$gpid 2> /dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
-DOMID=\$(domid_of $name)
-( . /tern/dom0-script.sh ) 2>&1 | sed 's/^/dom0-script| /'
+while [ -z "\$(domid_of $gname)" ] && kill -0 \$gpid 2> /dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+( NAME=$gname DOMID=\$(domid_of $gname); . /tern/g$nguests/dom0-script.sh ) 2>&1 | sed 's/^/dom0-script| /'
 wait \$gpid
 rc=\$?
-cat /tmp/guest.out
-exit \$rc
+cat /tmp/guest-$gname.out
 EOF
-else
-    cat > "$t/test.sh" <<EOF
-# generated by tests/xen/run.sh: run the guest, report, exit with its status
-. /tern/lib.sh
-echo "dom0: xl config:"
-sed 's/^/xl.cfg| /' /tern/guest.cfg
-run_guest /tern/guest.cfg $name $timeout
-EOF
-fi
+        else
+            echo "run_guest $cfg $gname $timeout $via"
+            echo "rc=\$?"
+        fi
+        echo "[ \$rc_all != 0 ] || rc_all=\$rc"
+    } >> "$work/tern/test.sh"
+    # slack per guest: create, destroy, the vCPU dump, libvirtd's start
+    total_timeout=$((total_timeout + timeout + 30))
+    [ "$via" = xl ] || total_timeout=$((total_timeout + 60))
+}
+
+boot_timeout=240 log= log_dir= quiet=0
+reset_guest
+while [ $# -gt 0 ]; do
+    case $1 in
+    --name) [ $# -ge 2 ] || bad "--name needs a name"; gname=$2; shift ;;
+    --append) [ $# -ge 2 ] || bad "--append needs a value"; append=$2 append_set=1; shift ;;
+    --kernel) [ $# -ge 2 ] || bad "--kernel needs a file"; kernel_opt=$2; shift ;;
+    --initrd) [ $# -ge 2 ] || bad "--initrd needs a file"; initrd=$2; shift ;;
+    --memory) [ $# -ge 2 ] || bad "--memory needs MiB"; num "$1" "$2"; memory=$2; shift ;;
+    --vcpus) [ $# -ge 2 ] || bad "--vcpus needs a number"; num "$1" "$2"; vcpus=$2; shift ;;
+    --vif) vif=1 ;;
+    --xl) [ $# -ge 2 ] || bad "--xl needs a line"; xl_extra="$xl_extra$2
+"; shift ;;
+    --via)
+        [ $# -ge 2 ] || bad "--via needs xl or virsh"
+        case $2 in xl|virsh) via=$2 ;; *) bad "--via $2: xl or virsh" ;; esac
+        shift ;;
+    --dom0-script) [ $# -ge 2 ] || bad "--dom0-script needs a file"; dom0_script=$2; shift ;;
+    --timeout) [ $# -ge 2 ] || bad "--timeout needs seconds"; num "$1" "$2"; timeout=$2; shift ;;
+    --boot-timeout) [ $# -ge 2 ] || bad "--boot-timeout needs seconds"; num "$1" "$2"; boot_timeout=$2; shift ;;
+    --log) [ $# -ge 2 ] || bad "--log needs a file"; log=$2; shift ;;
+    --log-dir) [ $# -ge 2 ] || bad "--log-dir needs a directory"; log_dir=$2; shift ;;
+    --quiet) quiet=1 ;;
+    --next) add_guest; reset_guest ;;
+    -h|--help) usage ;;
+    -*) bad "unknown option $1 (--help lists them)" ;;
+    *) [ -z "$target" ] || bad "one kernel or image per guest ($target, $1; --next separates guests)"; target=$1 ;;
+    esac
+    shift
+done
+add_guest
+echo 'exit $rc_all' >> "$work/tern/test.sh"
+[ -z "$log" ] || [ "$nguests" = 1 ] || bad "--log is for one guest; use --log-dir"
+[ -z "$log_dir" ] || mkdir -p "$log_dir" || die "cannot make $log_dir"
+
+command -v qemu-system-x86_64 > /dev/null 2>&1 || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+command -v cpio > /dev/null 2>&1 || die "cpio is missing (apt-get install cpio)"
+
+# --- Xen and dom0 (built once, cached) ----------------------------------------
+cache=$(sh "$HERE/mkdom0.sh") || die "building Xen's dom0 failed (tests/xen/mkdom0.sh above)"
 
 # dom0's initramfs + this run's cpio (the kernel unpacks concatenated
 # archives; the zero padding between them is skipped).
 (cd "$work" && find tern | cpio -o -H newc --quiet) | gzip -1 > "$work/extra.cpio.gz" ||
-    die "cannot make the guest's cpio"
-cp "$cache/dom0.cpio.gz" "$work/initrd.gz"
+    die "cannot make the guests' cpio"
+cp "$cache/dom0.cpio.gz" "$work/initrd.gz" || die "cannot copy dom0's initramfs"
 pad=$(( (512 - $(wc -c < "$work/initrd.gz") % 512) % 512 ))
 head -c "$pad" /dev/zero >> "$work/initrd.gz"
 cat "$work/extra.cpio.gz" >> "$work/initrd.gz"
 
-serial=${log:+$log.serial}
-serial=${serial:-$work/serial.log}
+if [ -n "$log" ]; then serial=$log.serial
+elif [ -n "$log_dir" ]; then serial=$log_dir/serial.log
+else serial=$work/serial.log
+fi
 : > "$serial" || die "cannot write $serial"
 
 # Xen on TCG: HAP needs +npt (Debian's Xen has no shadow paging); dom0
 # gets its entropy from virtio-rng. -no-reboot: a Xen panic/reboot ends
 # QEMU instead of looping.
-xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=2 guest_loglvl=all loglvl=all noreboot=false"
+xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=2 guest_loglvl=all loglvl=all"
 dom0_cmdline="console=hvc0 loglevel=4 random.trust_cpu=on"
-limit=$((boot_timeout + timeout))
+limit=$((boot_timeout + total_timeout))
 start=$(date +%s)
-qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -m 3072 -smp 2 \
+qemu-system-x86_64 -accel tcg -cpu "${TERN_XEN_CPU:-qemu64,+svm,+npt}" -m 3072 -smp 2 \
     -display none -monitor none -serial "file:$serial" -no-reboot \
     -device virtio-rng-pci \
     -kernel "$cache/xen" -append "$xen_cmdline" \
@@ -239,16 +314,39 @@ elapsed=$(($(date +%s) - start))
 
 clean=$work/serial.clean
 tr -d '\r' < "$serial" > "$clean"
-# The guest's console as dom0 printed it, and its verdict line.
-sed -n '/^guest| /s/^guest| //p' "$clean" > "$work/guest.log"
-verdict=$(grep '^xen-guest: ' "$clean" | tail -n 1)
-if [ -n "$log" ]; then
-    cp "$work/guest.log" "$log" || die "cannot write $log"
-fi
+
+# status_of NAME: run.sh's exit status for that guest, from its verdict.
+status_of() {
+    v=$(grep "^xen-guest: name=$1 " "$clean" | tail -n 1)
+    case $v in
+    *result=exited*) echo "$v" | sed -n 's/.* status=\(-\{0,1\}[0-9]*\).*/\1/p' ;;
+    *result=timeout*) echo 124 ;;
+    *) echo 125 ;;
+    esac
+}
+# console_of NAME: the guest's console as dom0 printed it.
+console_of() {
+    sed -n "/^xen-guest-console-begin $1\$/,/^xen-guest-console-end $1\$/s/^guest| //p" "$clean"
+}
+
+first_bad=
+for n in $names; do
+    if [ -n "$log_dir" ]; then
+        console_of "$n" > "$log_dir/$n.log"
+        status_of "$n" > "$log_dir/$n.status"
+    elif [ -n "$log" ]; then
+        console_of "$n" > "$log" || die "cannot write $log"
+    fi
+    v=$(grep "^xen-guest: name=$n " "$clean" | tail -n 1)
+    echo "$me: ${v:-xen-guest: name=$n never ran}"
+    s=$(status_of "$n")
+    [ -n "$first_bad" ] || [ "$s" = 0 ] || first_bad=$s
+done
+echo "$me: ${elapsed}s in all, Xen + dom0 under TCG"
 
 case $outcome in
 timeout)
-    echo "$me: the whole boot took more than ${limit}s: stopped QEMU (serial log: ${log:+$serial})" >&2
+    echo "$me: the whole run took more than ${limit}s: stopped QEMU${log:+ (serial log: $serial)}" >&2
     tail -n 20 "$clean" | sed 's/^/    | /' >&2
     exit 124 ;;
 qemu-exited)
@@ -257,23 +355,22 @@ qemu-exited)
     tail -n 20 "$clean" | sed 's/^/    | /' >&2
     exit 125 ;;
 esac
-[ -n "$verdict" ] || {
+if ! grep -q '^xen-guest: ' "$clean"; then
     echo "$me: dom0 ran no guest: $(grep '^xen-harness: ' "$clean" | tail -n 1)" >&2
     grep '^dom0: ' "$clean" | tail -n 10 | sed 's/^/    | /' >&2
     exit 125
-}
-echo "$me: $verdict (${elapsed}s in all)"
-case $verdict in
-*result=exited*)
-    status=$(echo "$verdict" | sed -n 's/.* status=\(-\{0,1\}[0-9]*\).*/\1/p')
-    exit "$status" ;;
-*result=timeout*)
-    echo "$me: the guest did not finish within ${timeout}s; dom0 destroyed it" >&2
-    exit 124 ;;
-*)
-    # What Xen itself said about the guest: its port-0xe9 output and the
-    # hypervisor's messages about domain 1.
-    echo "$me: the guest gave no status; Xen's lines about it:" >&2
-    grep -E '^\(d[1-9]|^\(XEN\).*d[1-9]' "$clean" | tail -n 20 | sed 's/^/    | /' >&2
-    exit 125 ;;
-esac
+fi
+if [ "$nguests" = 1 ]; then
+    n=$(echo $names)
+    case $(grep "^xen-guest: name=$n " "$clean" | tail -n 1) in
+    *result=timeout*)
+        echo "$me: the guest did not finish in time; dom0 destroyed it" >&2 ;;
+    *result=exited*) ;;
+    *)
+        # What Xen itself said about the guest: its port-0xe9 output and
+        # the hypervisor's messages about domain 1.
+        echo "$me: the guest gave no status; Xen's lines about it:" >&2
+        grep -E '^\(d[1-9]|^\(XEN\).*d[1-9]' "$clean" | tail -n 20 | sed 's/^/    | /' >&2 ;;
+    esac
+fi
+exit "${first_bad:-0}"

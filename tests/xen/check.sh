@@ -1,0 +1,180 @@
+#!/bin/sh
+# make check-xen: Tern on the real Xen hypervisor (tests/xen/run.sh boots
+# Xen 4.17 + a Debian dom0 under QEMU TCG and xl-creates each guest). One
+# line per case, "PASS: xen:NAME" / "FAIL: xen:NAME: why" / "SKIP: ...",
+# then "N passed, N failed, N skipped", as tests/run-tests.sh does.
+#
+# Environment (the Makefile sets them):
+#   KVM_KERNEL  the kvm-platform kernel (the harness's self-test guest)
+#   XEN_KERNEL  the xen-platform kernel (configure --platform=xen); its
+#               cases are skipped, saying why, while it does not exist
+#   TERN        the tern tool, APPS_DIR the apps (make apps)
+#   BUILD_DIR   logs go to $BUILD_DIR/xen-logs
+#   TESTS       run only the cases whose name contains this
+#
+# All cases are guests of one boot of Xen and dom0: about 30-60 s of boot
+# on the 2-core machine, plus each guest's own time (all under TCG).
+set -u
+: "${KVM_KERNEL:?}" "${XEN_KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}"
+: "${APPS_DIR:=out/apps}" "${TESTS:=}"
+HERE=$(cd "$(dirname "$0")" && pwd)
+LOG_DIR=$BUILD_DIR/xen-logs
+rm -rf "$LOG_DIR"
+mkdir -p "$LOG_DIR"
+passed=0 failed=0 skipped=0 failures=
+
+selected() {
+    [ -z "$TESTS" ] && return 0
+    case "$1" in *"$TESTS"*) return 0 ;; esac
+    return 1
+}
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() { failed=$((failed + 1)); failures="$failures $1"; echo "FAIL: $1${2:+: $2}"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $1: $2"; }
+
+# All cases run as guests of one boot of Xen + dom0 (run.sh --next): the
+# boot costs far more than a small guest. Each case is judged on its own.
+#
+# xen_case NAME WANT_STATUS GUEST_REGEXES OUTPUT_REGEXES -- GUEST ARGS...
+#   Adds a guest (run.sh guest options and its kernel or image); it passes
+#   when its status is WANT_STATUS, every regex of GUEST_REGEXES
+#   (newline-separated, extended) matches a line of its console, every one
+#   of OUTPUT_REGEXES a line of what dom0 and Xen printed while it ran,
+#   and, when WANT_STATUS is a guest status (not 124/125), its last
+#   console line is "tern-exit: status=WANT_STATUS".
+ncases=0 cases= run_args=
+xen_case() {
+    name=xen:$1 want=$2 gre=$3 ore=$4
+    shift 4
+    [ "$1" = -- ] && shift
+    selected "$name" || return 0
+    ncases=$((ncases + 1))
+    dom=${name#xen:}
+    cases="$cases $ncases"
+    eval "case_name_$ncases=\$name case_dom_$ncases=\$dom case_want_$ncases=\$want"
+    printf '%s\n' "$gre" > "$LOG_DIR/$dom.gre"
+    printf '%s\n' "$ore" > "$LOG_DIR/$dom.ore"
+    [ -z "$run_args" ] || set -- --next "$@"
+    # run.sh's arguments, quoted for a later eval
+    for a in "$@" --name "$dom"; do
+        run_args="$run_args '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+    done
+}
+
+judge() {   # N: the verdict on case N after the run
+    eval "name=\$case_name_$1 dom=\$case_dom_$1 want=\$case_want_$1"
+    log=$LOG_DIR/$dom.log
+    rc=$(cat "$LOG_DIR/$dom.status" 2> /dev/null)
+    # what dom0 and Xen printed from this guest's start to its verdict
+    tr -d '\r' < "$LOG_DIR/serial.log" |
+        sed -n "/^dom0: guest $dom (/,/^xen-guest: name=$dom /p" > "$LOG_DIR/$dom.out"
+    why=
+    if [ -z "$rc" ]; then
+        why="no result (the run ended before this guest; see $LOG_DIR/run.log)"
+    elif [ "$rc" -ne "$want" ]; then
+        why="exit status $rc, expected $want"
+    elif [ "$want" -ne 124 ] && [ "$want" -ne 125 ] &&
+        [ "$(tail -n 1 "$log")" != "tern-exit: status=$want" ]; then
+        why="the guest's last console line is not 'tern-exit: status=$want'"
+    fi
+    if [ -z "$why" ]; then
+        while IFS= read -r re; do
+            [ -n "$re" ] || continue
+            grep -Eq -- "$re" "$log" || { why="guest console lacks /$re/"; break; }
+        done < "$LOG_DIR/$dom.gre"
+    fi
+    if [ -z "$why" ]; then
+        while IFS= read -r re; do
+            [ -n "$re" ] || continue
+            grep -Eq -- "$re" "$LOG_DIR/$dom.out" || { why="dom0/Xen output lacks /$re/"; break; }
+        done < "$LOG_DIR/$dom.ore"
+    fi
+    if [ -n "$why" ]; then
+        fail "$name" "$why"
+        grep -E '^(dom0|xen-guest|[a-z]+\| |\(d[0-9]|\(XEN\) d[1-9])' "$LOG_DIR/$dom.out" | grep -v '^guest| ' |
+            tail -n 12 | sed 's/^/    | /'
+        sed 's/^/    guest| /' "$log" 2> /dev/null | tail -n 12
+    else
+        pass "$name"
+    fi
+}
+
+# --- the harness itself, with the KVM kernel ----------------------------------
+# The kvm-platform kernel knows nothing of Xen: under PVH its console (a
+# 16550) and its clock (CMOS RTC, PIT) are absent, so it never prints a
+# status. The harness must still create it, give up after --timeout,
+# dump its vCPUs symbolized (xenctx with the kernel's symbols: it sits
+# in the kvm platform code) and destroy it: status 124, never a hang.
+if [ -f "$KVM_KERNEL" ]; then
+    xen_case harness_timeout_dump 124 '' \
+'dom0: created harness_timeout_dump as domain [0-9]+
+^rip: +ffffffff[0-9a-f]+ [A-Za-z_][A-Za-z0-9_.]*\+0x
+^xen-guest: name=harness_timeout_dump result=timeout' \
+        -- --timeout 15 --append "exit=3" "$KVM_KERNEL"
+else
+    selected xen:harness_timeout_dump && fail xen:harness_timeout_dump "$KVM_KERNEL was not built"
+fi
+
+# --- the xen platform -----------------------------------------------------------
+if [ ! -f "$XEN_KERNEL" ]; then
+    for c in boot_banner exit_status_42 virsh_exit_status apps_hello; do
+        selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL: configure --platform=xen, platform/xen)"
+    done
+else
+    xen_case boot_banner 0 '\] Tern [0-9]+\.[0-9]+\.[0-9]+ \(x86_64, xen platform
+ready: ' '' -- --timeout 60 --append "" "$XEN_KERNEL"
+    xen_case exit_status_42 42 '' '^xen-guest: name=exit_status_42 result=exited status=42' \
+        -- --timeout 60 --append "exit=42" "$XEN_KERNEL"
+    # The generated <domain type='xen'> (os type xenpvh) through libvirt's
+    # Xen driver in dom0: virsh -c xen:///system create.
+    xen_case virsh_exit_status 7 '' 'created virsh_exit_status as domain [0-9]+ \(virsh\)' \
+        -- --via virsh --timeout 60 --append "exit=7" "$XEN_KERNEL"
+    # An image from tern build (a manifest for out/apps/hello), its kernel
+    # replaced by the xen one: the app's argv, environment and exit status
+    # through the Xen PV console.
+    if selected xen:apps_hello; then
+        if [ ! -x "$APPS_DIR/hello" ]; then
+            fail xen:apps_hello "$APPS_DIR/hello was not built (make apps)"
+        else
+            d=$(cd "$LOG_DIR" && pwd)
+            apps=$(cd "$APPS_DIR" && pwd)
+            cat > "$d/hello.yaml" <<EOF
+name: xen-hello
+memory: 64M
+cpus: 1
+cmdline: [/bin/hello, "Hello, Xen", --exit, "5"]
+env:
+  GREETING: hello
+files:
+  /bin/hello: $apps/hello
+EOF
+            if "$TERN" build "$d/hello.yaml" -o "$d/hello" --kernel "$KVM_KERNEL" > "$d/hello.build" 2>&1; then
+                xen_case apps_hello 5 '^argv\[1\]=Hello, Xen$
+^GREETING=hello$' '' -- --timeout 60 --kernel "$XEN_KERNEL" "$d/hello"
+            else
+                fail xen:apps_hello "tern build failed: $(tail -n 1 "$d/hello.build")"
+            fi
+        fi
+    fi
+fi
+
+if [ "$ncases" -gt 0 ]; then
+    echo "xen: $ncases guests in one boot of Xen + dom0 (log: $LOG_DIR/run.log)"
+    start=$(date +%s)
+    eval "sh \"\$HERE/run.sh\" --quiet --log-dir \"\$LOG_DIR\" $run_args" > "$LOG_DIR/run.log" 2>&1
+    rc=$?
+    echo "xen: the run took $(($(date +%s) - start))s (run.sh status $rc)"
+    if [ "$rc" -eq 2 ] || ! [ -s "$LOG_DIR/serial.log" ]; then
+        sed 's/^/    | /' "$LOG_DIR/run.log" | tail -n 15
+    fi
+    for n in $cases; do
+        judge "$n"
+    done
+fi
+
+if [ "$failed" -gt 0 ]; then
+    echo "failed:$failures"
+    echo "logs: $LOG_DIR"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
