@@ -105,12 +105,16 @@ judge() {   # N: the verdict on case N after the run
 # status. The harness must still create it, give up after --timeout,
 # dump its vCPUs symbolized (xenctx with the kernel's symbols: it sits
 # in the kvm platform code) and destroy it: status 124, never a hang.
+# Its vif (no netfront needed: the backend side) must land on the bridge
+# (xen-netback, xl's vif-bridge hotplug script) while dom0's script runs
+# beside it.
 if [ -f "$KVM_KERNEL" ]; then
     xen_case harness_timeout_dump 124 '' \
 'dom0: created harness_timeout_dump as domain [0-9]+
+^dom0-script\| vif vif[0-9]+\.0 is on xenbr0
 ^rip: +ffffffff[0-9a-f]+ [A-Za-z_][A-Za-z0-9_.]*\+0x
 ^xen-guest: name=harness_timeout_dump result=timeout' \
-        -- --timeout 15 --append "exit=3" "$KVM_KERNEL"
+        -- --timeout 15 --vif --dom0-script "$HERE/vif-on-bridge.sh" --append "exit=3" "$KVM_KERNEL"
 else
     selected xen:harness_timeout_dump && fail xen:harness_timeout_dump "$KVM_KERNEL was not built"
 fi
