@@ -61,16 +61,6 @@ void xen_evtchn_init_cpu(void)
     if (rc)
         panic("xen: HVMOP_set_evtchn_upcall_vector(vCPU %u, vector %#x) failed (%ld)",
               vcpu, UPCALL_VECTOR, rc);
-    if (this_cpu()->id == 0) {
-        /* The domain-wide callback too, as Linux does: the toolstack takes
-         * a guest with one for a PV-aware one (shutdown requests through
-         * xenstore rather than ACPI). The per-vCPU vector wins for delivery. */
-        struct xen_hvm_param p = {
-            .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
-            .value = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | UPCALL_VECTOR,
-        };
-        HYPERCALL2(hvm_op, HVMOP_set_param, &p);
-    }
     __atomic_store_n(&xen_vcpu_info(vcpu)->evtchn_upcall_mask, 0, __ATOMIC_RELEASE);
 }
 
@@ -106,7 +96,11 @@ void xen_evtchn_notify(uint32_t port)
 /* The upcall: clear the vCPU's flag first (an event after that raises the
  * vector again), take the words its selector names, and run each pending,
  * unmasked port of ours, clearing its bit before the handler so an event
- * during the handler is not lost. */
+ * during the handler is not lost. One pass only: an event raised meanwhile
+ * comes back as a new upcall after this one's EOI and return, so the
+ * scheduler gets its turn in between (a timer armed in the past by the
+ * handler itself fires at once; looping here on it would never let the
+ * preemption it asks for happen). */
 bool platform_irq_dispatch(unsigned n)
 {
     static bool reported[IRQ_NR];
@@ -116,31 +110,29 @@ bool platform_irq_dispatch(unsigned n)
     unsigned cpu = this_cpu()->id;
     struct vcpu_info *vi = xen_vcpu_info(xen_vcpu_id_of(cpu));
     struct shared_info *s = xen_shared;
-    do {
-        __atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-        xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_ACQ_REL);
-        while (sel) {
-            unsigned w = (unsigned)__builtin_ctzl(sel);
-            sel &= sel - 1;
-            xen_ulong_t pend = __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_ACQUIRE) &
-                               ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
-            while (pend) {
-                unsigned b = (unsigned)__builtin_ctzl(pend);
-                pend &= pend - 1;
-                unsigned port = w * BITS_PER_WORD + b;
-                if (port < IRQ_NR && port_cpu[port] != cpu)
-                    continue;       /* another vCPU's: its own upcall runs it */
-                __atomic_fetch_and(&s->evtchn_pending[w], ~((xen_ulong_t)1 << b),
-                                   __ATOMIC_ACQ_REL);
-                if (port < IRQ_NR && irq_handle(port))
-                    continue;
-                if (port >= IRQ_NR || !reported[port]) {
-                    if (port < IRQ_NR)
-                        reported[port] = true;
-                    pr_warn("xen: event on unbound port %u (ignored)\n", port);
-                }
+    __atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+    xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_ACQ_REL);
+    while (sel) {
+        unsigned w = (unsigned)__builtin_ctzl(sel);
+        sel &= sel - 1;
+        xen_ulong_t pend = __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_ACQUIRE) &
+                           ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
+        while (pend) {
+            unsigned b = (unsigned)__builtin_ctzl(pend);
+            pend &= pend - 1;
+            unsigned port = w * BITS_PER_WORD + b;
+            if (port < IRQ_NR && port_cpu[port] != cpu)
+                continue;       /* another vCPU's: its own upcall runs it */
+            __atomic_fetch_and(&s->evtchn_pending[w], ~((xen_ulong_t)1 << b),
+                               __ATOMIC_ACQ_REL);
+            if (port < IRQ_NR && irq_handle(port))
+                continue;
+            if (port >= IRQ_NR || !reported[port]) {
+                if (port < IRQ_NR)
+                    reported[port] = true;
+                pr_warn("xen: event on unbound port %u (ignored)\n", port);
             }
         }
-    } while (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE));
+    }
     return true;
 }
