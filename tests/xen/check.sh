@@ -107,12 +107,16 @@ judge() {   # N: the verdict on case N after the run
 # status. The harness must still create it, give up after --timeout,
 # dump its vCPUs symbolized (xenctx with the kernel's symbols: it sits
 # in the kvm platform code) and destroy it: status 124, never a hang.
+# Its vif (no netfront needed: the backend side) must land on the bridge
+# (xen-netback, xl's vif-bridge hotplug script) while dom0's script runs
+# beside it.
 if [ -f "$KVM_KERNEL" ]; then
     xen_case harness_timeout_dump 124 '' \
 'dom0: created harness_timeout_dump as domain [0-9]+
+^dom0-script\| vif vif[0-9]+\.0 is on xenbr0
 ^rip: +ffffffff[0-9a-f]+ [A-Za-z_][A-Za-z0-9_.]*\+0x
 ^xen-guest: name=harness_timeout_dump result=timeout' \
-        -- --timeout 15 --append "exit=3" "$KVM_KERNEL"
+        -- --timeout 15 --vif --dom0-script "$HERE/vif-on-bridge.sh" --append "exit=3" "$KVM_KERNEL"
 else
     selected xen:harness_timeout_dump && fail xen:harness_timeout_dump "$KVM_KERNEL was not built"
 fi
@@ -128,9 +132,17 @@ ready: ' '' -- --timeout 60 --append "" "$XEN_KERNEL"
     xen_case exit_status_42 42 '' '^xen-guest: name=exit_status_42 result=exited status=42' \
         -- --timeout 60 --append "exit=42" "$XEN_KERNEL"
     # The generated <domain type='xen'> (os type xenpvh) through libvirt's
-    # Xen driver in dom0: virsh -c xen:///system create.
-    xen_case virsh_exit_status 7 '' 'created virsh_exit_status as domain [0-9]+ \(virsh\)' \
-        -- --via virsh --timeout 60 --append "exit=7" "$XEN_KERNEL"
+    # Xen driver in dom0: virsh -c xen:///system create. Not yet by
+    # default: under this nested TCG CPU (qemu64 and Opteron_G3 alike)
+    # Debian 12's libvirtd cannot start its libxl driver ("x86Decode:
+    # Cannot find suitable CPU model for given data", libxlCapsInitCPU), so
+    # the case would only measure that. XEN_VIRSH=1 runs it.
+    if [ "${XEN_VIRSH:-0}" = 1 ]; then
+        xen_case virsh_exit_status 7 '' 'created virsh_exit_status as domain [0-9]+ \(virsh\)' \
+            -- --via virsh --timeout 60 --append "exit=7" "$XEN_KERNEL"
+    elif selected xen:virsh_exit_status; then
+        skip xen:virsh_exit_status "libvirtd's libxl driver does not start under the nested TCG CPU (x86Decode: no CPU model fits Xen's host featureset); XEN_VIRSH=1 runs it"
+    fi
     # An image from tern build (a manifest for out/apps/hello), its kernel
     # replaced by the xen one: the app's argv, environment and exit status
     # through the Xen PV console.
