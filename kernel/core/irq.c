@@ -1,7 +1,8 @@
 /*
  * Device interrupt registry (kern/irq.h): which handler runs for which
  * interrupt number. Numbers come from the range the platform routes
- * (platform_irq_range); its interrupt entry calls irq_handle.
+ * (platform_irq_range), or that the machine fixed (irq_register: a GIC
+ * SPI, Xen's event channel ports); its interrupt entry calls irq_handle.
  */
 #include <kern/errno.h>
 #include <kern/irq.h>

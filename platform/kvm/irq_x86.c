@@ -2,8 +2,9 @@
  * Interrupt routing on the QEMU x86 machine (kern/plat_irq.h): every device
  * interrupt is an edge-triggered MSI/MSI-X message naming a vector, so an
  * interrupt number is a vector from the range the x86_64 IDT leaves to
- * devices (arch/irq.h); the arch's trap entry calls irq_handle with it and
- * acknowledges the local APIC after. (Xen routes MSIs through event
+ * devices (arch/irq.h); the arch's trap entry hands it to
+ * platform_irq_dispatch, which runs irq_handle with it, and acknowledges
+ * the local APIC after. (Xen routes MSIs through event
  * channels instead, hence this is the platform's, not the arch's.)
  */
 #include <arch/irq.h>
@@ -25,6 +26,11 @@ int platform_irq_enable(unsigned irq, unsigned trigger)
     (void)irq;
     (void)trigger;
     return -EINVAL;
+}
+
+bool platform_irq_dispatch(unsigned n)
+{
+    return irq_handle(n);
 }
 
 void irq_msi_message(int irq, unsigned cpu, uint64_t *address, uint32_t *data)

@@ -3,11 +3,15 @@
  * per-CPU one-shot timer that drives tickless timers and preemption. The
  * timer uses TSC-deadline mode when the CPU has it (one MSR write per
  * event), otherwise one-shot count mode calibrated against the TSC.
+ * A platform whose hypervisor offers its own per-CPU timer (Xen's
+ * single-shot timer event, kern/plat_time.h) takes arch_timer_arm/disarm
+ * over; the LVT timer then stays masked.
  */
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <kern/arch.h>
 #include <kern/panic.h>
+#include <kern/platform.h>
 #include <kern/printk.h>
 #include "x86_64.h"
 
@@ -36,6 +40,7 @@
 static volatile uint32_t *lapic;
 static bool tsc_deadline;
 static uint64_t apic_ticks_per_ms;      /* count mode, divide by 16 */
+static const struct platform_timer *plat_timer;
 
 static inline uint32_t apic_read(unsigned reg)
 {
@@ -82,7 +87,10 @@ void apic_init_cpu(void)
     apic_write(APIC_LVT_LINT1, LVT_MASKED);
     apic_write(APIC_LVT_ERROR, VEC_APIC_ERROR);
     apic_write(APIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
-    if (tsc_deadline)
+    if (plat_timer) {
+        apic_write(APIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+        plat_timer->init_cpu();
+    } else if (tsc_deadline)
         apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
     else
         apic_write(APIC_LVT_TIMER, VEC_TIMER);  /* one-shot */
@@ -95,18 +103,24 @@ void apic_init(void)
     if (!(base & APIC_BASE_ENABLE))
         wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
     lapic = ioremap(base & ~0xfffULL, 4096);
-    tsc_deadline = (cpuid(1, 0).ecx & (1u << 24)) && arch_cycles_hz();
-    if (!tsc_deadline)
+    plat_timer = platform_timer();
+    tsc_deadline = !plat_timer && (cpuid(1, 0).ecx & (1u << 24)) && arch_cycles_hz();
+    if (!plat_timer && !tsc_deadline)
         calibrate_count_mode();
     apic_init_cpu();
-    pr_info("apic: local APIC id %u at %#llx, timer in %s mode\n", apic_id(),
+    pr_info("apic: local APIC id %u at %#llx, timer: %s\n", apic_id(),
             (unsigned long long)(base & ~0xfffULL),
-            tsc_deadline ? "TSC-deadline" : "one-shot count");
+            plat_timer ? plat_timer->name :
+            tsc_deadline ? "TSC-deadline mode" : "one-shot count mode");
 }
 
 /* Fire the timer interrupt at (or soon after) the absolute time ns. */
 void arch_timer_arm(uint64_t deadline_ns)
 {
+    if (plat_timer) {
+        plat_timer->arm(deadline_ns);
+        return;
+    }
     uint64_t now = arch_time_ns();
     uint64_t hz = arch_cycles_hz();
     if (tsc_deadline) {
@@ -126,7 +140,9 @@ void arch_timer_arm(uint64_t deadline_ns)
 
 void arch_timer_disarm(void)
 {
-    if (tsc_deadline)
+    if (plat_timer)
+        plat_timer->disarm();
+    else if (tsc_deadline)
         wrmsr(MSR_TSC_DEADLINE, 0);
     else
         apic_write(APIC_TIMER_INIT, 0);

@@ -18,6 +18,7 @@
 #include <kern/irq.h>
 #include <kern/ksyms.h>
 #include <kern/panic.h>
+#include <kern/platform.h>
 #include <kern/printf.h>
 #include <kern/percpu.h>
 #include <kern/printk.h>
@@ -152,10 +153,12 @@ void trap_dispatch(struct trap_frame *tf)
         return;
     }
     c->nr_interrupts++;
+    /* For profile=: the timer may be the platform's (an event on Xen),
+     * reached through the device path below. */
+    c->irq_pc = tf->rip;
     switch (tf->vector) {
     case VEC_TIMER:
         apic_eoi();
-        c->irq_pc = tf->rip;
         timer_interrupt();
         break;
     case VEC_IPI_RESCHED:
@@ -171,8 +174,10 @@ void trap_dispatch(struct trap_frame *tf)
     case VEC_BENCH:
         return;                     /* software interrupt: nothing to ack */
     default:
-        if (irq_handle((unsigned)tf->vector)) {
-            apic_eoi();             /* after the handler: MSIs are edge-triggered */
+        if (platform_irq_dispatch((unsigned)tf->vector)) {
+            /* After the handler: MSIs are edge-triggered, and Xen raises
+             * its upcall vector again only once this one is done. */
+            apic_eoi();
             break;
         }
         apic_eoi();

@@ -68,8 +68,10 @@ uint64_t arch_time_ns(void);
 void arch_time_init(void);
 
 /* The one-shot timer interrupt of this CPU (the local APIC timer on
- * x86_64, the generic timer on aarch64): raise it at deadline_ns
- * (arch_time_ns), or not at all. Its handler calls timer_interrupt. */
+ * x86_64, the generic timer on aarch64, or the hypervisor's when the
+ * platform offers one: platform_timer, kern/plat_time.h): raise it at
+ * deadline_ns (arch_time_ns), or not at all. Its handler calls
+ * timer_interrupt. */
 void arch_timer_arm(uint64_t deadline_ns);
 void arch_timer_disarm(void);
 

@@ -25,7 +25,8 @@ int irq_alloc(irq_handler handler, void *arg, const char *name);
 #define IRQ_LEVEL 0x4           /* level high (PCI INTx) */
 
 /* Interrupt number irq, fixed by the machine rather than chosen by the
- * driver (a GIC SPI the device tree names on aarch64), for handler(arg).
+ * driver (a GIC SPI the device tree names on aarch64, the event channel port
+ * Xen returned for a binding), for handler(arg).
  * The platform turns it on with that trigger (platform_irq_enable).
  * Returns 0; -EBUSY when irq already has a handler; -EINVAL when the
  * platform cannot deliver it (or it is one irq_alloc hands out). */

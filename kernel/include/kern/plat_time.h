@@ -22,4 +22,20 @@ uint64_t platform_cycles_hz(const char **how);
  * arch_time_init; CLOCK_REALTIME runs on from it. */
 uint64_t platform_wallclock_ns(const char **source);
 
+/* A per-CPU one-shot timer the hypervisor offers in place of the CPU's own
+ * (Xen's VCPUOP_set_singleshot_timer, whose expiry arrives as an event on
+ * the platform's interrupt path), or NULL: the architecture then uses its
+ * own (the local APIC timer, the arm generic timer). Asked once by the
+ * architecture's timer setup (arch_late_init); it then routes
+ * arch_timer_arm/disarm here, and calls init_cpu on every CPU (the boot
+ * CPU included) before that CPU's first arm. The platform's handler calls
+ * timer_interrupt as the architecture's would. */
+struct platform_timer {
+    const char *name;
+    void (*init_cpu)(void);
+    void (*arm)(uint64_t deadline_ns);  /* arch_time_ns's clock */
+    void (*disarm)(void);
+};
+const struct platform_timer *platform_timer(void);
+
 #endif

@@ -1,0 +1,165 @@
+# Helpers for the test scripts that run inside the Xen harness's dom0
+# (bash; tests/xen/run.sh copies this file to /tern/lib.sh beside the
+# guest's files, and the generated /tern/test.sh sources it).
+#
+# Everything a helper reports goes to dom0's console, which reaches the host
+# through Xen's console and the outer QEMU's serial. Lines that run.sh
+# reads back:
+#     xen-guest-console-begin NAME
+#     guest| ...                      the guest's PV console, line by line
+#     xen-guest-console-end NAME
+#     xen-guest: name=NAME result=RESULT [status=N] [why=...]
+# RESULT is one of
+#     exited     the guest printed "tern-exit: status=N" (N is its status)
+#     no-status  the guest shut down or crashed without that line
+#     timeout    it ran past the time limit and was destroyed
+#     failed     xl could not create it
+XL=/usr/lib/xen-4.17/bin/xl
+XENCTX=/usr/lib/xen-4.17/bin/xenctx
+CONSOLE_DIR=/var/log/xen/console
+
+domid_of() {    # NAME: its domain id, or nothing when it does not exist
+    "$XL" domid "$1" 2> /dev/null
+}
+
+# The state letters xl list shows for NAME (r b p s c d), or nothing.
+state_of() {
+    "$XL" list "$1" 2> /dev/null | awk 'NR == 2 { print $5 }'
+}
+
+# dump_vcpus NAME [SYMBOLS]: what NAME's vCPUs were doing (registers, code,
+# stack), symbolized with SYMBOLS (System.map form; run.sh puts the
+# kernel's beside it): the guest's last words when it hangs or crashes
+# without a console.
+dump_vcpus() {
+    id=$(domid_of "$1")
+    [ -n "$id" ] || { echo "dom0: $1 is gone, no vCPU dump"; return 0; }
+    echo "xen-guest-vcpus-begin $1"
+    if [ -n "${2:-}" ] && [ -s "$2" ]; then
+        set -- "$1" -s "$2"
+    else
+        set -- "$1"
+    fi
+    # stack slots that hold 0 say nothing
+    timeout 20 "$XENCTX" -a ${2:+"$2" "$3"} "$id" > /tmp/xenctx.out 2>&1 ||
+        echo "dom0: xenctx exited with status $?"
+    grep -v "\[<0000000000000000>\]" /tmp/xenctx.out | head -n 80
+    echo "xen-guest-vcpus-end $1"
+}
+
+print_console() {   # NAME: its console log, prefixed
+    echo "xen-guest-console-begin $1"
+    if [ -f "$CONSOLE_DIR/guest-$1.log" ]; then
+        sed 's/\r$//; s/^/guest| /' "$CONSOLE_DIR/guest-$1.log"
+        # a last line without newline was printed by sed anyway
+    fi
+    echo "xen-guest-console-end $1"
+}
+
+# guest_status NAME: the N of the guest's "tern-exit: status=N", or nothing.
+guest_status() {
+    f=$CONSOLE_DIR/guest-$1.log
+    [ -f "$f" ] || return 0
+    tr -d '\r' < "$f" | sed -n 's/^.*tern-exit: status=\(-\{0,1\}[0-9][0-9]*\).*$/\1/p' | tail -n 1
+}
+
+# start_libvirtd: libvirt's daemons (no systemd in dom0: started by hand
+# once, as Debian 12's monolithic libvirtd wants). Every step is bounded.
+start_libvirtd() {
+    [ -S /run/libvirt/libvirt-sock ] && return 0
+    mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+    virtlogd > /tmp/virtlogd.log 2>&1 &
+    libvirtd > /tmp/libvirtd.log 2>&1 &
+    i=0
+    until timeout 10 virsh -c xen:///system version > /tmp/virsh-version.log 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 30 ]; then
+            sed 's/^/virsh| /' /tmp/virsh-version.log
+            sed 's/^/libvirtd| /' /tmp/libvirtd.log | tail -n 20
+            echo "dom0: libvirtd's Xen driver does not answer"
+            return 1
+        fi
+        sleep 1
+    done
+    echo "dom0: libvirtd up: $(grep -i 'running hypervisor' /tmp/virsh-version.log | head -n 1)"
+}
+
+# run_guest CFG NAME TIMEOUT [xl|virsh]: create the guest from CFG (an xl
+# config whose name= is NAME, or with virsh a libvirt domain XML whose
+# <name> is NAME, through virsh -c xen:///system create), wait for it to
+# print its tern-exit line or to go away, at most TIMEOUT seconds; print
+# its console and one xen-guest: line; destroy it. Returns the guest's
+# status, or 125 when it gave none (124 on a timeout).
+run_guest() {
+    cfg=$1 name=$2 limit=$3 via=${4:-xl}
+    map=$(dirname "$cfg")/kernel.map
+    rm -f "$CONSOLE_DIR/guest-$name.log"
+    if [ "$via" = virsh ]; then
+        if ! start_libvirtd; then
+            echo "xen-guest: name=$name result=failed why=libvirtd"
+            return 125
+        fi
+        create() { timeout 60 virsh -c xen:///system create "$cfg"; }
+    else
+        create() { timeout 60 "$XL" create "$cfg"; }
+    fi
+    if ! create > /tmp/create-"$name".log 2>&1; then
+        sed "s/^/$via| /" /tmp/create-"$name".log
+        echo "xen-guest: name=$name result=failed why=$via-create"
+        return 125
+    fi
+    echo "dom0: created $name as domain $(domid_of "$name") ($via)"
+    start=$(date +%s)
+    result= status= why=
+    while :; do
+        status=$(guest_status "$name")
+        if [ -n "$status" ]; then
+            result=exited
+            break
+        fi
+        st=$(state_of "$name")
+        if [ -z "$st" ]; then
+            result=no-status why=gone
+            break
+        fi
+        case $st in
+        *c*) result=no-status why=crashed; dump_vcpus "$name" "$map"; break ;;
+        *s*) result=no-status why=shutdown; break ;;
+        esac
+        if [ $(($(date +%s) - start)) -ge "$limit" ]; then
+            result=timeout why="no tern-exit line within ${limit}s"
+            dump_vcpus "$name" "$map"
+            break
+        fi
+        sleep 0.3
+    done
+    # The exit line may come before the domain is gone: give it a moment
+    # to shut down by itself (SCHEDOP_shutdown), then make sure.
+    if [ "$result" = exited ]; then
+        i=0
+        while [ -n "$(domid_of "$name")" ] && [ $i -lt 20 ]; do sleep 0.2; i=$((i + 1)); done
+        if [ -n "$(domid_of "$name")" ]; then
+            echo "dom0: $name printed its status but did not shut down; destroying it"
+        fi
+    fi
+    [ -n "$(domid_of "$name")" ] && timeout 30 "$XL" destroy "$name" > /dev/null 2>&1
+    # A guest that prints its status and shuts down at once can be gone
+    # before the loop saw the line: xenconsoled writes the log when it
+    # drains the ring, which may be after the domain died. Look again.
+    sleep 0.3
+    if [ "$result" != exited ] && [ -n "$(guest_status "$name")" ]; then
+        status=$(guest_status "$name") result=exited
+    fi
+    print_console "$name"
+    case $result in
+    exited)
+        echo "xen-guest: name=$name result=exited status=$status"
+        return "$status" ;;
+    timeout)
+        echo "xen-guest: name=$name result=timeout why=$why"
+        return 124 ;;
+    *)
+        echo "xen-guest: name=$name result=$result why=$why"
+        return 125 ;;
+    esac
+}
