@@ -8,7 +8,7 @@
 #     xen-guest-console-begin NAME
 #     guest| ...                      the guest's PV console, line by line
 #     xen-guest-console-end NAME
-#     xen-guest: name=NAME result=RESULT [status=N] [why=...]
+#     xen-guest: name=NAME result=RESULT [status=N] secs=S [why=...]
 # RESULT is one of
 #     exited     the guest printed "tern-exit: status=N" (N is its status)
 #     no-status  the guest shut down or crashed without that line
@@ -108,7 +108,8 @@ run_guest() {
         echo "xen-guest: name=$name result=failed why=$via-create"
         return 125
     fi
-    echo "dom0: created $name as domain $(domid_of "$name") ($via)"
+    id=$(domid_of "$name")
+    echo "dom0: created $name as domain ${id:-? (already gone)} ($via)"
     start=$(date +%s)
     result= status= why=
     while :; do
@@ -151,15 +152,16 @@ run_guest() {
         status=$(guest_status "$name") result=exited
     fi
     print_console "$name"
+    secs=$(($(date +%s) - start))
     case $result in
     exited)
-        echo "xen-guest: name=$name result=exited status=$status"
+        echo "xen-guest: name=$name result=exited status=$status secs=$secs"
         return "$status" ;;
     timeout)
-        echo "xen-guest: name=$name result=timeout why=$why"
+        echo "xen-guest: name=$name result=timeout secs=$secs why=$why"
         return 124 ;;
     *)
-        echo "xen-guest: name=$name result=$result why=$why"
+        echo "xen-guest: name=$name result=$result secs=$secs why=$why"
         return 125 ;;
     esac
 }

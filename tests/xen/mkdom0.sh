@@ -43,10 +43,6 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback
 say() { echo "mkdom0: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
-for t in debootstrap apt-get apt-cache dpkg-deb gzip chroot; do
-    command -v $t > /dev/null 2>&1 || die "$t is missing (./configure --install-deps installs the harness's packages)"
-done
 # The fast path: apt's lists and these scripts are as they were at the last
 # complete build, so no candidate version can have changed (apt-cache costs
 # seconds per call on a loaded machine).
@@ -57,6 +53,11 @@ if [ "$(cat "$CACHE/fast.key" 2> /dev/null)" = "$fast_key" ] && [ -f "$CACHE/dom
     exit 0
 fi
 
+# Building needs root; using a complete cache (above) does not.
+[ "$(id -u)" = 0 ] || die "building $CACHE needs root (debootstrap, chroot)"
+for t in debootstrap apt-get apt-cache dpkg-deb gzip chroot depmod cpio; do
+    command -v $t > /dev/null 2>&1 || die "$t is missing (./configure --install-deps installs the harness's packages)"
+done
 mkdir -p "$CACHE/debs"
 
 candidate() {   # PACKAGE: apt-cache's candidate version, or nothing
@@ -226,13 +227,7 @@ mknod -m 600 "$ir/dev/console" c 5 1 2> /dev/null || true
 mknod -m 666 "$ir/dev/null" c 1 3 2> /dev/null || true
 cp "$HERE/dom0-init" "$ir/init"
 chmod 755 "$ir/init"
-# cpio when the host has it, else dom0's own busybox (the same libc).
-if command -v cpio > /dev/null 2>&1; then
-    set -- cpio -o -H newc --quiet
-else
-    set -- "$ir/bin/busybox" cpio -o -H newc
-fi
-(cd "$ir" && find . | sort | "$@" 2> /dev/null) | gzip -1 > "$CACHE/dom0.cpio.gz.tmp"
+(cd "$ir" && find . | sort | cpio -o -H newc --quiet) | gzip -1 > "$CACHE/dom0.cpio.gz.tmp"
 mv "$CACHE/dom0.cpio.gz.tmp" "$CACHE/dom0.cpio.gz"
 rm -rf "$ir"
 echo "Xen $(candidate xen-hypervisor-4.17-amd64 || true), dom0 $kpkg; $key" | cut -c1-400 > "$CACHE/version"
