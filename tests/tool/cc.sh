@@ -54,7 +54,7 @@ tool_case cc_gcc_error 1 'error: .*undeclared' -- sh -c '
     echo "int main(void) { return nope; }" > "$2.c" && "$1" cc -o "$2" "$2.c"' sh "$TERN" "$CC_OUT/bad"
 
 # Bad usage.
-tool_case cc_help 0 'usage: tern cc \[--libc=musl\|glibc\]' -- "$TERN" help cc
+tool_case cc_help 0 'usage: tern cc \[--arch=x86_64\|aarch64\] \[--libc=musl\|glibc\]' -- "$TERN" help cc
 tool_case cc_bad_libc 2 "tern: error: cc: --libc=bionic: choose musl or glibc" -- \
     "$TERN" cc --libc=bionic -o "$CC_OUT/x" apps/hello.c
 tool_case cc_libc_no_value 2 'tern: error: cc: --libc needs a value: musl or glibc' -- \
