@@ -23,7 +23,10 @@
 #include "util.h"
 #include "xen.h"
 
-#define VIRSH_URI "qemu:///system"
+/* The connection: the machine's (qemu:///system, xen:///system), set by
+ * virsh_boot. */
+static const char *virsh_uri = "qemu:///system";
+#define VIRSH_URI ((char *)virsh_uri)
 
 /* ----------------------------------------------------------- domain.xml --- */
 
@@ -520,6 +523,8 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     int xfd = -1, lfd = -1;
     bool have_tmpxml = false;
 
+    if (vb->machine->libvirt_uri)
+        virsh_uri = vb->machine->libvirt_uri;
     snprintf(path, sizeof(path), "%s/domain.xml", vb->dir);
     if (!(xml = read_file(path, err, errlen)))
         goto out;
