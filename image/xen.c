@@ -275,7 +275,7 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
     }
     enum xen_end end = XEN_GONE;
     uint64_t t0 = now_ns(), exit_at = 0, next_check = 0;
-    bool exit_seen = false, xl_done = false;
+    bool exit_seen = false, xl_done = false, seen_domain = false;
     int st = 0;
     for (;;) {
         struct pollfd p = { master, POLLIN, 0 };
@@ -311,9 +311,15 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
          * "preserve"): the console client may linger. */
         if (exit_at && now - exit_at > 5000000000u)
             break;
+        /* A domain that existed and is gone while the console client
+         * lingers: nothing more will come. (Creating it may take a while:
+         * only a domain seen once counts as gone.) */
         if (now >= next_check) {
             next_check = now + 1000000000u;
-            if (now - t0 > 3000000000u && !xl_exists(name) && !exit_seen) {
+            bool exists = xl_exists(name);
+            if (exists)
+                seen_domain = true;
+            else if (seen_domain && !exit_seen) {
                 snprintf(err, errlen, "domain %s is gone without an exit line", name);
                 break;
             }
