@@ -468,7 +468,9 @@ int xen_harness_boot(const struct xen_run *xr)
     if (k)
         fclose(k);
     unlink(log);
-    if (rc == 0 || rc == 130)
+    /* Xen's and dom0's own output matters only when the harness, not the
+     * app, failed: no status (125) or out of time (124). */
+    if (rc != 124 && rc != 125)
         unlink(serial);
     if (rmdir(tmpd) != 0)
         msg("Xen's and dom0's serial output is in %s", serial);
