@@ -446,7 +446,11 @@ int xen_harness_boot(const struct xen_run *xr)
         pid_t w = waitpid(pid, &st, 0);
         if (w == pid)
             break;
-        if (errno == EINTR && *xr->stop)
+        if (errno != EINTR) {
+            st = 125 << 8;
+            break;
+        }
+        if (*xr->stop)
             kill(pid, SIGTERM);
     }
     free(run_sh);
