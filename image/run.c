@@ -756,7 +756,9 @@ static int run_xen(const struct run_opts *o, const char *via)
                 msg("guest exit status %d", rc);
         } else if (rc == EXIT_TIMEOUT) {
             msg("timeout: the guest ran longer than %ld s and was stopped", o->timeout_s);
-        } else if (rc != EXIT_INTERRUPTED && r.status < 0) {
+        } else if (rc == EXIT_INTERRUPTED || got_signal) {
+            msg("interrupted; the Xen harness was stopped");
+        } else if (r.status < 0) {
             msg("the guest ended without reporting an exit status (the Xen harness said "
                 "%d)", rc);
         }
