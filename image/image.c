@@ -28,12 +28,14 @@
 #include "machine.h"
 #include "rofs_write.h"
 #include "util.h"
+#include "xen.h"
 
 /* The files an image directory may hold; a directory with anything else in
  * it is not replaced (it is not ours). The kernel is named by the machine
  * table (machine.c): kernel.elf (PVH ELF) or kernel.img (arm64 Image). */
 static const char *const image_files[] = {
-    "kernel.elf", "kernel.img", "rofs.img", "domain.xml", "qemu.args", "console.log",
+    "kernel.elf", "kernel.img", "rofs.img", "domain.xml", "qemu.args", "xl.cfg",
+    "console.log",
 };
 
 /* --------------------------------------------------- temporary directory -- */
@@ -874,9 +876,11 @@ int build_image(const struct build_opts *o, char **out_dir)
     struct rofs_meta gen = { .mode = 0755, .uid = 0, .gid = 0, .mtime = gen_mtime };
 
     xml = domain_xml(&m, mach, abs_dir, accel);
-    args = qemu_args_text(&m, mach, accel);
+    /* A Xen guest is started by xl, not QEMU: xl.cfg instead of qemu.args. */
+    const char *launch = mach->xl_type ? "xl.cfg" : "qemu.args";
+    args = mach->xl_type ? xl_cfg_text(&m, mach, abs_dir) : qemu_args_text(&m, mach, accel);
     if (!copy_kernel(kernel, mach->kernel_file) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
-        !write_text("domain.xml", xml) || !write_text("qemu.args", args))
+        !write_text("domain.xml", xml) || !write_text(launch, args))
         goto out_tmp;
     /* Only now is rofs.img's size known. */
     check_memory(&ck, kernel, rofs_bytes);
@@ -902,8 +906,9 @@ int build_image(const struct build_opts *o, char **out_dir)
     tmp_dir[0] = 0;
     if (!o->quiet)
         msg("built %s: %s (from %s), rofs.img (%llu KiB, %zu %s from the "
-            "manifest), domain.xml, qemu.args", dir, mach->kernel_file, kernel,
-            (unsigned long long)(rofs_bytes >> 10), t.n, t.n == 1 ? "entry" : "entries");
+            "manifest), domain.xml, %s", dir, mach->kernel_file, kernel,
+            (unsigned long long)(rofs_bytes >> 10), t.n, t.n == 1 ? "entry" : "entries",
+            launch);
     *out_dir = dir;
     dir = NULL;
     rc = 0;

@@ -21,8 +21,12 @@
 #include "libvirt.h"
 #include "machine.h"
 #include "util.h"
+#include "xen.h"
 
-#define VIRSH_URI "qemu:///system"
+/* The connection: the machine's (qemu:///system, xen:///system), set by
+ * virsh_boot. */
+static const char *virsh_uri = "qemu:///system";
+#define VIRSH_URI ((char *)virsh_uri)
 
 /* ----------------------------------------------------------- domain.xml --- */
 
@@ -91,15 +95,40 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
     fputs("  <on_reboot>destroy</on_reboot>\n", f);
     fputs("  <on_crash>destroy</on_crash>\n", f);
     fputs("  <devices>\n", f);
+    /* Xen (xl_type): blkfront's xvda, netfront on a bridge, the PV
+     * console; otherwise virtio and a serial port. */
+    bool xen = mach->xl_type != NULL;
     if (m->disk == DISK_VIRTIO_BLK) {
         fputs("    <disk type='file' device='disk'>\n"
               "      <driver name='qemu' type='raw'/>\n"
               "      <source file='", f);
         xml_escaped(f, abs_dir);
-        fputs("/rofs.img'/>\n"
-              "      <target dev='vda' bus='virtio'/>\n"
-              "      <readonly/>\n"
-              "    </disk>\n", f);
+        fprintf(f, "/rofs.img'/>\n"
+                "      <target dev='%s' bus='%s'/>\n"
+                "      <readonly/>\n"
+                "    </disk>\n", xen ? "xvda" : "vda", xen ? "xen" : "virtio");
+    }
+    if (xen && m->net.mode != NET_NONE) {
+        char mac[18];
+        format_mac(m->net.mac, mac);
+        fputs("    <interface type='bridge'>\n", f);
+        fprintf(f, "      <mac address='%s'/>\n", mac);
+        fputs("      <source bridge='", f);
+        xml_escaped(f, xen_vif_bridge(m, mach));
+        fputs("'/>\n    </interface>\n", f);
+    }
+    if (xen) {
+        /* The PV console, logged like the serial port below (libvirt's
+         * libxl driver hands it to xenconsoled; `virsh console` works). */
+        fputs("    <console type='pty'>\n      <log file='", f);
+        xml_escaped(f, abs_dir);
+        fputs("/console.log' append='off'/>\n"
+              "      <target type='xen' port='0'/>\n"
+              "    </console>\n"
+              "  </devices>\n"
+              "</domain>\n", f);
+        fclose(f);
+        return s;
     }
     if (m->net.mode != NET_NONE) {
         char mac[18];
@@ -494,6 +523,8 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     int xfd = -1, lfd = -1;
     bool have_tmpxml = false;
 
+    if (vb->machine->libvirt_uri)
+        virsh_uri = vb->machine->libvirt_uri;
     snprintf(path, sizeof(path), "%s/domain.xml", vb->dir);
     if (!(xml = read_file(path, err, errlen)))
         goto out;

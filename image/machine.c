@@ -44,6 +44,7 @@ const struct machine machines[] = {
         .os_type = "hvm", .os_arch = "x86_64", .os_machine = "q35",
         /* The kernel powers off through ACPI S5 under libvirt. */
         .acpi = true,
+        .libvirt_uri = "qemu:///system",
     },
     {
         .arch = "aarch64", .platform = "kvm",
@@ -64,13 +65,14 @@ const struct machine machines[] = {
         .os_type = "hvm", .os_arch = "aarch64", .os_machine = "virt",
         /* PSCI, found in the device tree; ACPI on virt needs UEFI. */
         .acpi = false,
+        .libvirt_uri = "qemu:///system",
     },
     {
-        /* The same PVH ELF as x86_64/kvm, started by xl (type="pvh") or
-         * libvirt's libxl driver; tern run does not launch it. */
+        /* A PVH ELF built with ./configure --platform=xen (Xen console,
+         * event channels), started by xl (type="pvh") or libvirt's libxl
+         * driver; tern run uses xl on a dom0, else the tests/xen harness. */
         .arch = "x86_64", .platform = "xen",
-        .not_ready = "the Xen platform is not ported yet (tern build writes no xl "
-                     "config, and the kernel has no Xen console or devices)",
+        .not_ready = NULL,
         .kernel_format = KERNEL_ELF_PVH, .elf_machine = EM_X86_64,
         .kernel_file = "kernel.elf",
         .qemu = NULL, .qemu_machine = NULL, .cpu_kvm = NULL, .cpu_tcg = NULL,
@@ -80,6 +82,8 @@ const struct machine machines[] = {
         .virt_type_kvm = "xen", .virt_type_tcg = "xen",
         .os_type = "xenpvh", .os_arch = "x86_64", .os_machine = "xenpvh",
         .acpi = false,
+        .libvirt_uri = "xen:///system",
+        .xl_type = "pvh", .xen_bridge = "xenbr0",
     },
 };
 const size_t machine_count = sizeof(machines) / sizeof(machines[0]);

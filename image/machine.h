@@ -58,6 +58,17 @@ struct machine {
     const char *virt_type_kvm, *virt_type_tcg;
     const char *os_type, *os_arch, *os_machine;
     bool acpi;                      /* <features><acpi/>: how the guest powers off */
+    /* The libvirt connection tern run --via virsh uses. */
+    const char *libvirt_uri;
+
+    /* Xen: non-NULL when the guest is started by `xl create` (not QEMU):
+     * xl.cfg's type= ("pvh"). tern build then writes xl.cfg instead of
+     * qemu.args, and domain.xml gets Xen's devices (netfront on a bridge,
+     * xvda, the PV console). */
+    const char *xl_type;
+    /* The bridge a networked guest's vif joins (xl vif= and libvirt's
+     * <interface type='bridge'>) unless the manifest names one. */
+    const char *xen_bridge;
 };
 
 /* The row for arch/platform, or NULL (the manifest has already checked

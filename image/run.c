@@ -41,6 +41,7 @@
 #include "probe_cache.h"
 #include "stdio_relay.h"
 #include "util.h"
+#include "xen.h"
 
 #define EXIT_TIMEOUT     124
 #define EXIT_NO_STATUS   125
@@ -567,6 +568,10 @@ static void run_usage(FILE *f)
           "--kernel, and --via virsh, stream the console with the app's output in\n"
           "it, as before.\n"
           "\n"
+          "A Xen image (platform: xen, it has xl.cfg) is started with xl create -c\n"
+          "on a Xen dom0 (--via virsh: xen:///system); elsewhere inside the Xen test\n"
+          "harness (tests/xen/run.sh: Xen + dom0 under QEMU, about a minute).\n"
+          "\n"
           "options:\n"
           "  --via qemu|virsh    launch QEMU directly (default), or through libvirt:\n"
           "                      virsh create of DIR/domain.xml on qemu:///system,\n"
@@ -707,6 +712,103 @@ static void show_kernel_log(const char *path)
 static bool virsh_output(const char *data, size_t n, void *arg)
 {
     return console_feed(arg, data, n);
+}
+
+/*
+ * A Xen image (it has xl.cfg): on a dom0 `xl create -c` (or virsh on
+ * xen:///system), elsewhere the tests/xen harness. The status comes from
+ * the console's tern-exit line either way.
+ */
+static int run_xen(const struct run_opts *o, const char *via)
+{
+    const struct machine *mach = machine_find("x86_64", "xen");
+    char why[300];
+    bool dom0 = xen_is_dom0(why, sizeof(why));
+    if (!strcmp(via, "virsh") && !dom0)
+        die("--via virsh: image '%s' is a Xen image, which libvirt boots through "
+            "xen:///system on a Xen dom0; this host is not one (%s). Without --via, tern "
+            "run boots it in the Xen test harness", o->image_dir, why);
+    FILE *log = NULL;
+    if (o->log_path && !(log = fopen(o->log_path, "w")))
+        die("--log %s: %s", o->log_path, strerror(errno));
+    if (log)
+        setvbuf(log, NULL, _IOLBF, 0);
+    struct boot_result r;
+    memset(&r, 0, sizeof(r));
+    r.status = -1;
+    struct console con = { .t0 = now_ns(), .term = o->quiet ? NULL : stdout, .log = log,
+                           .r = &r };
+    struct xen_run xr = {
+        .dir = o->image_dir, .timeout_ms = (uint64_t)o->timeout_s * 1000,
+        .log_path = o->log_path, .quiet = o->quiet, .stop = &got_signal,
+        .output = virsh_output, .arg = &con,
+    };
+    int rc;
+    char err[1024] = "";
+    if (!dom0) {
+        rc = xen_harness_boot(&xr);
+        console_end(&con);
+        if (log)
+            fclose(log);
+        /* run.sh's status is the guest's, or 124/125/130 as tern run's. */
+        if (rc == 0 || (r.status >= 0 && rc == r.status)) {
+            if (!o->quiet || rc)
+                msg("guest exit status %d", rc);
+        } else if (rc == EXIT_TIMEOUT) {
+            msg("timeout: the guest ran longer than %ld s and was stopped", o->timeout_s);
+        } else if (rc == EXIT_INTERRUPTED || got_signal) {
+            msg("interrupted; the Xen harness was stopped");
+        } else if (r.status < 0) {
+            msg("the guest ended without reporting an exit status (the Xen harness said "
+                "%d)", rc);
+        }
+        return rc;
+    }
+    msg("booting Xen image %s on this dom0 (%s)%s", o->image_dir, why,
+        strcmp(via, "virsh") ? "" : " through libvirt");
+    char klog_path[4200];
+    snprintf(klog_path, sizeof(klog_path), "%s/console.log", o->image_dir);
+    enum { GONE, TIMEOUT, INTERRUPTED, FAILED } end;
+    if (!strcmp(via, "virsh")) {
+        struct virsh_boot vb = {
+            .dir = o->image_dir, .machine = mach, .accel = "kvm",
+            .timeout_ms = (uint64_t)o->timeout_s * 1000, .stop = &got_signal,
+            .output = virsh_output, .arg = &con,
+        };
+        enum virsh_end ve = virsh_boot(&vb, err, sizeof(err));
+        end = ve == VIRSH_GONE ? GONE : ve == VIRSH_TIMEOUT ? TIMEOUT :
+              ve == VIRSH_INTERRUPTED ? INTERRUPTED : FAILED;
+    } else {
+        if (!(con.klog = fopen(klog_path, "w")))
+            die("%s: %s", klog_path, strerror(errno));
+        setvbuf(con.klog, NULL, _IOLBF, 0);
+        enum xen_end xe = xen_xl_boot(&xr, err, sizeof(err));
+        end = xe == XEN_GONE ? GONE : xe == XEN_TIMEOUT ? TIMEOUT :
+              xe == XEN_INTERRUPTED ? INTERRUPTED : FAILED;
+        fclose(con.klog);
+    }
+    console_end(&con);
+    if (log)
+        fclose(log);
+    if (end == FAILED) {
+        msg("error: %s", err);
+        return EXIT_NO_STATUS;
+    }
+    if (end == INTERRUPTED) {
+        msg("%s; the guest was stopped", got_signal == SIGTERM ? "terminated" : "interrupted");
+        return got_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+    }
+    if (end == TIMEOUT) {
+        msg("timeout: the guest ran longer than %ld s and was stopped", o->timeout_s);
+        return EXIT_TIMEOUT;
+    }
+    if (r.status < 0) {
+        msg("the guest ended without reporting an exit status%s%s", err[0] ? ": " : "", err);
+        return EXIT_NO_STATUS;
+    }
+    if (!o->quiet || r.status)
+        msg("guest exit status %d", r.status);
+    return r.status;
 }
 
 int cmd_run(int argc, char **argv, bool probe_only)
@@ -866,6 +968,24 @@ int cmd_run(int argc, char **argv, bool probe_only)
             if (rc)
                 return rc;
             o.image_dir = built_dir;
+        }
+        if (xen_image(o.image_dir)) {
+            /* Launched by xl, not QEMU: what only QEMU runs can do is refused. */
+            if (detach || o.nfwd || o.nenv || o.nextra)
+                die("%s: not for a Xen image ('%s'); tern run boots it in the foreground "
+                    "with the manifest's command line (rebuild it to change that)",
+                    detach ? "-d" : o.nfwd ? "-p" : o.nenv ? "-e" : "-- ARGS", o.image_dir);
+            if (o.qemu || o.no_debug_exit)
+                die("%s: not for a Xen image ('%s'): xl starts it, not QEMU",
+                    o.qemu ? "--qemu" : "--no-debug-exit", o.image_dir);
+            signal(SIGPIPE, SIG_IGN);
+            struct sigaction xsa = { .sa_handler = on_signal };
+            sigaction(SIGINT, &xsa, NULL);
+            sigaction(SIGTERM, &xsa, NULL);
+            sigaction(SIGHUP, &xsa, NULL);
+            int rc = run_xen(&o, via);
+            free(built_dir);
+            return rc;
         }
         image_kernel_path(o.image_dir, image_kernel, sizeof(image_kernel));
         o.kernel = image_kernel;

@@ -1,7 +1,8 @@
 # Tool tests for the machine table (image/machine.c): the row a manifest or
 # a kernel picks, kernels for the wrong machine refused with a message that
-# names the file, the machine found and the one expected, and rows that do
-# not boot yet (x86_64/xen) refused before anything is written.
+# names the file, the machine found and the one expected, and pairs the
+# table does not have refused before anything is written (Xen images:
+# tests/tool/xen_image.sh).
 MD=$LOG_DIR/machine
 rm -rf "$MD"
 mkdir -p "$MD/in" "$MD/out"
@@ -48,9 +49,6 @@ tool_case machine_aarch64_no_kernel 2 "^tern: error: no kernel for aarch64/kvm: 
     env -u TERN_KERNEL "$MD/lonely/host/tern" build tests/manifests/aarch64_min.yaml -o "$MD/out/arm"
 tool_case machine_aarch64_x86_kernel 2 "^tern: error: kernel '.*' is an ELF file for x86_64; aarch64/kvm needs an arm64 Image" -- \
     "$TERN" build tests/manifests/aarch64_min.yaml --kernel "$KERNEL" -o "$MD/out/arm"
-# x86_64/xen: the PVH kernel fits, the platform does not exist yet.
-tool_case machine_xen_not_ready 2 "^tern: error: tests/manifests/bad/platform_not_ported\\.yaml: x86_64/xen images cannot be built yet: the Xen platform is not ported yet" -- \
-    "$TERN" build tests/manifests/bad/platform_not_ported.yaml --kernel "$KERNEL" -o "$MD/out/xen"
 tool_case machine_unknown_pair 2 "^tern: error: .*aarch64_xen\\.yaml: tern knows no aarch64/xen machine \\(it knows x86_64/kvm, aarch64/kvm, x86_64/xen\\)" -- \
     "$TERN" build "$MD/in/aarch64_xen.yaml" --kernel "$MD/in/fake.img" -o "$MD/out/ax"
 # None of the refusals wrote anything, not even a temporary directory.

@@ -28,8 +28,8 @@ bad_manifest wrong_type_files 2:8 "files: expected a mapping of /guest/path: hos
 # values
 bad_manifest bad_name 1:7 "name: 'my image' is not a valid image name"
 bad_manifest bad_arch 2:7 "arch: 'riscv64' is not one of: x86_64, aarch64"
-# arch: aarch64 and platform: xen are valid names; tern build refuses them
-# because their machines do not boot yet (tests/tool/machine.sh).
+# arch: aarch64 and platform: xen are valid names (tests/tool/machine.sh,
+# tests/tool/xen_image.sh).
 bad_manifest bad_memory 2:9 "memory: '12Q' is not a size"
 bad_manifest memory_too_small 2:9 "memory: '4M' is too small \\(at least 16M\\)"
 bad_manifest memory_not_mib 2:9 "memory: '1536K' is not a whole number of MiB"

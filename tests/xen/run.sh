@@ -7,9 +7,9 @@
 #   tests/xen/run.sh [options] GUEST [--next GUEST]...
 #   GUEST = [guest options] KERNEL.ELF | IMAGE_DIR
 #
-# IMAGE_DIR is a `tern build` output: kernel.elf, rofs.img, qemu.args (the
-# command line, memory, vCPUs and whether rofs.img is an initrd are read
-# from it). The guests' files, their xl configs and the test script go to
+# IMAGE_DIR is a `tern build` output: kernel.elf, rofs.img, and xl.cfg (a
+# platform: xen image) or qemu.args (the command line, memory, vCPUs,
+# whether rofs.img is an initrd and whether it has a NIC are read from it). The guests' files, their xl configs and the test script go to
 # dom0 in a small cpio appended to its initramfs (under /tern). Guests
 # separated by --next run one after the other in the same boot of Xen
 # (the boot costs far more than a small guest).
@@ -96,8 +96,25 @@ add_guest() {
     if [ -d "$target" ]; then
         kernel=$target/kernel.elf
         [ -f "$kernel" ] || [ -n "$kernel_opt" ] || die "$target is not a tern build image (no kernel.elf)"
-        args=$target/qemu.args
-        [ -f "$args" ] || die "$target has no qemu.args (not a tern build image?)"
+        args=$target/qemu.args xlcfg=$target/xl.cfg
+        if [ -f "$xlcfg" ]; then
+            # A Xen image (tern build of platform: xen): its xl.cfg, one
+            # "key = value" a line; strings in double quotes with \" and \\.
+            xl_val() { sed -n "s/^$1 = //p" "$xlcfg" | head -n 1; }
+            xl_str() { xl_val "$1" | sed 's/^"//; s/"$//; s/\\\(.\)/\1/g'; }
+            [ "$append_set" = 1 ] || append=$(xl_str cmdline)
+            [ -n "$memory" ] || memory=$(xl_val memory)
+            [ -n "$vcpus" ] || vcpus=$(xl_val vcpus)
+            if [ -z "$initrd" ] && [ -f "$target/rofs.img" ]; then
+                if [ -n "$(xl_val ramdisk)" ]; then
+                    initrd=$target/rofs.img
+                else
+                    rofs_disk=1
+                fi
+            fi
+            [ -z "$(xl_val vif)" ] || vif=1
+        else
+        [ -f "$args" ] || die "$target has no qemu.args or xl.cfg (not a tern build image?)"
         # qemu.args holds one argument per line: the value follows its option.
         arg_after() { awk -v o="$1" 'p { print; exit } $0 == o { p = 1 }' "$args"; }
         [ "$append_set" = 1 ] || append=$(arg_after -append)
@@ -111,6 +128,7 @@ add_guest() {
             fi
         fi
         grep -q '^-netdev$' "$args" && vif=1
+        fi
     else
         kernel=$target
     fi
