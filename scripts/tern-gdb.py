@@ -179,8 +179,25 @@ _saved = None       # (gdb thread, {reg: live value}) while a context is shown
 def _write_regs(regs):
     frame = gdb.newest_frame()
     frame.select()
-    for name, val in regs.items():
-        gdb.execute("set $%s = %d" % (name, val), to_string=True)
+    # pc and sp first: gdb unwinds after every write, and a frame pointer
+    # from one stack with the pc and sp of another can send its aarch64
+    # unwinder round in circles.
+    # Between two writes the registers are half one context, half another,
+    # and gdb, which looks for the selected frame again after each write,
+    # can walk such a mixed stack forever: bound its walks meanwhile.
+    limit = gdb.parameter("backtrace limit")
+    gdb.execute("set backtrace limit 64", to_string=True)
+    try:
+        _write_in_order(regs)
+    finally:
+        gdb.execute("set backtrace limit %s" % (limit or "unlimited"), to_string=True)
+
+
+def _write_in_order(regs):
+    first = [n for n in ("rip", "rsp", "pc", "sp") if n in regs]
+    for name in first + [n for n in regs if n not in first]:
+        gdb.newest_frame().select()     # the write goes to the CPU itself
+        gdb.execute("set $%s = %d" % (name, regs[name]), to_string=True)
 
 
 def _restore(quiet=False):
