@@ -36,7 +36,7 @@ gdb_case() {
     tern_pid=$!
     cat > "$log.py" <<EOF
 import gdb, re, time
-for i in range(50):            # QEMU opens the port a moment after tern starts
+for i in range(300):           # QEMU opens the port a moment after tern starts (30 s on a busy host)
     try:
         gdb.execute("target remote :$port", to_string=True)
         break
