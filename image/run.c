@@ -69,6 +69,7 @@ struct run_opts {
     bool verbose;               /* the kernel log to stderr even with the app's own stdio */
     bool stdio;                 /* the app's stdio through virtio-serial (stdio_relay.h) */
     bool no_debug_exit;         /* leave out the exit device (tests the fallback) */
+    long gdb_port;              /* --gdb: start halted with QEMU's gdbstub here; 0: no */
     const char *image_dir;      /* booting an image directory */
     struct port_fwd fwd[64];    /* -p: forwarded on the image's user network */
     size_t nfwd;
@@ -172,11 +173,25 @@ static void image_qemu_argv(const struct run_opts *o, const char *accel, struct 
     }
 }
 
+/* --gdb: the guest waits, halted before its first instruction, for a
+ * debugger on QEMU's gdbstub (docs/debugging.md). */
+static void add_gdb_args(const struct run_opts *o, struct argv_buf *a)
+{
+    char dev[32];
+    if (!o->gdb_port)
+        return;
+    snprintf(dev, sizeof(dev), "tcp::%ld", o->gdb_port);
+    argv_add(a, "-S");
+    argv_add(a, "-gdb");
+    argv_add(a, dev);
+}
+
 static void build_qemu_argv(const struct run_opts *o, const char *accel,
                             struct argv_buf *a)
 {
     if (o->image_dir) {
         image_qemu_argv(o, accel, a);
+        add_gdb_args(o, a);
         return;
     }
     machine_qemu_argv(o->machine, a, o->qemu, accel, o->memory_mb, o->smp, !o->no_debug_exit);
@@ -190,6 +205,7 @@ static void build_qemu_argv(const struct run_opts *o, const char *accel,
         argv_add(a, "-append");
         argv_add(a, o->append);
     }
+    add_gdb_args(o, a);
 }
 
 /* Handle one complete console line. */
@@ -528,6 +544,7 @@ static const char *choose_accel(const struct run_opts *o, char *why, size_t whyl
     probe.smp = 1;
     probe.initrd = NULL;
     probe.image_dir = NULL;
+    probe.gdb_port = 0;
     uint64_t t0 = now_ns();
     probe.stdio = false;
     boot(&probe, "kvm", NULL, NULL, PROBE_TIMEOUT_MS, NULL, &r);
@@ -595,6 +612,9 @@ static void run_usage(FILE *f)
           "  -p, --publish HOST:GUEST[/udp]  forward the host's port HOST to the\n"
           "                      guest's port GUEST (user networking; repeatable;\n"
           "                      adds to the manifest's ports:)\n"
+          "  --gdb[=PORT]        start the guest halted, waiting for gdb on QEMU's\n"
+          "                      gdbstub at PORT (default 1234); no --timeout unless\n"
+          "                      given (docs/debugging.md)\n"
           "  --no-debug-exit     leave out QEMU's exit device (isa-debug-exit on x86_64)\n"
           "  --qemu PROGRAM      QEMU binary (default: the kernel's machine's,\n"
           "                      qemu-system-x86_64 for an x86_64 kernel)\n"
@@ -811,6 +831,25 @@ static int run_xen(const struct run_opts *o, const char *via)
     return r.status;
 }
 
+/* How to attach: the kernel's ELF (its symbols and DWARF) with the
+ * helper (scripts/tern-gdb.py). aarch64 boots kernel.img, the ELF lies
+ * next to it. */
+static void gdb_hint(const struct run_opts *o)
+{
+    char elf[4200];
+    size_t n = strlen(o->kernel);
+    if (n > 4 && !strcmp(o->kernel + n - 4, ".img"))
+        snprintf(elf, sizeof(elf), "%.*s.elf", (int)(n - 4), o->kernel);
+    else
+        snprintf(elf, sizeof(elf), "%s", o->kernel);
+    if (access(elf, R_OK) != 0)
+        msg("warning: no kernel ELF at %s: gdb will lack the kernel's symbols", elf);
+    msg("the guest waits for gdb on port %ld; attach with:", o->gdb_port);
+    msg("  %s -x scripts/tern-gdb.py %s -ex 'target remote :%ld'",
+        strcmp(o->machine->arch, "x86_64") ? "gdb-multiarch" : "gdb", elf, o->gdb_port);
+    msg("then: tern threads, tern thread N, bt, continue (docs/debugging.md)");
+}
+
 int cmd_run(int argc, char **argv, bool probe_only)
 {
     static const struct option longopts[] = {
@@ -833,6 +872,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "detach", no_argument, NULL, 'd' },
         { "name", required_argument, NULL, 'n' },
         { "env", required_argument, NULL, 'e' },
+        { "gdb", optional_argument, NULL, 'g' },
         { 0, 0, 0, 0 },
     };
     char why_port[200];
@@ -910,6 +950,11 @@ int cmd_run(int argc, char **argv, bool probe_only)
             o.nfwd++;
             break;
         case 'D': o.no_debug_exit = true; break;
+        case 'g':
+            o.gdb_port = 1234;
+            if (optarg && !parse_long(optarg, 1, 65535, &o.gdb_port))
+                die("--gdb=%s: expected a TCP port in 1..65535", optarg);
+            break;
         case 'Q': o.qemu = optarg; break;
         case 'V':
             if (strcmp(optarg, "qemu") && strcmp(optarg, "virsh"))
@@ -931,6 +976,14 @@ int cmd_run(int argc, char **argv, bool probe_only)
             detach ? "-d" : o.nenv ? "-e" : "-- ARGS");
     if (inst_name && !detach)
         die("--name: only with -d (a detached run)");
+    if (o.gdb_port && !strcmp(via, "virsh"))
+        die("--gdb: not with --via virsh (libvirt has its own: virsh qemu-monitor-command "
+            "--hmp DOMAIN gdbserver)");
+    if (o.gdb_port && probe_only)
+        die("probe: --gdb is for tern run");
+    /* Someone sits in the debugger: the guest runs until they are done. */
+    if (o.gdb_port && !timeout_given)
+        o.timeout_s = 0;
     /* A detached server runs until stopped unless a timeout is asked for. */
     if (detach && !timeout_given)
         o.timeout_s = 0;
@@ -975,9 +1028,9 @@ int cmd_run(int argc, char **argv, bool probe_only)
                 die("%s: not for a Xen image ('%s'); tern run boots it in the foreground "
                     "with the manifest's command line (rebuild it to change that)",
                     detach ? "-d" : o.nfwd ? "-p" : o.nenv ? "-e" : "-- ARGS", o.image_dir);
-            if (o.qemu || o.no_debug_exit)
+            if (o.qemu || o.no_debug_exit || o.gdb_port)
                 die("%s: not for a Xen image ('%s'): xl starts it, not QEMU",
-                    o.qemu ? "--qemu" : "--no-debug-exit", o.image_dir);
+                    o.qemu ? "--qemu" : o.gdb_port ? "--gdb" : "--no-debug-exit", o.image_dir);
             signal(SIGPIPE, SIG_IGN);
             struct sigaction xsa = { .sa_handler = on_signal };
             sigaction(SIGINT, &xsa, NULL);
@@ -1034,6 +1087,8 @@ int cmd_run(int argc, char **argv, bool probe_only)
         msg("%s: %s", accel, why);
         return 0;
     }
+    if (o.gdb_port)
+        gdb_hint(&o);
     if (detach) {
         struct argv_buf a = { 0 };
         build_qemu_argv(&o, accel, &a);

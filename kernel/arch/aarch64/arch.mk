@@ -25,8 +25,12 @@ ARCH_SRCS := \
 # register). The small code model reaches +-4 GiB PC-relative: the image is
 # one piece at KERNEL_VBASE. Atomics inline (LL/SC): the out-of-line
 # helpers in libgcc ask getauxval which CPU this is.
+# No unwind tables: GCC then puts its CFI in .debug_frame (kept, not
+# loaded) instead of .eh_frame (discarded by kernel.ld), so gdb can walk
+# the kernel's stacks (docs/debugging.md); aarch64 gdb's prologue analysis
+# alone stops at the first function whose prologue is interleaved.
 ARCH_CFLAGS := -mgeneral-regs-only -mcmodel=small -ffixed-x18 \
-	-mno-outline-atomics
+	-mno-outline-atomics -fno-unwind-tables
 KERNEL_LDS  := kernel/arch/aarch64/kernel.ld
 KLDFLAGS    := -nostdlib -static -no-pie -Wl,-T,$(KERNEL_LDS) \
 	-Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack \
