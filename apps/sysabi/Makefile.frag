@@ -9,3 +9,7 @@ SYSABI_HDRS := apps/sysabi/sysabi.h apps/sysabi/tern_test.h
 
 APP_SRC_sysabi  := apps/sysabi/sysabi.c
 APP_DEPS_sysabi := apps/sysabi/regs.S $(SYSABI_HDRS)
+
+# The arm64 port (sysabi_aarch64.c, regs_aarch64.S, sysabi_aarch64.h) is
+# not an APPS entry: `make apps` builds for the host, and the aarch64 tests
+# (tests/guest/sysabi_aarch64.sh) build it with `tern cc --arch=aarch64`.

@@ -233,6 +233,15 @@ el1t_svc:
     bl syscall_dispatch                 /* the result in x0 */
     msr daifset, #2
     str x0, [sp]
+#ifdef TERN_BROKEN_SYSCALL_X9
+    /* Negative control (make BROKEN=syscall): lose x9 on the way back, as
+     * a path trusting the compiler might; apps/sysabi must catch it. */
+    mov x1, #0x5a5a
+    movk x1, #0x5a5a, lsl #16
+    movk x1, #0x5a5a, lsl #32
+    movk x1, #0x5a5a, lsl #48
+    str x1, [sp, #72]                   /* the frame's x9 */
+#endif
     b exit_to_el1t
 
 /*
