@@ -25,13 +25,20 @@ cmds=$( { grep -o 'strcmp(cmd, "[a-z][a-z0-9]*")' "$src"
         sed 's/[^"]*"\([^"]*\)".*/\1/' | sort -u)
 [ -n "$cmds" ] || { echo "error: no commands found in $src" >&2; exit 2; }
 
-# The completion's words for one command line (the last word is completed).
-complete_words() {
-    bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _tern
-             printf "%s\n" "${COMPREPLY[@]}"' bash "$comp" "$@" 2> /dev/null
-}
+# The completion's words, in one bash: "top W" after `tern `, "help W"
+# after `tern help `, "CMD W" after `tern CMD -`.
+comp_all=$(bash -c '. "$1"; shift
+    ask() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _tern; }
+    ask tern ""; printf "top %s\n" "${COMPREPLY[@]}"
+    ask tern help ""; printf "help %s\n" "${COMPREPLY[@]}"
+    for c in "$@"; do ask tern "$c" -; printf "$c %s\n" "${COMPREPLY[@]}"; done' \
+    bash "$comp" $cmds 2> /dev/null)
+complete_words() { printf '%s\n' "$comp_all" | sed -n "s/^$1 //p"; }
 has_word() {  # has_word WORD LIST: WORD (or WORD=) is a line of LIST
-    printf '%s\n' "$2" | grep -qx -e "$1" -e "$1="
+    nl='
+'
+    case "$nl$2$nl" in *"$nl$1$nl"* | *"$nl$1=$nl"*) return 0 ;; esac
+    return 1
 }
 # A command's options, from its --help.
 options_of() {
@@ -49,8 +56,8 @@ roff() { printf '%s' "$1" | sed 's/-/\\\\-/g'; }
 gaps=0 nopt=0
 gap() { echo "missing: $*"; gaps=$((gaps + 1)); }
 help=$("$tern" --help 2>&1)
-top=$(complete_words tern "")
-helpw=$(complete_words tern help "")
+top=$(complete_words top)
+helpw=$(complete_words help)
 for c in $cmds; do
     printf '%s\n' "$help" | grep -q "^  $c " || gap "command $c in tern --help"
     grep -q "^\.B tern $c\( \|$\)" "$man" || gap "command $c in $man (.B tern $c in SYNOPSIS)"
@@ -58,7 +65,7 @@ for c in $cmds; do
     has_word "$c" "$top" || gap "command $c in $comp (tern <TAB>)"
     case $c in help|version) continue ;; esac
     has_word "$c" "$helpw" || gap "command $c in $comp (tern help <TAB>)"
-    words=$(complete_words tern "$c" -)
+    words=$(complete_words "$c")
     for o in $(options_of "$c"); do
         nopt=$((nopt + 1))
         grep -q -- "$(roff "$o")\([^a-zA-Z-]\|$\)" "$man" || gap "option $c $o in $man"
