@@ -26,7 +26,8 @@ cmds=$( { grep -o 'strcmp(cmd, "[a-z][a-z0-9]*")' "$src"
 [ -n "$cmds" ] || { echo "error: no commands found in $src" >&2; exit 2; }
 
 # The completion's words, in one bash: "top W" after `tern `, "help W"
-# after `tern help `, "CMD W" after `tern CMD -`.
+# after `tern help `, "CMD W" after `tern CMD -`. ($cmds: one word each.)
+# shellcheck disable=SC2086
 comp_all=$(bash -c '. "$1"; shift
     ask() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _tern; }
     ask tern ""; printf "top %s\n" "${COMPREPLY[@]}"
