@@ -60,6 +60,9 @@ const struct machine machines[] = {
          * console. Semihosting's SYS_EXIT could carry the status, but it
          * needs -semihosting and gives the guest host file access. */
         .exit_device = NULL,
+        /* QEMU's virtio-mmio devices are legacy (version 1) by default; the
+         * kernel drives only virtio 1.0+ (version 2) and refuses them. */
+        .qemu_global = "virtio-mmio.force-legacy=false",
         .console = "the PL011 UART of the virt board",
         .virt_type_kvm = "kvm", .virt_type_tcg = "qemu",
         .os_type = "hvm", .os_arch = "aarch64", .os_machine = "virt",
@@ -299,6 +302,10 @@ void machine_qemu_argv(const struct machine *m, struct argv_buf *a, const char *
     argv_add(a, "-serial");
     argv_add(a, "stdio");
     argv_add(a, "-no-reboot");
+    if (m->qemu_global) {
+        argv_add(a, "-global");
+        argv_add(a, m->qemu_global);
+    }
     if (exit_device && m->exit_device) {
         argv_add(a, "-device");
         argv_add(a, m->exit_device);

@@ -51,6 +51,9 @@ struct machine {
      * given to -device; NULL when the machine has none (the status then
      * comes from the console line only, as it always may). */
     const char *exit_device;
+    /* A -global QEMU needs for this machine's devices to suit the kernel,
+     * or NULL. */
+    const char *qemu_global;
     /* What "-serial stdio" connects: the console the kernel writes. */
     const char *console;
 

@@ -630,7 +630,7 @@ static void run_usage(FILE *f)
           "examples:\n"
           "  tern run manifests/hello.yaml\n"
           "  tern run -d manifests/echo-server.yaml; tern ps; tern stop echo-server\n"
-          "  echo data | tern run build/wordcount -e LANG=C -- --verbose\n"
+          "  tern run build/hello -e GREETING=hi -- more args\n"
           "  tern run build/hello --via virsh\n"
           "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
           "  tern run --kernel kernel.elf --accel tcg --append 'loglevel=7 exit=3'\n", f);

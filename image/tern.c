@@ -38,7 +38,12 @@ static void usage(FILE *f)
           "examples:\n"
           "  tern build manifests/hello.yaml\n"
           "  tern run manifests/hello.yaml\n"
-          "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n", f);
+          "  tern run build/hello -e GREETING=hi -- more args\n"
+          "  tern run -d manifests/echo-server.yaml; tern ps; tern stop echo-server\n"
+          "  tern run --kernel out/x86_64-kvm-O2/kernel.elf\n"
+          "\n"
+          "tern help COMMAND (or tern COMMAND --help) lists a command's options;\n"
+          "man tern describes them all.\n", f);
 }
 
 /* Detached runs (instances.c). */

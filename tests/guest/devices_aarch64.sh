@@ -25,8 +25,8 @@
 #                      skipped without root
 #
 # QEMU's virtio-mmio devices are legacy unless virtio-mmio.force-legacy is
-# off; the wrappers below pass it, and replace tern's PCI devices by the
-# mmio ones.
+# off; tern run passes that (image/machine.c), the wrappers below pass it
+# too, and replace tern's PCI devices by the mmio ones.
 a64_dev_tests() {
     A64_DIR=$(cd "$LOG_DIR" && pwd)/a64dev
     rm -rf "$A64_DIR"
@@ -52,7 +52,9 @@ EOT
     a64_wrapper qemu-gic3 '' '-machine gic-version=3'
     a64_wrapper qemu-mmio 's/^virtio-net-pci,/virtio-net-device,/; s/^virtio-blk-pci,/virtio-blk-device,/' \
         '-machine gic-version=3 -global virtio-mmio.force-legacy=false'
-    a64_wrapper qemu-mmio-legacy 's/^virtio-net-pci,/virtio-net-device,/' \
+    # tern passes -global virtio-mmio.force-legacy=false itself (its
+    # machine row), after these options: turn that one around.
+    a64_wrapper qemu-mmio-legacy 's/^virtio-net-pci,/virtio-net-device,/; s/^virtio-mmio\.force-legacy=false$/virtio-mmio.force-legacy=true/' \
         '-global virtio-mmio.force-legacy=true'
     a64_wrapper qemu-pci '' '-machine gic-version=3'
     a64_wrapper qemu-rootport 's/^virtio-net-pci,/virtio-net-pci,bus=rp2,/' \

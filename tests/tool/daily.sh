@@ -1,7 +1,9 @@
 # Tool tests for the small things a daily user meets (issue 16, points 8
 # and 9): files that are not manifests, -h everywhere, SIGTERM's status, a
 # killed build's leftovers, -o naming a file, mkrofs and tern cat guarding
-# data, a manifest on stdin, make install. No guest boots; about 3 s.
+# data, a manifest on stdin, make install, tern(1) and the completion
+# covering every command and option. No guest boots; about 10 s (the docs
+# checker about 6 s of it on a loaded 2-core machine).
 # shellcheck disable=SC2016
 # Its set-up (builds, make install) runs only when one of its cases is
 # selected (TESTS): the case names are read from this file.
@@ -116,6 +118,25 @@ tool_case install_bash_completion 0 '^build / qemu virsh$' -- bash -c '
 tool_case install_cc_headers 0 'zcopy' -- sh -c '
     printf "#include <tern/zcopy.h>\n" > "$2/z.c" && env -u TERN_INCLUDE "$1" cc -E "$2/z.c" -o - | grep -m1 zcopy' \
     sh "$I/bin/tern" "$DY"
+# The installed man page and completion know every command tern.c
+# dispatches and every option each command's --help lists (issue 16's
+# ps, logs, console, stop, rm and run -d/-p/-e/--name came without them);
+# the checker itself must catch a command dropped from both.
+tool_case docs_cover_commands 0 '^docs cover [0-9]+ commands and [0-9]+ options$' -- \
+    scripts/check-tern-docs.sh "$I/bin/tern" image/tern.c "$I/share/man/man1/tern.1" \
+    "$I/share/bash-completion/completions/tern"
+grep -v '^\.B tern ps$' docs/tern.1 > "$DY/no-ps.1"
+sed 's/ ps logs / logs /' scripts/tern.bash-completion > "$DY/no-ps.bash"
+tool_case docs_cover_catches_gaps 1 'missing: command ps in .*/no-ps\.1 \(\.B tern ps in SYNOPSIS\).*missing: command ps in .*/no-ps\.bash \(tern <TAB>\)' -- \
+    sh -c 'out=$("$@"); rc=$?; echo "$out" | tr "\n" " "; exit $rc' sh \
+    scripts/check-tern-docs.sh "$TERN" image/tern.c "$DY/no-ps.1" "$DY/no-ps.bash"
+tool_case completion_instances_and_app_args 0 '^ed-one / -v / no-ps\.1 no-ps\.bash$' -- bash -c '
+    . scripts/tern.bash-completion
+    tern() { [ "$1" = ps ] && printf "NAME STATUS\ned-one running\nzz exited\n"; }
+    COMP_WORDS=(tern stop e); COMP_CWORD=2; _tern; a="${COMPREPLY[*]}"
+    COMP_WORDS=(tern run -v); COMP_CWORD=2; _tern; b="${COMPREPLY[*]}"
+    cd "$1"; COMP_WORDS=(tern run x.yaml -- no-); COMP_CWORD=4; _tern
+    echo "$a / $b / ${COMPREPLY[*]}"' bash "$DY"
 make -s uninstall DESTDIR="$DY/stage" PREFIX=/usr > /dev/null 2>&1
 tool_case uninstall_removes 0 '^empty$' -- \
     sh -c 'find "$1" -type f | grep . || echo empty' sh "$I"
