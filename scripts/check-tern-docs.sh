@@ -49,7 +49,7 @@ options_of() {
                         $0 = substr($0, RSTART + RLENGTH) } next }
         /^  -/ { sub(/^  /, ""); sub(/  .*/, "")
                  n = split($0, part, ", ")
-                 for (i = 1; i <= n; i++) { sub(/[ =].*/, "", part[i])
+                 for (i = 1; i <= n; i++) { sub(/[ =[].*/, "", part[i])
                      if (part[i] != "--") print part[i] } }' | sort -u
 }
 roff() { printf '%s' "$1" | sed 's/-/\\\\-/g'; }
