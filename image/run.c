@@ -16,6 +16,7 @@
  *   2    bad usage            124  timeout
  *   125  QEMU failed or the guest ended without reporting a status
  *   130  interrupted (Ctrl-C), the guest was stopped
+ *   141  the reader of tern's stdout went away (`| head`), the guest was stopped
  *   143  terminated (SIGTERM), the guest was stopped
  */
 #define _GNU_SOURCE
@@ -47,6 +48,7 @@
 #define EXIT_NO_STATUS   125
 #define EXIT_INTERRUPTED 130
 #define EXIT_TERMINATED  143    /* SIGTERM, as a shell reports 128 + 15 */
+#define EXIT_BROKEN_PIPE 141    /* SIGPIPE's 128 + 13: the reader of stdout left */
 /* A KVM probe boot must finish within this budget. A plain KVM host boots
  * the kernel in well under half a second; a nested KVM without hardware
  * paging support can take seconds for the same boot and is slower than TCG
@@ -814,6 +816,8 @@ static int run_xen(const struct run_opts *o, const char *via)
         msg("error: %s", err);
         return EXIT_NO_STATUS;
     }
+    if (end == INTERRUPTED && got_signal == SIGPIPE)
+        return EXIT_BROKEN_PIPE;
     if (end == INTERRUPTED) {
         msg("%s; the guest was stopped", got_signal == SIGTERM ? "terminated" : "interrupted");
         return got_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
@@ -1175,6 +1179,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         msg("boot time: %.1f ms from QEMU start to kernel ready (accel %s; kernel: %s)",
             r.ready_ns / 1e6, accel, r.ready_line);
     if (r.interrupted) {
+        /* `tern run IMAGE | head`: the reader has what it wanted. Stop
+         * quietly, as a program killed by SIGPIPE does. */
+        if (got_signal == SIGPIPE)
+            return EXIT_BROKEN_PIPE;
         if (got_signal == SIGTERM) {
             msg("terminated; the guest was stopped");
             return EXIT_TERMINATED;

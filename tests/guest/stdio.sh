@@ -143,3 +143,25 @@ if selected guest:stdio_terminal; then
         stdio_verdict stdio_terminal "$why"
     fi
 fi
+
+# A reader that leaves early (`tern run IMAGE | head -c 10`): tern stops
+# the guest and exits 141 (SIGPIPE's status) without calling it an
+# interruption; the reader got its bytes.
+if selected guest:stdio_reader_left; then
+    why=
+    d=$STDIO_DIR
+    [ -d "$d/bin" ] || stdio_image bin /bin/stdio bytes 1048576 || why="tern build failed"
+    if [ -z "$why" ]; then
+        { "$TERN" run "$d/bin" --accel "$ACCEL" --timeout 120 2> "$d/stdio_reader_left.err" \
+            < /dev/null; echo $? > "$d/stdio_reader_left.rc"; } | head -c 10 > "$d/stdio_reader_left.out"
+        rc=$(cat "$d/stdio_reader_left.rc")
+        if [ "$rc" != 141 ]; then
+            why="exit status $rc, expected 141"
+        elif [ "$(wc -c < "$d/stdio_reader_left.out")" != 10 ]; then
+            why="the reader did not get its 10 bytes"
+        elif grep -q 'interrupted' "$d/stdio_reader_left.err"; then
+            why="tern called it an interruption: $(grep interrupted "$d/stdio_reader_left.err" | head -1)"
+        fi
+    fi
+    stdio_verdict stdio_reader_left "$why"
+fi
