@@ -1,28 +1,20 @@
 /* Register patterns for the torture test: distinct per thread and round,
  * and only values the registers keep (FPCR's and FPSR's writable bits). */
 #include <arch/torture.h>
+#include <kern/ktest.h>
 #include <kern/types.h>
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
 
 uint64_t torture_pattern_fill(struct torture_pattern *p, uint64_t seed)
 {
     /* x1..x28 in gpr[0..27], and gpr[28] for x0 in a system call. */
     for (int i = 0; i < 29; i++)
-        p->gpr[i] = mix(seed * 64 + (uint64_t)i) | 1;   /* never zero */
+        p->gpr[i] = torture_mix(seed * 64 + (uint64_t)i) | 1;   /* never zero */
     for (int r = 0; r < 32; r++)
         for (int b = 0; b < 16; b += 8) {
-            uint64_t v = mix(seed * 1024 + (uint64_t)(r * 2 + b / 8) + 512);
+            uint64_t v = torture_mix(seed * 1024 + (uint64_t)(r * 2 + b / 8) + 512);
             __builtin_memcpy(&p->vec[r][b], &v, 8);
         }
-    uint64_t m = mix(seed + 7);
+    uint64_t m = torture_mix(seed + 7);
     /* FPCR: the rounding mode (23-22), flush-to-zero (24), default NaN
      * (25), alternative half precision (26); the trap enables stay off. */
     p->fpcr = (uint32_t)(((m & 3) << 22) | (((m >> 2) & 1) << 24) | (((m >> 3) & 1) << 25) |

@@ -1,29 +1,21 @@
 /* Register patterns for the torture test: distinct per thread and round,
  * and only values the registers accept (MXCSR reserved bits stay zero). */
 #include <arch/torture.h>
+#include <kern/ktest.h>
 #include "x86_64.h"
 
 extern uint64_t fpu_xcr0;
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 uint64_t torture_pattern_fill(struct torture_pattern *p, uint64_t seed)
 {
     for (int i = 0; i < 16; i++)
-        p->gpr[i] = mix(seed * 64 + (uint64_t)i) | 1;   /* never zero */
+        p->gpr[i] = torture_mix(seed * 64 + (uint64_t)i) | 1;   /* never zero */
     for (int r = 0; r < 16; r++)
         for (int b = 0; b < 32; b += 8) {
-            uint64_t v = mix(seed * 1024 + (uint64_t)(r * 4 + b / 8) + 512);
+            uint64_t v = torture_mix(seed * 1024 + (uint64_t)(r * 4 + b / 8) + 512);
             __builtin_memcpy(&p->vec[r][b], &v, 8);
         }
-    uint64_t m = mix(seed + 7);
+    uint64_t m = torture_mix(seed + 7);
     /* MXCSR: all exceptions masked (bits 7-12), a rounding mode (13-14),
      * and FZ (15) / DAZ (6) varied; flags (0-5) clear. */
     p->mxcsr = 0x1f80 | ((m & 3) << 13) | (((m >> 2) & 1) << 15) | (((m >> 3) & 1) << 6);

@@ -21,6 +21,18 @@ struct ktest {
         __aligned(8) = { #ident, descr, ktest_fn_##ident }; \
     static int ktest_fn_##ident(void)
 
+/* Spreads a seed over 64 bits (the MurmurHash3/SplitMix64 finalizer): the
+ * torture test's register patterns (each arch's torture_pattern_fill), so
+ * that every thread and round holds values no other one does. */
+static inline uint64_t torture_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
 /* Returns -1 when no test has that name. */
 int ktest_run(const char *name);
 void ktest_list(void);
