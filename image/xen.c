@@ -237,6 +237,25 @@ static bool xl_exists(const char *name)
     return run_quiet(argv) == 0;
 }
 
+/* Everything still readable on the pty's master after its writer left
+ * (until a read finds nothing or the slave's end: EIO), to xr->output.
+ * True when that output held the exit line. */
+static bool drain_pty(int master, const struct xen_run *xr)
+{
+    bool exit_seen = false;
+    for (;;) {
+        struct pollfd p = { master, POLLIN, 0 };
+        if (poll(&p, 1, 200) <= 0 || !(p.revents & POLLIN))
+            return exit_seen;
+        char buf[4096];
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n <= 0)
+            return exit_seen;
+        if (xr->output(buf, (size_t)n, xr->arg))
+            exit_seen = true;
+    }
+}
+
 enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
 {
     char cfg[PATH_MAX], name[256], name_opt[300];
@@ -301,6 +320,10 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
             break;
         }
         if (xl_done) {
+            /* xl is gone, but what it wrote last (the exit line) may still
+             * wait in the pty: read it before judging. */
+            if (drain_pty(master, xr))
+                exit_seen = true;
             /* xl create failed before the domain ran: its message is on
              * the console already; say so if there was no exit line. */
             if (!exit_seen && WIFEXITED(st) && WEXITSTATUS(st) != 0 && !xl_exists(name))
