@@ -428,78 +428,70 @@ static __attribute__((noreturn)) void zcopy_missing(void)
     exit(3);
 }
 
+/* zcopy and zcopy_txq: the slot's bytes by reference, in as many calls as
+ * the stack takes. Each call that queued bytes owes one completion: zcopy
+ * keeps its descriptor, zcopy_txq puts the slot in the queue's FIFO (the
+ * queue counts the calls in order). */
+static void remember_zcopy_fd(unsigned idx, int fd)
+{
+    if (S.nzp == S.zp_cap) {
+        S.zp_cap = S.zp_cap ? 2 * S.zp_cap : 64;
+        S.zp = realloc(S.zp, S.zp_cap * sizeof(*S.zp));
+        if (!S.zp)
+            die("out of memory for %u completion descriptors", S.zp_cap);
+    }
+    S.zp[S.nzp++] = (struct zpend){ .fd = fd, .slot = idx };
+}
+
+static void remember_txq_send(unsigned idx)
+{
+    if (S.q_len == S.q_cap) {
+        unsigned cap = S.q_cap ? 2 * S.q_cap : 64;
+        unsigned *q = malloc(cap * sizeof(*q));
+        if (!q)
+            die("out of memory for %u queued sends", cap);
+        for (unsigned i = 0; i < S.q_len; i++)
+            q[i] = S.qslot[(S.q_head + i) % S.q_cap];
+        free(S.qslot);
+        S.qslot = q;
+        S.q_head = 0;
+        S.q_cap = cap;
+    }
+    S.qslot[(S.q_head + S.q_len++) % S.q_cap] = idx;
+}
+
 static void send_slot_zcopy(unsigned idx)
 {
     struct slot *sl = &S.slots[idx];
+    int txq = S.mode == M_ZCOPY_TXQ;
+    const char *call = txq ? "zcopy_txq" : "zcopy_tx";
     size_t done = 0;
     while (done < sl->len) {
         struct iovec iov;
         struct zmsghdr zm;
         zmsg_one(&zm, &iov, sl->buf + done, sl->len - done);
-        ssize_t n = zcopy_tx(S.s, &zm);
+        ssize_t n = txq ? zcopy_txq(S.s, &zm, S.q) : zcopy_tx(S.s, &zm);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == ENOSYS)
                 zcopy_missing();
-            die("zcopy_tx of stream bytes [%llu, %llu): %s", (ull)(sl->off + done),
-                (ull)(sl->off + sl->len), strerror(errno));
-        }
-        if (n == 0 || (size_t)n > sl->len - done)
-            die("zcopy_tx of %zu bytes returned %zd", sl->len - done, n);
-        if (zm.zm_txfd < 0)
-            die("zcopy_tx queued %zd bytes but gave no completion descriptor", n);
-        if (S.nzp == S.zp_cap) {
-            S.zp_cap = S.zp_cap ? 2 * S.zp_cap : 64;
-            S.zp = realloc(S.zp, S.zp_cap * sizeof(*S.zp));
-            if (!S.zp)
-                die("out of memory for %u completion descriptors", S.zp_cap);
-        }
-        S.zp[S.nzp++] = (struct zpend){ .fd = zm.zm_txfd, .slot = idx };
-        sl->pending++;
-        S.sends++;
-        done += (size_t)n;
-    }
-}
-
-/* zcopy_txq: the slot's bytes through the queue; each call that queued
- * bytes is counted, so its slot joins the queue's FIFO. */
-static void send_slot_txq(unsigned idx)
-{
-    struct slot *sl = &S.slots[idx];
-    size_t done = 0;
-    while (done < sl->len) {
-        struct iovec iov;
-        struct zmsghdr zm;
-        zmsg_one(&zm, &iov, sl->buf + done, sl->len - done);
-        ssize_t n = zcopy_txq(S.s, &zm, S.q);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == ENOSYS)
-                zcopy_missing();
-            if (errno == ENOBUFS) {             /* 4096 in flight: read the queue */
+            if (txq && errno == ENOBUFS) {      /* 4096 in flight: read the queue */
                 reap(1);
                 continue;
             }
-            die("zcopy_txq of stream bytes [%llu, %llu): %s", (ull)(sl->off + done),
+            die("%s of stream bytes [%llu, %llu): %s", call, (ull)(sl->off + done),
                 (ull)(sl->off + sl->len), strerror(errno));
         }
         if (n == 0 || (size_t)n > sl->len - done)
-            die("zcopy_txq of %zu bytes returned %zd", sl->len - done, n);
-        if (S.q_len == S.q_cap) {
-            unsigned cap = S.q_cap ? 2 * S.q_cap : 64;
-            unsigned *q = malloc(cap * sizeof(*q));
-            if (!q)
-                die("out of memory for %u queued sends", cap);
-            for (unsigned i = 0; i < S.q_len; i++)
-                q[i] = S.qslot[(S.q_head + i) % S.q_cap];
-            free(S.qslot);
-            S.qslot = q;
-            S.q_head = 0;
-            S.q_cap = cap;
+            die("%s of %zu bytes returned %zd", call, sl->len - done, n);
+        if (txq) {
+            remember_txq_send(idx);
+        } else {
+            if (zm.zm_txfd < 0)
+                die("zcopy_tx queued %zd bytes but gave no completion descriptor", n);
+            remember_zcopy_fd(idx, zm.zm_txfd);
         }
-        S.qslot[(S.q_head + S.q_len++) % S.q_cap] = idx;
         sl->pending++;
         S.sends++;
         done += (size_t)n;
@@ -536,10 +528,8 @@ static void run_zero_copy(void)
         struct slot *sl = &S.slots[idx];
         sl->state = SLOT_SENDING;
         S.busy++;
-        if (S.mode == M_ZCOPY)
+        if (S.mode == M_ZCOPY || S.mode == M_ZCOPY_TXQ)
             send_slot_zcopy(idx);
-        else if (S.mode == M_ZCOPY_TXQ)
-            send_slot_txq(idx);
         else
             send_slot_msg_zerocopy(sl);
         sl->state = SLOT_BUSY;

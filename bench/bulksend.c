@@ -220,44 +220,39 @@ static __attribute__((noreturn)) void zcopy_missing(void)
     exit(3);
 }
 
+/* zcopy and zcopy_txq: the slot's bytes by reference, in as many calls as
+ * the stack takes; zcopy keeps each call's descriptor, zcopy_txq counts
+ * the calls (the queue reports them in that order). */
 static void send_zcopy(unsigned slot, size_t len)
 {
+    int txq = S.mode == M_ZCOPY_TXQ;
     size_t done = 0;
     while (done < len) {
         struct iovec iov;
         struct zmsghdr zm;
         zmsg_one(&zm, &iov, S.buf[slot] + done, len - done);
-        ssize_t n = zcopy_tx(S.s, &zm);
+        ssize_t n = txq ? zcopy_txq(S.s, &zm, S.q) : zcopy_tx(S.s, &zm);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == ENOSYS)
-            zcopy_missing();
-        if (n <= 0 || zm.zm_txfd < 0)
-            die("zcopy_tx of %zu bytes: %s", len - done,
-                n < 0 ? strerror(errno) : "no bytes or no completion descriptor");
-        if (S.nzfd[slot] >= MAX_PIECES)
-            die("zcopy_tx took a %zu-byte buffer in more than %d pieces", len, MAX_PIECES);
-        S.zfd[slot][S.nzfd[slot]++] = zm.zm_txfd;
+        if (txq) {
+            if (n <= 0)
+                die("zcopy_txq of %zu bytes: %s", len - done,
+                    n < 0 ? strerror(errno) : "no bytes");
+            S.q_sent++;
+        } else {
+            if (n < 0 && errno == ENOSYS)
+                zcopy_missing();
+            if (n <= 0 || zm.zm_txfd < 0)
+                die("zcopy_tx of %zu bytes: %s", len - done,
+                    n < 0 ? strerror(errno) : "no bytes or no completion descriptor");
+            if (S.nzfd[slot] >= MAX_PIECES)
+                die("zcopy_tx took a %zu-byte buffer in more than %d pieces", len, MAX_PIECES);
+            S.zfd[slot][S.nzfd[slot]++] = zm.zm_txfd;
+        }
         done += (size_t)n;
     }
-}
-
-static void send_txq(unsigned slot, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        struct iovec iov;
-        struct zmsghdr zm;
-        zmsg_one(&zm, &iov, S.buf[slot] + done, len - done);
-        ssize_t n = zcopy_txq(S.s, &zm, S.q);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            die("zcopy_txq of %zu bytes: %s", len - done, n < 0 ? strerror(errno) : "no bytes");
-        S.q_sent++;
-        done += (size_t)n;
-    }
-    S.q_last[slot] = S.q_sent;
+    if (txq)
+        S.q_last[slot] = S.q_sent;
 }
 
 /* Reads the queue until its in-order count covers the slot's last call:
@@ -324,8 +319,8 @@ static void run_ring(void)
         switch (S.mode) {
         case M_SEND: send_copy(slot, len); break;
         case M_MSG_ZEROCOPY: send_msg_zerocopy(slot, len); break;
-        case M_ZCOPY: send_zcopy(slot, len); break;
-        case M_ZCOPY_TXQ: send_txq(slot, len); break;
+        case M_ZCOPY:
+        case M_ZCOPY_TXQ: send_zcopy(slot, len); break;
         case M_SENDFILE: break;
         }
         S.sent += len;

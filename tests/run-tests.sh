@@ -53,6 +53,16 @@ done
 
 # --- helpers for tool and guest cases ----------------------------------------
 
+# tool_file_wanted FILE: true when TESTS selects one of FILE's tool
+# cases (their names are read from FILE), so that a file's set-up (builds,
+# make install) runs only when one of its cases will.
+tool_file_wanted() {
+    for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
+        selected "tool:$c" && return 0
+    done
+    return 1
+}
+
 # tool_case NAME EXPECTED_STATUS REGEX -- COMMAND...
 # Runs COMMAND; passes when it exits with EXPECTED_STATUS and its output
 # (stdout+stderr) matches the extended REGEX.

@@ -2,13 +2,7 @@
 # (image/check.c), and for the KVM probe cache (image/probe_cache.c).
 # No guest boots: a fake QEMU stands in for the probe. About 2 s.
 # Its set-up (builds, make install) runs only when one of its cases is
-# selected (TESTS): the case names are read from this file.
-tool_file_wanted() {
-    for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
-        selected "tool:$c" && return 0
-    done
-    return 1
-}
+# selected (TESTS): tool_file_wanted (tests/run-tests.sh) reads their names.
 if tool_file_wanted tests/tool/build_checks.sh; then
 # Absolute: the manifests written here name host files, which tern
 # resolves relative to the manifest's own directory.

@@ -6,13 +6,7 @@
 # checker about 6 s of it on a loaded 2-core machine).
 # shellcheck disable=SC2016
 # Its set-up (builds, make install) runs only when one of its cases is
-# selected (TESTS): the case names are read from this file.
-tool_file_wanted() {
-    for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
-        selected "tool:$c" && return 0
-    done
-    return 1
-}
+# selected (TESTS): tool_file_wanted (tests/run-tests.sh) reads their names.
 if tool_file_wanted tests/tool/daily.sh; then
 # Absolute: manifests written here name host files by path.
 mkdir -p "$LOG_DIR"
