@@ -57,6 +57,7 @@ done
 # cases (their names are read from FILE), so that a file's set-up (builds,
 # make install) runs only when one of its cases will.
 tool_file_wanted() {
+    # shellcheck disable=SC2013  # case names are single words
     for c in $(sed -n 's/^ *tool_case \([a-z0-9_]*\) .*/\1/p' "$1"); do
         selected "tool:$c" && return 0
     done
