@@ -44,6 +44,14 @@ tool_case machine_aarch64_qemu_args 0 '^qemu-system-aarch64 -M virt -accel tcg -
            tr "\n" " " < "$3/qemu.args"' sh "$TERN" "$MD/in/fake.img" "$MD/ok/arm"
 tool_case machine_aarch64_domain 0 "<type arch='aarch64' machine='virt'>hvm</type>" -- \
     cat "$MD/ok/arm/domain.xml"
+# Without --accel, tern build on a host that cannot run aarch64 under KVM
+# (x86) writes a TCG domain (type 'qemu', cortex-a72) and -accel tcg.
+if [ "$(uname -m)" != aarch64 ]; then
+    tool_case machine_aarch64_default_tcg 0 "^<domain type='qemu'>.*<model fallback='forbid'>cortex-a72</model>.*-accel tcg -cpu cortex-a72 " -- \
+        sh -c '"$1" build tests/manifests/aarch64_min.yaml --kernel "$2" -o "$3" -q &&
+               { tr "\n" " " < "$3/domain.xml"; tr "\n" " " < "$3/qemu.args"; }' \
+        sh "$TERN" "$MD/in/fake.img" "$MD/ok/arm-default"
+fi
 mkdir -p "$MD/lonely/host"
 cp "$TERN" "$MD/lonely/host/tern"
 tool_case machine_aarch64_no_kernel 2 "^tern: error: no kernel for aarch64/kvm: build one \\(make kernel\\), or name it with --kernel FILE" -- \
