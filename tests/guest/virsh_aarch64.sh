@@ -7,6 +7,9 @@
 #   tool:a64_virsh_xml   domain.xml has the aarch64 elements and, when
 #                        virt-xml-validate is installed, passes libvirt's
 #                        schema (<1 s)
+#   tool:a64_virsh_no_channels  a domain.xml without the stdio channels
+#                        (hand-edited, or older) is refused by tern run
+#                        --via virsh with the fix, before libvirt (<1 s)
 #   a64_virsh_create     plain `virsh create DIR/domain.xml`: the domain
 #                        boots, powers off by PSCI (and disappears), the
 #                        console log ends with the app's status 3 and the
@@ -22,16 +25,18 @@
 #   a64_virsh_net        ktest=net_smoke on libvirt's <interface
 #                        type='user'>: virtio-net behind a root port, ARP,
 #                        ping, a 600-frame burst, 2 vCPUs (~8 s)
-# About 20 s in all. Skipped where libvirt cannot run (virsh_why, set by
+#   a64_virsh_blk        the ROFS on libvirt's virtio <disk> (virtio-blk on
+#                        PCIe) (~4 s)
+# About 30 s in all. Skipped where libvirt cannot run (virsh_why, set by
 # build.sh, which sorts before this file).
 if [ "${ARCH:-x86_64}" = aarch64 ]; then
 a64_virsh_tests() {
     AV=$(cd "$LOG_DIR" && pwd)/a64virsh
     rm -rf "$AV"
     mkdir -p "$AV"
-    cases="a64_virsh_create a64_virsh_run a64_virsh_stdout a64_virsh_net"
+    cases="a64_virsh_create a64_virsh_run a64_virsh_stdout a64_virsh_net a64_virsh_blk"
     want_any=
-    for c in tool:a64_virsh_xml $cases; do
+    for c in tool:a64_virsh_xml tool:a64_virsh_no_channels $cases; do
         case $c in tool:*) ;; *) c=guest:$c ;; esac
         selected "$c" && want_any=1
     done
@@ -63,6 +68,14 @@ a64_virsh_tests() {
             why="virt-xml-validate: $(tail -1 "$AV/validate.log")"
         fi
         if [ -n "$why" ]; then fail tool:a64_virsh_xml "$why"; else pass tool:a64_virsh_xml; fi
+    fi
+
+    # The check comes before libvirt is reached: no skip needed.
+    if selected tool:a64_virsh_no_channels; then
+        cp -a "$AV/hello-img" "$AV/nochan-img"
+        sed -i '/<channel /,/<\/channel>/d' "$AV/nochan-img/domain.xml"
+        tool_case a64_virsh_no_channels 125 "no <channel> for the app's tern\.stdout .*rebuild the image with tern build" -- \
+            "$TERN" run "$AV/nochan-img" --via virsh --timeout 30
     fi
 
     if [ -n "$virsh_why" ]; then
@@ -184,6 +197,13 @@ EOT
             '^\[ *[0-9.]+\] net_smoke: passed$' -- \
             "$AV/net.yaml" -o "$AV/net-img" --kernel "$KERNEL" --via virsh
     fi
+
+    av_manifest a64v-blk '[/bin/hello, "on disk"]' 'disk: virtio-blk
+'
+    image_case a64_virsh_blk 0 \
+        '^\[ *[0-9.]+\] pci 0[1-9]:00\.0: 1af4:1042 SCSI controller \(virtio\)' \
+        'vfs: mounted ROFS 1\.0 from disk virtio-blk0' '^argv\[1\]=on disk$' -- \
+        "$AV/a64v-blk.yaml" -o "$AV/blk-img" --kernel "$KERNEL" --via virsh
 }
 a64_virsh_tests
 fi
