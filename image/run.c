@@ -1174,6 +1174,11 @@ int cmd_run(int argc, char **argv, bool probe_only)
         r.timed_out = end == VIRSH_TIMEOUT;
         if (err[0])
             snprintf(r.last_error, sizeof(r.last_error), "%s", err);
+        /* The console was not shown: on a failure, its end, as below. */
+        snprintf(klog_path, sizeof(klog_path), "%s/console.log", o.image_dir);
+        if (app_io && !o.verbose && !r.interrupted && (r.status < 0 || r.timed_out ||
+                      r.status == 64 || r.status == 126 || r.status == 127 || r.status >= 128))
+            show_kernel_log(klog_path);
         /* The boot time includes libvirt's own start-up: not comparable. */
         r.ready_ns = 0;
     } else if (o.image_dir) {
