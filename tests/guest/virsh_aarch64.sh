@@ -25,6 +25,9 @@
 #   a64_virsh_net        ktest=net_smoke on libvirt's <interface
 #                        type='user'>: virtio-net behind a root port, ARP,
 #                        ping, a 600-frame burst, 2 vCPUs (~8 s)
+#   a64_virsh_kvm_built  an image built with --accel kvm (type 'kvm',
+#                        host-passthrough CPU) runs under TCG: --via virsh
+#                        rewrites the domain type and the <cpu> (~4 s)
 #   a64_virsh_blk        the ROFS on libvirt's virtio <disk> (virtio-blk on
 #                        PCIe) (~4 s)
 # About 30 s in all. Skipped where libvirt cannot run (virsh_why, set by
@@ -34,7 +37,8 @@ a64_virsh_tests() {
     AV=$(cd "$LOG_DIR" && pwd)/a64virsh
     rm -rf "$AV"
     mkdir -p "$AV"
-    cases="a64_virsh_create a64_virsh_run a64_virsh_stdout a64_virsh_net a64_virsh_blk"
+    cases="a64_virsh_create a64_virsh_run a64_virsh_stdout a64_virsh_net a64_virsh_blk
+        a64_virsh_kvm_built"
     want_any=
     for c in tool:a64_virsh_xml tool:a64_virsh_no_channels $cases; do
         case $c in tool:*) ;; *) c=guest:$c ;; esac
@@ -196,6 +200,17 @@ EOT
             'net_smoke: burst: 600 frames in [0-9]+ us, ring full [0-9]+ times, 600 completed' \
             '^\[ *[0-9.]+\] net_smoke: passed$' -- \
             "$AV/net.yaml" -o "$AV/net-img" --kernel "$KERNEL" --via virsh
+    fi
+
+    if selected guest:a64_virsh_kvm_built; then
+        "$TERN" build "$AV/a64v-hello$$.yaml" -o "$AV/kvm-img" --kernel "$KERNEL" --accel kvm \
+            -q > "$AV/kvm-build.log" 2>&1
+        if ! grep -q "<cpu mode='host-passthrough'" "$AV/kvm-img/domain.xml"; then
+            fail guest:a64_virsh_kvm_built "tern build --accel kvm wrote no host-passthrough <cpu>"
+        else
+            image_case a64_virsh_kvm_built 3 'cpu: Arm part 0xd08 ' '^argv\[3\]=3$' -- \
+                "$AV/kvm-img" --via virsh --accel tcg
+        fi
     fi
 
     av_manifest a64v-blk '[/bin/hello, "on disk"]' 'disk: virtio-blk
