@@ -32,7 +32,9 @@ static void build_usage(FILE *f)
           "                      kernel built beside this tern for the manifest's\n"
           "                      arch and platform: out/x86_64-kvm-O2/kernel.elf)\n"
           "  --accel kvm|tcg     the domain type in domain.xml and the accelerator in\n"
-          "                      qemu.args (default kvm; tern run picks its own)\n"
+          "                      qemu.args (default kvm, or tcg where KVM cannot run\n"
+          "                      the manifest's arch, as aarch64 on x86; tern run\n"
+          "                      picks its own)\n"
           "  --force             build even when a check says the image cannot boot\n"
           "                      (the program's format, memory: too small or too large,\n"
           "                      no cmdline): warn instead\n"
@@ -56,7 +58,7 @@ int cmd_build(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
-    struct build_opts o = { .accel = "kvm" };
+    struct build_opts o = { .accel = NULL };
     int c;
     optind = 1;
     opterr = 0;

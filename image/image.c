@@ -770,7 +770,7 @@ int build_image(const struct build_opts *o, char **out_dir)
                 nerr, nerr == 1 ? "" : "s");
         return 2;
     }
-    const char *accel = o->accel ? o->accel : "kvm";
+    const char *accel = o->accel;
     struct tree t = { .m = &m };
     char *kernel = NULL, *dir = NULL, *abs_dir = NULL, *xml = NULL, *args = NULL;
     int rc = 2;
@@ -787,6 +787,9 @@ int build_image(const struct build_opts *o, char **out_dir)
         fputs("); nothing was built\n", stderr);
         goto out;
     }
+    char kvm_why[256];
+    if (!accel)
+        accel = machine_kvm_impossible(mach, kvm_why, sizeof(kvm_why)) ? "tcg" : "kvm";
     if (!(kernel = find_kernel(o->kernel, mach)) || !machine_check_kernel(mach, kernel))
         goto out;
     if (mach->not_ready) {

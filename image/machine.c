@@ -70,6 +70,11 @@ const struct machine machines[] = {
         .os_type = "hvm", .os_arch = "aarch64", .os_machine = "virt",
         /* PSCI, found in the device tree; ACPI on virt needs UEFI. */
         .acpi = false,
+        /* QEMU's default on virt under TCG; the kernel drives v2 and v3. */
+        .gic_version = 2,
+        .libvirt_cpu = true,
+        .libvirt_stdio = true,
+        .libvirt_serial_model = "pl011",
         .libvirt_uri = "qemu:///system",
     },
     {

@@ -746,6 +746,18 @@ static bool virsh_output(const char *data, size_t n, void *arg)
     return console_feed(arg, data, n);
 }
 
+/* The app's stdout or stderr from libvirt's channel files: ours, and the
+ * --log beside the console, as boot() relays them from QEMU. */
+static void virsh_app_output(int fd, const char *data, size_t n, void *arg)
+{
+    struct console *c = arg;
+    FILE *to = fd == 1 ? stdout : stderr;
+    if ((fwrite(data, 1, n, to) != n || fflush(to) != 0) && errno == EPIPE)
+        got_signal = SIGPIPE;
+    if (c->mlog)
+        mlog_app(c->mlog, data, n);
+}
+
 /*
  * A Xen image (it has xl.cfg): on a dom0 `xl create -c` (or virsh on
  * xen:///system), elsewhere the tests/xen harness. The status comes from
@@ -1029,7 +1041,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         } else {
             struct build_opts bo = {
                 .manifest = image, .out_dir = out_dir, .kernel = o.kernel,
-                .accel = strcmp(o.accel, "tcg") ? "kvm" : "tcg",
+                .accel = !strcmp(o.accel, "auto") ? NULL : strcmp(o.accel, "tcg") ? "kvm" : "tcg",
             };
             int rc = build_image(&bo, &built_dir);
             if (rc)
@@ -1143,14 +1155,27 @@ int cmd_run(int argc, char **argv, bool probe_only)
     if (!strcmp(via, "virsh")) {
         memset(&r, 0, sizeof(r));
         r.status = -1;
-        struct console con = { .t0 = now_ns(), .term = o.quiet ? NULL : stdout, .log = log, .r = &r };
+        /* With the app's stdio on channels (machine.h libvirt_stdio) the
+         * console is the kernel log: console.log, and stderr with
+         * --verbose, as without --via virsh. Else the app's output is on
+         * the console, which streams to stdout. */
+        bool app_io = o.machine->libvirt_stdio;
+        static struct merged_log mlog;
+        memset(&mlog, 0, sizeof(mlog));
+        mlog.f = app_io ? log : NULL;
+        struct console con = { .t0 = now_ns(), .log = log, .r = &r,
+                               .term = app_io ? (o.verbose ? stderr : NULL) :
+                                       o.quiet ? NULL : stdout,
+                               .mlog = app_io ? &mlog : NULL };
         struct virsh_boot vb = {
             .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
+            .app_output = virsh_app_output,
         };
         char err[1024] = "";
         enum virsh_end end = virsh_boot(&vb, err, sizeof(err));
         console_end(&con);
+        mlog_end(&mlog);
         if (end == VIRSH_FAILED) {
             if (log)
                 fclose(log);
