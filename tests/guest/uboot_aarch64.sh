@@ -14,6 +14,10 @@
 #                           sha256 of the kernel image), the kernel never
 #                           runs, the script resets the board and tern run
 #                           reports no status (125) (~5 s)
+#   a64_uboot_virsh         the same image through libvirt (tern run --via
+#                           virsh): domain.xml's <loader> is U-Boot, the
+#                           boot disk a virtio <disk>; status 5 (~10 s;
+#                           skipped where libvirtd cannot run)
 #   tool:a64_uboot_reproducible  two builds of one manifest a second apart
 #                           (new staging files, new QEMU device tree dump
 #                           from the cache) give byte-identical boot.img,
@@ -45,6 +49,19 @@ EOT
         'vfs: mounted ROFS .* from boot module 0' \
         '^argv\[1\]=Hello, world$' '^GREETING=hello$' 'app: exited with status 5' -- \
         "$UB_DIR/uboot-hello.yaml" -o "$UB_DIR/b-hello" --kernel "$KERNEL" --accel tcg
+
+    # Through libvirt: <loader> (U-Boot as -bios) and boot.img as a virtio
+    # disk (on PCIe there). virsh_why: build.sh's verdict on libvirt here.
+    if [ -n "${virsh_why:-}" ]; then
+        selected guest:a64_uboot_virsh && skip guest:a64_uboot_virsh "$virsh_why"
+    else
+        image_case a64_uboot_virsh 5 '^U-Boot 20' \
+            '^   Verifying Hash Integrity \.\.\. sha256\+ OK' '^Starting kernel \.\.\.' \
+            'command line: "-- /bin/hello "Hello, world" --exit 5"' \
+            'app: exited with status 5' -- \
+            "$UB_DIR/uboot-hello.yaml" -o "$UB_DIR/b-virsh" --kernel "$KERNEL" --via virsh \
+            --accel tcg
+    fi
 
     # One byte of a string only the kernel has ("entered at EL", the cpu
     # line), inside the FIT inside the disk's file system.
@@ -123,8 +140,8 @@ EOT
     }
     tool_case a64_uboot_manifest 0 '^refused: 3$' -- ub_bad
 }
-for c in guest:a64_uboot_hello guest:a64_uboot_tampered tool:a64_uboot_reproducible \
-    tool:a64_uboot_manifest; do
+for c in guest:a64_uboot_hello guest:a64_uboot_virsh guest:a64_uboot_tampered \
+    tool:a64_uboot_reproducible tool:a64_uboot_manifest; do
     if selected "$c"; then
         a64_uboot_tests
         break
