@@ -703,6 +703,9 @@ static bool replaceable(const char *dir)
         ok = false;
         for (size_t i = 0; i < sizeof(image_files) / sizeof(image_files[0]); i++)
             ok |= !strcmp(de->d_name, image_files[i]);
+        /* A build killed while making boot.img left these too. */
+        for (size_t i = 0; i < sizeof(staging_files) / sizeof(staging_files[0]); i++)
+            ok |= !strcmp(de->d_name, staging_files[i]);
     }
     closedir(d);
     return ok;
