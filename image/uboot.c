@@ -481,9 +481,9 @@ static bool make_fs(const struct manifest *m, int64_t epoch, uint64_t *fs_bytes)
     snprintf(cmds, sizeof(cmds), "sif /tern.itb ctime @%lld\nsif /boot.scr ctime @%lld\n"
              "sif /tern.itb uid 0\nsif /tern.itb gid 0\nsif /boot.scr uid 0\n"
              "sif /boot.scr gid 0\n", (long long)epoch, (long long)epoch);
-    char *cmdfile = path_in("boot.cmd");        /* its script is in boot.scr by now */
+    char *cmdfile = path_in("debugfs.cmd");
     ok = ok && write_file(cmdfile, cmds, strlen(cmds));
-    char *dbg[] = { "debugfs", "-w", "-f", "boot.cmd", "boot.ext2", NULL };
+    char *dbg[] = { "debugfs", "-w", "-f", "debugfs.cmd", "boot.ext2", NULL };
     ok = ok && run_tool(dbg, epoch);
     free(cmdfile);
     for (int i = 0; i < 2; i++) {

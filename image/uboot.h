@@ -21,7 +21,7 @@
  * may leave in its temporary directory while making it (removed after). */
 #define UBOOT_DISK "boot.img"
 #define UBOOT_STAGING_FILES "tern.its", "board.dtb", "boot.cmd", "tern.itb", "boot.scr", \
-                            "boot.ext2", "uboot-tools.log"
+                            "boot.ext2", "debugfs.cmd", "uboot-tools.log"
 
 /* Make dir/boot.img from dir's kernel (mach->kernel_file) and rofs.img for
  * m. accel: the build's accelerator (the device tree is QEMU's for the
