@@ -18,6 +18,10 @@
 #                           virsh): domain.xml's <loader> is U-Boot, the
 #                           boot disk a virtio <disk>; status 5 (~10 s;
 #                           skipped where libvirtd cannot run)
+#   tool:a64_uboot_fit      boot.img's partition holds tern.itb: three
+#                           images with sha256 hashes, the kernel and ROFS
+#                           byte for byte, /chosen with bootargs and
+#                           stdout-path only (QEMU's random seeds gone) (~1 s)
 #   tool:a64_uboot_reproducible  two builds of one manifest a second apart
 #                           (new staging files, new QEMU device tree dump
 #                           from the cache) give byte-identical boot.img,
@@ -104,6 +108,29 @@ EOT
         fi
     fi
 
+    # What is inside boot.img: the partition at 1 MiB, tern.itb in it
+    # (debugfs), each image with a sha256 hash, the kernel and ROFS the
+    # image's own bytes, the tree's /chosen as tern wrote it.
+    ub_fit() {
+        x=$UB_DIR/fit
+        rm -rf "$x" && mkdir -p "$x" || return 1
+        "$TERN" build "$UB_DIR/uboot-hello.yaml" -o "$x/img" -q --kernel "$KERNEL" \
+            --accel tcg || return 1
+        dd if="$x/img/boot.img" of="$x/part" bs=1M skip=1 2> /dev/null || return 1
+        debugfs -R "dump /tern.itb $x/tern.itb" "$x/part" 2> /dev/null || return 1
+        mkimage -l "$x/tern.itb" > "$x/list" || return 1
+        cat "$x/list"
+        [ "$(grep -c '^  Hash algo: *sha256$' "$x/list")" -eq 3 ] || { echo "not 3 sha256"; return 1; }
+        for p in 0:kernel.img 1:rofs.img; do
+            dumpimage -T flat_dt -p "${p%%:*}" -o "$x/${p#*:}" "$x/tern.itb" > /dev/null &&
+                cmp "$x/${p#*:}" "$x/img/${p#*:}" || return 1
+        done
+        dumpimage -T flat_dt -p 2 -o "$x/fdt.dtb" "$x/tern.itb" > /dev/null || return 1
+        echo "bootargs: $(fdtget "$x/fdt.dtb" /chosen bootargs)"
+        echo "chosen: $(fdtget -p "$x/fdt.dtb" /chosen | tr '\n' ' ')"
+    }
+    tool_case a64_uboot_fit 0 '^chosen: (bootargs stdout-path|stdout-path bootargs) $' -- ub_fit
+
     # Every file but domain.xml (absolute paths) the same, byte for byte.
     ub_twice() {
         "$TERN" build "$UB_DIR/uboot-hello.yaml" -o "$UB_DIR/r1" -q --kernel "$KERNEL" \
@@ -141,7 +168,7 @@ EOT
     tool_case a64_uboot_manifest 0 '^refused: 3$' -- ub_bad
 }
 for c in guest:a64_uboot_hello guest:a64_uboot_virsh guest:a64_uboot_tampered \
-    tool:a64_uboot_reproducible tool:a64_uboot_manifest; do
+    tool:a64_uboot_fit tool:a64_uboot_reproducible tool:a64_uboot_manifest; do
     if selected "$c"; then
         a64_uboot_tests
         break
