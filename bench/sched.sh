@@ -7,8 +7,10 @@
 set -eu
 : "${KERNEL:?}" "${TERN:?}"
 N=${N:-5}
-mkdir -p bench/results
-csv=bench/results/sched.csv
+# Results in BENCH_OUT (bench/run.sh sets it per arch).
+out=${BENCH_OUT:-bench/results}
+mkdir -p "$out"
+csv=$out/sched.csv
 accel=$("$TERN" probe --kernel "$KERNEL" 2>/dev/null)
 echo "run,accel,cpus,switch_same_cpu,handoff_cross_cpu,trap_round_trip" > "$csv"
 for smp in 1 2; do
