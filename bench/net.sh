@@ -15,7 +15,11 @@
 # out/apps), BENCH_OUT (where results go; default bench/results in full,
 # out/bench/smoke with --smoke; for aarch64 bench/results/aarch64 and
 # out/bench/smoke-aarch64), BENCH_SECONDS (per throughput run; default 3,
-# smoke 1), BENCH_RUNS (default 5, smoke 1).
+# smoke 1), BENCH_RUNS (default 5, smoke 1); a full run only: BENCH_SIZES
+# (message sizes, default 4096 16384 65536 262144 1048576) and BENCH_BOOTS
+# (boots of hello per guest, default 20). A full run with any of these four
+# set is a "short run": all of make bench's cases and the memory search,
+# fewer or shorter samples, marked so in latest.md.
 #
 # Every guest is started by bench/stamp (timestamps, QEMU's PID) inside a
 # network namespace holding a tap device (host side 10.99.0.1/24, guest
@@ -79,8 +83,8 @@ else
     OUT=${BENCH_OUT:-bench/results${OUT_SUFFIX:+/$OUT_SUFFIX}}
     SECS=${BENCH_SECONDS:-3}
     RUNS=${BENCH_RUNS:-5}
-    SIZES="4096 16384 65536 262144 1048576"
-    BOOTS=20
+    SIZES=${BENCH_SIZES:-4096 16384 65536 262144 1048576}
+    BOOTS=${BENCH_BOOTS:-20}
 fi
 MEM=256
 SMP=2
@@ -454,6 +458,8 @@ T1=$(date +%s)
     echo "runs=$RUNS x ${SECS}s per case"
     echo "elapsed_s=$((T1 - T0))"
     echo "smoke=$SMOKE"
+    echo "short=$( [ $SMOKE = 0 ] && [ -n "${BENCH_SECONDS:-}${BENCH_RUNS:-}${BENCH_SIZES:-}${BENCH_BOOTS:-}" ] && echo 1 || echo 0)"
+    echo "boots=$BOOTS"
 } > "$OUT/env.txt"
 sh bench/report.sh "$OUT" || failures=$((failures + 1))
 if [ $SMOKE = 0 ]; then

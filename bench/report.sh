@@ -149,6 +149,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     echo "Tern: $(env_get tern). Linux guest: $(env_get linux)."
     echo "$(env_get runs); the whole run took $(env_get elapsed_s) s."
     [ "$(env_get smoke)" = 1 ] && echo "**Smoke run** (\`make bench-smoke\`): one short run per case; not for comparison."
+    [ "$(env_get short)" = 1 ] && echo "**Short run** ($(env_get boots) boots per guest; BENCH_RUNS, BENCH_SECONDS, BENCH_SIZES or BENCH_BOOTS below \`make bench\`'s): for checking the machinery, not for comparison."
     echo
     echo "Senders: \`bench/bulksend\` (one static musl binary, the same file in both guests)"
     echo "sending from a ring of pre-filled buffers for a fixed time to \`bench/sink\` in the"
