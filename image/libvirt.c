@@ -20,6 +20,7 @@
 
 #include "libvirt.h"
 #include "machine.h"
+#include "uboot.h"
 #include "util.h"
 #include "xen.h"
 
@@ -42,6 +43,18 @@ static void xml_escaped(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
+}
+
+/* <os> for a boot: u-boot image (uboot.h): U-Boot as the firmware, which
+ * libvirt passes to QEMU as -bios; it boots the FIT on boot.img. */
+static void xml_os_uboot(FILE *f, const struct machine *mach)
+{
+    fputs("  <os>\n", f);
+    fprintf(f, "    <type arch='%s' machine='%s'>%s</type>\n", mach->os_arch,
+            mach->os_machine, mach->os_type);
+    fputs("    <loader readonly='yes' type='rom'>", f);
+    xml_escaped(f, mach->uboot_firmware);
+    fputs("</loader>\n  </os>\n", f);
 }
 
 /*
@@ -157,7 +170,10 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
     fputs("  <description>Tern image built by tern build</description>\n", f);
     fprintf(f, "  <memory unit='MiB'>%ld</memory>\n", m->memory_mib);
     fprintf(f, "  <vcpu>%ld</vcpu>\n", m->cpus);
-    xml_os_direct(f, m, mach, abs_dir);
+    if (m->boot == BOOT_UBOOT)
+        xml_os_uboot(f, mach);
+    else
+        xml_os_direct(f, m, mach, abs_dir);
     xml_features(f, mach);
     char *cpu = xml_cpu(mach, accel);
     if (cpu)
@@ -172,12 +188,15 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
     /* Xen (xl_type): blkfront's xvda, netfront on a bridge, the PV
      * console; otherwise virtio and a serial port. */
     bool xen = mach->xl_type != NULL;
-    if (m->disk == DISK_VIRTIO_BLK) {
+    /* The ROFS as a disk, or U-Boot's boot disk (on PCIe here, where
+     * U-Boot finds it as virtio0 too). */
+    if (m->disk == DISK_VIRTIO_BLK || m->boot == BOOT_UBOOT) {
         fputs("    <disk type='file' device='disk'>\n"
               "      <driver name='qemu' type='raw'/>\n"
               "      <source file='", f);
         xml_escaped(f, abs_dir);
-        fprintf(f, "/rofs.img'/>\n"
+        fprintf(f, "/%s'/>\n", m->boot == BOOT_UBOOT ? UBOOT_DISK : "rofs.img");
+        fprintf(f, ""
                 "      <target dev='%s' bus='%s'/>\n"
                 "      <readonly/>\n"
                 "    </disk>\n", xen ? "xvda" : "vda", xen ? "xen" : "virtio");
@@ -534,17 +553,23 @@ static bool domain_follow_dir(char **xml, const char *dir, const struct machine 
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return false;
     }
+    /* A boot through firmware (U-Boot: <loader>) has no <kernel>: then
+     * the serial port's log, DIR/console.log, names the directory. */
+    const char *elem = "<kernel>", *file = mach->kernel_file;
     char *kernel = between(*xml, "<kernel>", "</kernel>", NULL, NULL);
+    if (!kernel && strstr(*xml, "<loader ") &&
+        (kernel = between(*xml, "<log file='", "'", NULL, NULL)))
+        elem = "<log file>", file = "console.log";
     if (!kernel) {
         snprintf(err, errlen, "%s: no <kernel> element (rebuild the image with tern build)",
                  path);
         return false;
     }
     /* The directory domain.xml was written for: <kernel> is DIR/KERNEL_FILE. */
-    size_t kl = strlen(kernel), fl = strlen(mach->kernel_file);
-    if (kl <= fl + 1 || kernel[kl - fl - 1] != '/' || strcmp(kernel + kl - fl, mach->kernel_file)) {
-        snprintf(err, errlen, "%s: <kernel> is '%s', not DIR/%s (was it edited? rebuild the "
-                 "image with tern build)", path, kernel, mach->kernel_file);
+    size_t kl = strlen(kernel), fl = strlen(file);
+    if (kl <= fl + 1 || kernel[kl - fl - 1] != '/' || strcmp(kernel + kl - fl, file)) {
+        snprintf(err, errlen, "%s: %s is '%s', not DIR/%s (was it edited? rebuild the "
+                 "image with tern build)", path, elem, kernel, file);
         free(kernel);
         return false;
     }

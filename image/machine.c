@@ -64,6 +64,8 @@ const struct machine machines[] = {
          * kernel drives only virtio 1.0+ (version 2) and refuses them. */
         .qemu_global = "virtio-mmio.force-legacy=false",
         .console = "the PL011 UART of the virt board",
+        /* Debian's u-boot-qemu: distro boot from the virtio disk. */
+        .uboot_firmware = "/usr/lib/u-boot/qemu_arm64/u-boot.bin",
         .virt_type_kvm = "kvm", .virt_type_tcg = "qemu",
         .os_type = "hvm", .os_arch = "aarch64", .os_machine = "virt",
         /* PSCI, found in the device tree; ACPI on virt needs UEFI. */

@@ -54,6 +54,9 @@ struct machine {
     /* A -global QEMU needs for this machine's devices to suit the kernel,
      * or NULL. */
     const char *qemu_global;
+    /* The U-Boot firmware for boot: u-boot images (-bios, libvirt's
+     * <loader>), or NULL when the machine has none (uboot.h). */
+    const char *uboot_firmware;
     /* What "-serial stdio" connects: the console the kernel writes. */
     const char *console;
 

@@ -658,6 +658,16 @@ static bool image_has_append(const struct run_opts *o)
     return false;
 }
 
+/* A boot: u-boot image: QEMU starts firmware (-bios), which finds the
+ * kernel and its command line on the boot disk (uboot.h). */
+static bool image_boots_firmware(const struct run_opts *o)
+{
+    for (size_t i = 1; i < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-bios"))
+            return true;
+    return false;
+}
+
 static bool image_runs_app(const struct run_opts *o)
 {
     for (size_t i = 1; i + 1 < o->image_args.n; i++)
@@ -1061,6 +1071,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         load_image_args(&o);
         if (o.nfwd)
             check_forwarding(&o);
+        if ((o.nenv || o.nextra) && image_boots_firmware(&o))
+            die("%s: image '%s' boots through U-Boot: its command line is in the FIT on "
+                "boot.img, not given at run time (change env: or cmdline: in the manifest "
+                "and rebuild)", o.nenv ? "-e" : "-- ARGS", o.image_dir);
         if (o.nextra && !image_runs_app(&o))
             die("-- %s: image '%s' runs no app to give arguments to", o.extra[0], o.image_dir);
     } else if (!strcmp(via, "virsh")) {
