@@ -32,11 +32,12 @@
 #include "xen.h"
 
 /* The files an image directory may hold; a directory with anything else in
- * it is not replaced (it is not ours). The kernel is named by the machine
+ * it is not replaced (it is not ours). The logs are what runs leave there
+ * (stdout.log and stderr.log: the app's output under libvirt on aarch64). The kernel is named by the machine
  * table (machine.c): kernel.elf (PVH ELF) or kernel.img (arm64 Image). */
 static const char *const image_files[] = {
     "kernel.elf", "kernel.img", "rofs.img", "domain.xml", "qemu.args", "xl.cfg",
-    "console.log", UBOOT_DISK,
+    "console.log", "stdout.log", "stderr.log", UBOOT_DISK,
 };
 /* What making boot.img (uboot.c) stages in the temporary directory, and
  * removes when done: removed too when the build is interrupted. */
