@@ -51,6 +51,7 @@ full_only() {
 # host side of the tests runs).
 GUEST_ARCH=${ARCH:-x86_64}
 GUEST_PFX=
+# shellcheck disable=SC2034  # (used by the sourced tests/guest/*.sh)
 [ "$GUEST_ARCH" = aarch64 ] && GUEST_PFX=a64_
 : "${GUEST_APPS:=out/apps}"
 case $GUEST_APPS in /*) ;; *) GUEST_APPS=$PWD/$GUEST_APPS ;; esac
