@@ -6,8 +6,10 @@
 set -eu
 : "${KERNEL:?}" "${TERN:?}"
 N=${N:-20}
-mkdir -p bench/results
-csv=bench/results/boot-time.csv
+# Results in BENCH_OUT (bench/run.sh sets it per arch).
+out=${BENCH_OUT:-bench/results}
+mkdir -p "$out"
+csv=$out/boot-time.csv
 accel=$("$TERN" probe --kernel "$KERNEL" 2>/dev/null)
 echo "run,accel,host_ms,kernel_ms" > "$csv"
 i=1

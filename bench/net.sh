@@ -7,19 +7,29 @@
 #
 #   sh bench/net.sh [--smoke]
 #
-# Environment: KERNEL, TERN (as make sets them), BENCH_BIN (bench tools,
-# default out/bench), APPS (default out/apps), BENCH_OUT (where results go;
-# default bench/results in full, out/bench/smoke with --smoke),
-# BENCH_SECONDS (per throughput run; default 3, smoke 1), BENCH_RUNS
-# (default 5, smoke 1).
+# Environment: KERNEL, TERN (as make sets them), ARCH (the guests'
+# architecture: x86_64, the default, or aarch64; KERNEL is built for it),
+# BENCH_BIN (the host tools sink and stamp, and the host's bulksend;
+# default out/bench), BULKSEND and HELLO (the guest programs, built for
+# ARCH; default BENCH_BIN/bulksend and APPS/hello), APPS (default
+# out/apps), BENCH_OUT (where results go; default bench/results in full,
+# out/bench/smoke with --smoke; for aarch64 bench/results/aarch64 and
+# out/bench/smoke-aarch64), BENCH_SECONDS (per throughput run; default 3,
+# smoke 1), BENCH_RUNS (default 5, smoke 1); a full run only: BENCH_SIZES
+# (message sizes, default 4096 16384 65536 262144 1048576) and BENCH_BOOTS
+# (boots of hello per guest, default 20). A full run with any of these four
+# set is a "short run": all of make bench's cases and the memory search,
+# fewer or shorter samples, marked so in latest.md.
 #
 # Every guest is started by bench/stamp (timestamps, QEMU's PID) inside a
 # network namespace holding a tap device (host side 10.99.0.1/24, guest
-# 10.99.0.2), with the same QEMU options: -M q35, the accelerator (KVM only
-# when both guests boot under it, else TCG for both), -cpu as tern run
-# picks it, -m 256, -smp 2, -netdev tap + virtio-net-pci; only -kernel,
-# -initrd and -append differ. bench/sink receives in the namespace and
-# samples QEMU's CPU time over exactly the transfer.
+# 10.99.0.2), with the same QEMU options: the Tern image's own (tern
+# build's qemu.args up to -kernel: the machine table's QEMU, board, -cpu
+# for the accelerator, console and exit device; x86_64: -M q35, aarch64:
+# -M virt), the accelerator (KVM only when both guests boot under it, else
+# TCG for both), -m 256, -smp 2, -netdev tap + virtio-net-pci; only
+# -kernel, -initrd and -append differ. bench/sink receives in the
+# namespace and samples QEMU's CPU time over exactly the transfer.
 #
 # Outputs (BENCH_OUT): runs.csv (every run), boot.csv (every boot),
 # latest.csv (the summary), latest.md (the table with the targets),
@@ -31,20 +41,50 @@ set -u
 SMOKE=0
 [ "${1:-}" = --smoke ] && SMOKE=1
 : "${KERNEL:?}" "${TERN:?}"
+ARCH=${ARCH:-x86_64}
 BIN=${BENCH_BIN:-out/bench}
 APPS=${APPS:-out/apps}
+BULKSEND=${BULKSEND:-$BIN/bulksend}
+HELLO=${HELLO:-$APPS/hello}
+
+# What differs between the architectures beyond QEMU's machine (which
+# comes from tern build, below): Debian's name for the arch, the Linux
+# guest's console and clock options, the QEMU exit status of a Tern guest
+# whose app exited 0 (x86_64: isa-debug-exit makes status 0 into 1;
+# aarch64: PSCI SYSTEM_OFF, QEMU exits 0; on both hello_ok also checks the
+# console's tern-exit line), where results go.
+case $ARCH in
+x86_64)
+    DEB_ARCH=amd64
+    # tsc=reliable: under TCG Linux finds the vCPUs' TSCs "unsynchronized"
+    # and falls back to the HPET, whose every read is an emulated MMIO
+    # access; Tern reads the TSC, so the Linux guest gets it too
+    # (measured: +15% at 64 KiB send()).
+    LINUX_CONSOLE="console=ttyS0 quiet tsc=reliable"
+    TERN_OK=1
+    OUT_SUFFIX= ;;
+aarch64)
+    DEB_ARCH=arm64
+    # The virt board's PL011; both guests read the generic timer.
+    LINUX_CONSOLE="console=ttyAMA0 quiet"
+    TERN_OK=0
+    OUT_SUFFIX=aarch64 ;;
+*)
+    echo "bench: ARCH=$ARCH: choose x86_64 or aarch64" >&2
+    exit 2 ;;
+esac
 if [ $SMOKE = 1 ]; then
-    OUT=${BENCH_OUT:-out/bench/smoke}
+    OUT=${BENCH_OUT:-out/bench/smoke${OUT_SUFFIX:+-$OUT_SUFFIX}}
     SECS=${BENCH_SECONDS:-1}
     RUNS=${BENCH_RUNS:-1}
     SIZES=65536
     BOOTS=3
 else
-    OUT=${BENCH_OUT:-bench/results}
+    OUT=${BENCH_OUT:-bench/results${OUT_SUFFIX:+/$OUT_SUFFIX}}
     SECS=${BENCH_SECONDS:-3}
     RUNS=${BENCH_RUNS:-5}
-    SIZES="4096 16384 65536 262144 1048576"
-    BOOTS=20
+    SIZES=${BENCH_SIZES:-4096 16384 65536 262144 1048576}
+    BOOTS=${BENCH_BOOTS:-20}
 fi
 MEM=256
 SMP=2
@@ -62,11 +102,10 @@ cannot() {
 [ "$(id -u)" = 0 ] || cannot "needs root (a network namespace with a tap device)"
 command -v ip > /dev/null 2>&1 || cannot "ip is not installed (iproute2)"
 [ -c /dev/net/tun ] || cannot "/dev/net/tun is missing"
-command -v qemu-system-x86_64 > /dev/null 2>&1 || cannot "qemu-system-x86_64 is not installed"
-for t in sink stamp bulksend; do
-    [ -x "$BIN/$t" ] || cannot "$BIN/$t is not built (make bench-tools)"
+# BIN/bulksend (the host's) writes the sendfile stream (below).
+for t in "$BIN/sink" "$BIN/stamp" "$BIN/bulksend" "$BULKSEND" "$HELLO"; do
+    [ -x "$t" ] || cannot "$t is not built (make ARCH=$ARCH bench-tools)"
 done
-[ -x "$APPS/hello" ] || cannot "$APPS/hello is not built (make apps)"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -77,19 +116,24 @@ T0=$(date +%s)
 
 # ------------------------------------------------------------ the guests ---
 # The Linux guest (downloads once into ~/.cache/tern).
-LG=$(sh bench/linux-guest.sh "$BIN/bulksend" "$APPS/hello") ||
+LG=$(sh bench/linux-guest.sh "$BULKSEND" "$HELLO" $DEB_ARCH) ||
     cannot "the Linux guest could not be built (bench/linux-guest.sh; Debian's mirror unreachable?)"
 
 # Tern: one image for all throughput runs (the app's arguments come from
-# -append), hello for boot time, image size and memory.
+# -append), and manifests/hello.yaml made for ARCH with HELLO, for boot
+# time, image size and memory. The host's bulksend writes the stream
+# sendfile() sends (the same bytes whatever ARCH runs them).
 "$BIN/bulksend" mkfile "$WORK/stream.bin" $FILE_BYTES || exit 1
+case $BULKSEND in /*) ;; *) BULKSEND=$PWD/$BULKSEND ;; esac
+case $HELLO in /*) ;; *) HELLO=$PWD/$HELLO ;; esac
 cat > "$WORK/bench.yaml" <<EOF
 name: bench
+arch: $ARCH
 memory: ${MEM}M
 cpus: $SMP
 cmdline: [/bin/bulksend]
 files:
-  /bin/bulksend: $PWD/$BIN/bulksend
+  /bin/bulksend: $BULKSEND
   /data/stream.bin: $WORK/stream.bin
 network:
   mode: tap
@@ -97,11 +141,25 @@ network:
   ip: $GUEST_IP/24
   gateway: $HOST_IP
 EOF
-"$TERN" build "$WORK/bench.yaml" -o "$WORK/tern-bench" --kernel "$KERNEL" > "$WORK/build.log" 2>&1 ||
-    { cat "$WORK/build.log"; exit 1; }
-"$TERN" build manifests/hello.yaml -o "$WORK/tern-hello" --kernel "$KERNEL" >> "$WORK/build.log" 2>&1 ||
-    { cat "$WORK/build.log"; exit 1; }
-HELLO_APPEND=$(sed -n '/^-append$/{n;p;}' "$WORK/tern-hello/qemu.args")
+sed -e "s|^arch: .*|arch: $ARCH|" -e "s|^\(  /bin/hello:\) .*|\1 $HELLO|" \
+    -e "s|^\(  /[^:]*:\) \.\./|\1 $PWD/|" manifests/hello.yaml > "$WORK/hello.yaml"
+# build_tern ACCEL: both images, with ACCEL in their qemu.args (so built
+# again when the accelerator changes); sets QBASE (the QEMU command line
+# every guest shares: the bench image's qemu.args up to -kernel, one
+# argument a line), KFILE (the kernel's file name in an image) and
+# HELLO_APPEND.
+build_tern() {
+    : > "$WORK/build.log"
+    for b in bench hello; do
+        "$TERN" build "$WORK/$b.yaml" -o "$WORK/tern-$b" --kernel "$KERNEL" --accel "$1" \
+            >> "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+    done
+    QBASE=$(sed '/^-kernel$/,$d' "$WORK/tern-bench/qemu.args")
+    KFILE=$(sed -n '/^-kernel$/{n;p;}' "$WORK/tern-bench/qemu.args")
+    HELLO_APPEND=$(sed -n '/^-append$/{n;p;}' "$WORK/tern-hello/qemu.args")
+    q=$(echo "$QBASE" | head -n 1)
+    command -v "$q" > /dev/null 2>&1 || cannot "$q is not installed"
+}
 
 # --------------------------------------------------------- the namespace ---
 ns=tern-bench-$$
@@ -120,58 +178,66 @@ ip netns add "$ns" &&
 
 # --------------------------------------------------------- the accelerator ---
 PIDF=$WORK/qemu.pid
-# qemu ACCEL LOG MARK TIMEOUT NIC(0|1) ARGS...: one guest, started by stamp
-# in the namespace; stamp's status is returned (Tern exits through
-# isa-debug-exit: status 0 becomes 1; Linux powers off: 0).
+# qemu LOG MARK TIMEOUT NIC(0|1) ARGS...: one guest on QBASE (with -m Q_MEM
+# when that is set), started by stamp in the namespace; stamp's status is
+# returned (Tern: TERN_OK; Linux powers off: 0).
 qemu() {
-    q_accel=$1 q_log=$2 q_mark=$3 q_timeout=$4 q_nic=$5
-    shift 5
-    if [ "$q_accel" = kvm ]; then q_cpu=host,-arch-capabilities; else q_cpu=max; fi
+    q_log=$1 q_mark=$2 q_timeout=$3 q_nic=$4
+    shift 4
     rm -f "$PIDF"
     if [ "$q_nic" = 1 ]; then
         set -- -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
             -device "virtio-net-pci,netdev=net0,mac=$MAC" "$@"
     fi
+    q_base=$QBASE
+    [ -n "${Q_MEM:-}" ] && q_base=$(echo "$QBASE" | awk -v m="$Q_MEM" 'p == "-m" { $0 = m } { p = $0; print }')
+    # One argument a line: split on newlines only, without globbing.
+    set -f
+    q_ifs=$IFS
+    IFS='
+'
+    # shellcheck disable=SC2086
+    set -- $q_base -name bench,debug-threads=on "$@"
+    IFS=$q_ifs
+    set +f
     ip netns exec "$ns" "$BIN/stamp" --pid-file "$PIDF" --timeout "$q_timeout" --mark "$q_mark" -- \
-        qemu-system-x86_64 -M q35 -accel "$q_accel" -cpu "$q_cpu" -m "${Q_MEM:-$MEM}" -smp $SMP \
-        -name bench,debug-threads=on -nodefaults -no-user-config -display none -serial stdio \
-        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" > "$q_log" 2>&1
+        "$@" > "$q_log" 2>&1
 }
-# tsc=reliable: under TCG Linux finds the vCPUs' TSCs "unsynchronized" and falls
-# back to the HPET, whose every read is an emulated MMIO access; Tern reads
-# the TSC, so the Linux guest gets it too (measured: +15% at 64 KiB send()).
 # panic=-1: a guest given too little memory ends at once instead of hanging.
-LINUX_CMDLINE="console=ttyS0 quiet tsc=reliable panic=-1"
+LINUX_CMDLINE="$LINUX_CONSOLE panic=-1"
 # hello_ok GUEST LOG STATUS: did hello run to its end?
 hello_ok() {
     if [ "$1" = tern ]; then
-        [ "$3" = 1 ] && grep -q '| tern-exit: status=0$' "$2" && grep -q '| argv\[0\]=/bin/hello' "$2"
+        [ "$3" = "$TERN_OK" ] && grep -q '| tern-exit: status=0$' "$2" && grep -q '| argv\[0\]=/bin/hello' "$2"
     else
         [ "$3" = 0 ] && grep -q '| init: app exited with status 0$' "$2" && grep -q '| argv\[0\]=/bin/hello' "$2"
     fi
 }
-boot_hello() {    # GUEST ACCEL LOG TIMEOUT: status of stamp
+boot_hello() {    # GUEST LOG TIMEOUT: status of stamp
     if [ "$1" = tern ]; then
-        qemu "$2" "$3" "app: /bin/hello:" "$4" 0 -kernel "$WORK/tern-hello/kernel.elf" \
+        qemu "$2" "app: /bin/hello:" "$3" 0 -kernel "$WORK/tern-hello/$KFILE" \
             -initrd "$WORK/tern-hello/rofs.img" -append "$HELLO_APPEND"
     else
-        qemu "$2" "$3" "init: app start" "$4" 0 -kernel "$LG/vmlinuz" -initrd "$LG/initramfs.gz" \
+        qemu "$2" "init: app start" "$3" 0 -kernel "$LG/vmlinuz" -initrd "$LG/initramfs.gz" \
             -append "$LINUX_CMDLINE -- /bin/hello Hello"
     fi
 }
 
 ACCEL=$("$TERN" probe --kernel "$KERNEL" 2> "$WORK/probe.log")
 ACCEL_WHY=$(sed -n 's/^tern: [a-z]*: //p' "$WORK/probe.log")
+[ "$ACCEL" = kvm ] || ACCEL=tcg
+build_tern "$ACCEL"
 if [ "$ACCEL" = kvm ]; then
     # Both guests or neither: Debian's kernel hangs under some nested KVMs.
-    boot_hello linux kvm "$WORK/linux-kvm-probe.log" 120
+    boot_hello linux "$WORK/linux-kvm-probe.log" 120
     if ! hello_ok linux "$WORK/linux-kvm-probe.log" $?; then
         ACCEL=tcg
         ACCEL_WHY="Tern boots under KVM but the Linux guest does not: TCG for both"
+        build_tern "$ACCEL"
     fi
 fi
-[ "$ACCEL" = kvm ] || ACCEL=tcg
-echo "bench: accel $ACCEL ($ACCEL_WHY); $RUNS run(s) of ${SECS}s per case; sizes $SIZES"
+echo "bench: $ARCH, accel $ACCEL ($ACCEL_WHY); $RUNS run(s) of ${SECS}s per case; sizes $SIZES"
+echo "bench: every guest: $(echo "$QBASE" | tr '\n' ' ')-name bench,debug-threads=on + a virtio-net-pci on a tap"
 
 # ------------------------------------------------------------ throughput ---
 RAW=$OUT/runs.csv
@@ -226,19 +292,19 @@ tput_run() {
     args="send --mode $mode --to $HOST_IP:$PORT --seconds $SECS --msg $msg --ring $k $extra"
     case $g in
     tern)
-        qemu $ACCEL "$log" "app: /bin/bulksend" $((SECS + 120)) 1 \
-            -kernel "$WORK/tern-bench/kernel.elf" -initrd "$WORK/tern-bench/rofs.img" \
+        qemu "$log" "app: /bin/bulksend" $((SECS + 120)) 1 \
+            -kernel "$WORK/tern-bench/$KFILE" -initrd "$WORK/tern-bench/rofs.img" \
             -append "-- /bin/bulksend $args"
-        st=$? want=1 ;;
+        st=$? want=$TERN_OK ;;
     linux)
-        qemu $ACCEL "$log" "init: app start" $((SECS + 150)) 1 -kernel "$LG/vmlinuz" \
+        qemu "$log" "init: app start" $((SECS + 150)) 1 -kernel "$LG/vmlinuz" \
             -initrd "$LG/initramfs.gz" \
             -append "$LINUX_CMDLINE bench_ip=$GUEST_IP/24 -- /bin/bulksend $args"
         st=$? want=0 ;;
     ceiling)
-        qemu $ACCEL "$log" "net_ceiling: start" $((SECS + 120)) 1 -kernel "$KERNEL" \
+        qemu "$log" "net_ceiling: start" $((SECS + 120)) 1 -kernel "$KERNEL" \
             -append "ktest=net_ceiling -- seconds=$SECS src=$GUEST_IP dst=$HOST_IP"
-        st=$? want=1 ;;
+        st=$? want=$TERN_OK ;;
     esac
     # The sink is done once the guest closed (or the counter stood still);
     # a guest that never connected leaves it waiting: stop it.
@@ -318,7 +384,7 @@ for g in tern linux; do
     i=1
     while [ $i -le $BOOTS ]; do
         log=$WORK/boot-$g-$i.log
-        boot_hello $g $ACCEL "$log" 120
+        boot_hello $g "$log" 120
         st=$?
         mark=$(sed -n 's/^stamp: mark ms=//p' "$log")
         total=$(sed -n 's/^stamp: exit status=[0-9]* ms=//p' "$log")
@@ -343,15 +409,15 @@ done
 
 SIZE=$OUT/size.csv
 echo "guest,what,bytes,contents" > "$SIZE"
-tb=$(($(wc -c < "$WORK/tern-hello/kernel.elf") + $(wc -c < "$WORK/tern-hello/rofs.img")))
-echo "tern,hello image,$tb,kernel.elf + rofs.img of manifests/hello.yaml" >> "$SIZE"
+tb=$(($(wc -c < "$WORK/tern-hello/$KFILE") + $(wc -c < "$WORK/tern-hello/rofs.img")))
+echo "tern,hello image,$tb,$KFILE + rofs.img of manifests/hello.yaml" >> "$SIZE"
 lb=$(($(wc -c < "$LG/vmlinuz") + $(wc -c < "$LG/initramfs.gz")))
 echo "linux,hello image,$lb,vmlinuz + initramfs.gz (busybox + virtio modules + hello + bulksend)" >> "$SIZE"
 
 # mem_ok GUEST MIB: does hello run in that much guest memory?
 mem_ok() {
     log=$WORK/mem-$1-$2.log
-    Q_MEM=$2 boot_hello "$1" $ACCEL "$log" 60
+    Q_MEM=$2 boot_hello "$1" "$log" 60
     st=$?
     hello_ok "$1" "$log" $st
 }
@@ -383,14 +449,17 @@ T1=$(date +%s)
     echo "machine=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "cpu_mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
     echo "host_kernel=$(uname -r)"
-    echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
+    echo "qemu=$("$(echo "$QBASE" | head -n 1)" --version | head -n 1)"
+    echo "arch=$ARCH"
     echo "accel=$ACCEL ($ACCEL_WHY)"
-    echo "guest_config=-M q35 -accel $ACCEL -cpu $( [ "$ACCEL" = kvm ] && echo host,-arch-capabilities || echo max) -m $MEM -smp $SMP, virtio-net-pci on a tap in a network namespace"
+    echo "guest_config=$(echo "$QBASE" | sed 1d | tr '\n' ' ' | sed 's/ $//'), virtio-net-pci on a tap in a network namespace"
     echo "tern=$(grep -m1 'Tern [0-9]' "$WORK/boot-tern-1.log" | sed 's/.*\] //')"
     echo "linux=$(cat "$LG/version"), kernel command line: $LINUX_CMDLINE"
     echo "runs=$RUNS x ${SECS}s per case"
     echo "elapsed_s=$((T1 - T0))"
     echo "smoke=$SMOKE"
+    echo "short=$( [ $SMOKE = 0 ] && [ -n "${BENCH_SECONDS:-}${BENCH_RUNS:-}${BENCH_SIZES:-}${BENCH_BOOTS:-}" ] && echo 1 || echo 0)"
+    echo "boots=$BOOTS"
 } > "$OUT/env.txt"
 sh bench/report.sh "$OUT" || failures=$((failures + 1))
 if [ $SMOKE = 0 ]; then

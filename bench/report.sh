@@ -141,7 +141,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.0f%%", 
 verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi; }
 
 {
-    echo "# Zero-copy TCP benchmark: latest results"
+    echo "# Zero-copy TCP benchmark ($(env_get arch | grep . || echo x86_64)): latest results"
     echo
     echo "$(env_get date). Machine: $(env_get machine), host Linux $(env_get host_kernel)."
     echo "$(env_get qemu); accelerator **$(env_get accel)**."
@@ -149,6 +149,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     echo "Tern: $(env_get tern). Linux guest: $(env_get linux)."
     echo "$(env_get runs); the whole run took $(env_get elapsed_s) s."
     [ "$(env_get smoke)" = 1 ] && echo "**Smoke run** (\`make bench-smoke\`): one short run per case; not for comparison."
+    [ "$(env_get short)" = 1 ] && echo "**Short run** ($(env_get boots) boots per guest; BENCH_RUNS, BENCH_SECONDS, BENCH_SIZES or BENCH_BOOTS below \`make bench\`'s): for checking the machinery, not for comparison."
     echo
     echo "Senders: \`bench/bulksend\` (one static musl binary, the same file in both guests)"
     echo "sending from a ring of pre-filled buffers for a fixed time to \`bench/sink\` in the"
@@ -248,7 +249,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     echo "| smallest -m (MiB) that runs hello | $(get min_memory tern hello '' median) | $(get min_memory linux hello '' median) |"
     echo "| hello runs in 16 MiB | $( [ "$(get hello_runs_in_16m tern hello '' median)" = 1 ] && echo yes || echo no) | |"
     echo
-    echo "Tern's image is kernel.elf + rofs.img of manifests/hello.yaml; the Linux guest's is"
+    echo "Tern's image is the kernel + rofs.img of manifests/hello.yaml; the Linux guest's is"
     echo "Debian's vmlinuz + an initramfs with busybox, the virtio modules, hello and bulksend."
     echo "Linux guest time is /proc/uptime as init starts the app (10 ms resolution)."
     echo
@@ -307,7 +308,7 @@ dat=$D/plot.dat
         printf '\n'
     done
 } > "$dat"
-title="$(env_get accel | cut -d' ' -f1 | tr a-z A-Z), $(env_get guest_config | sed 's/.*-m \([0-9]*\) -smp \([0-9]*\).*/-m \1, \2 vCPUs/')"
+title="$(env_get arch | grep . || echo x86_64), $(env_get accel | cut -d' ' -f1 | tr a-z A-Z), $(env_get guest_config | sed 's/.*-m \([0-9]*\) -smp \([0-9]*\).*/-m \1, \2 vCPUs/')"
 gnuplot <<EOF
 set terminal pngcairo size 1000,600 font ",11" noenhanced
 set output "$D/throughput.png"

@@ -17,14 +17,14 @@ static void build_usage(FILE *f)
           "\n"
           "Build an image directory from a manifest (docs/manifest.md): kernel.elf,\n"
           "rofs.img, domain.xml (libvirt) and qemu.args (platform: xen: xl.cfg\n"
-          "instead). MANIFEST - is read from\n"
-          "standard input (host paths then relative to the current directory). The\n"
-          "directory is replaced atomically: a failed build leaves no partial output\n"
-          "and an older image untouched. Same inputs give byte-identical files; set\n"
-          "SOURCE_DATE_EPOCH to clamp file times. An image that could not boot (the\n"
-          "program dynamic, a script, 32-bit, another arch or truncated; no cmdline;\n"
-          "memory: too small or more than the host has) is refused with the reason\n"
-          "and the fix (--force: build it anyway).\n"
+          "instead; boot: u-boot adds boot.img, U-Boot's disk with the FIT). MANIFEST\n"
+          "- is read from standard input (host paths then relative to the current\n"
+          "directory). The directory is replaced atomically: a failed build leaves no\n"
+          "partial output and an older image untouched. Same inputs give\n"
+          "byte-identical files; set SOURCE_DATE_EPOCH to clamp file times. An image\n"
+          "that could not boot (the program dynamic, a script, 32-bit, another arch\n"
+          "or truncated; no cmdline; memory: too small or more than the host has) is\n"
+          "refused with the reason and the fix (--force: build it anyway).\n"
           "\n"
           "options:\n"
           "  -o, --out DIR       output directory (default build/NAME)\n"
@@ -32,7 +32,9 @@ static void build_usage(FILE *f)
           "                      kernel built beside this tern for the manifest's\n"
           "                      arch and platform: out/x86_64-kvm-O2/kernel.elf)\n"
           "  --accel kvm|tcg     the domain type in domain.xml and the accelerator in\n"
-          "                      qemu.args (default kvm; tern run picks its own)\n"
+          "                      qemu.args (default kvm, or tcg where KVM cannot run\n"
+          "                      the manifest's arch, as aarch64 on x86; tern run\n"
+          "                      picks its own)\n"
           "  --force             build even when a check says the image cannot boot\n"
           "                      (the program's format, memory: too small or too large,\n"
           "                      no cmdline): warn instead\n"
@@ -56,7 +58,7 @@ int cmd_build(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { 0, 0, 0, 0 },
     };
-    struct build_opts o = { .accel = "kvm" };
+    struct build_opts o = { .accel = NULL };
     int c;
     optind = 1;
     opterr = 0;

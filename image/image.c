@@ -27,6 +27,7 @@
 #include "libvirt.h"
 #include "machine.h"
 #include "rofs_write.h"
+#include "uboot.h"
 #include "util.h"
 #include "xen.h"
 
@@ -35,7 +36,12 @@
  * table (machine.c): kernel.elf (PVH ELF) or kernel.img (arm64 Image). */
 static const char *const image_files[] = {
     "kernel.elf", "kernel.img", "rofs.img", "domain.xml", "qemu.args", "xl.cfg",
-    "console.log",
+    "console.log", UBOOT_DISK,
+};
+/* What making boot.img (uboot.c) stages in the temporary directory, and
+ * removes when done: removed too when the build is interrupted. */
+static const char *const staging_files[] = {
+    UBOOT_STAGING_FILES, "bootfs/tern.itb", "bootfs/boot.scr", "bootfs",
 };
 
 /* --------------------------------------------------- temporary directory -- */
@@ -57,6 +63,14 @@ static void remove_tmp(void)
         p[n] = '/';
         memcpy(p + n + 1, image_files[i], strlen(image_files[i]) + 1);
         unlink(p);
+    }
+    for (size_t i = 0; i < sizeof(staging_files) / sizeof(staging_files[0]); i++) {
+        size_t n = strlen(tmp_dir);
+        memcpy(p, tmp_dir, n);
+        p[n] = '/';
+        memcpy(p + n + 1, staging_files[i], strlen(staging_files[i]) + 1);
+        if (unlink(p) != 0)
+            rmdir(p);
     }
     rmdir(tmp_dir);
     tmp_dir[0] = 0;
@@ -622,12 +636,17 @@ static char *qemu_args_text(const struct manifest *m, const struct machine *mach
 {
     struct argv_buf a = { 0 };
     machine_qemu_argv(mach, &a, NULL, accel, m->memory_mib, m->cpus, true);
-    argv_add(&a, "-kernel");
-    argv_add(&a, mach->kernel_file);
-    if (m->disk == DISK_INITRD) {
+    if (m->boot == BOOT_UBOOT) {
+        /* The kernel, the ROFS and the command line are in boot.img's FIT. */
+        uboot_qemu_args(mach, &a);
+    } else if (m->disk == DISK_INITRD) {
+        argv_add(&a, "-kernel");
+        argv_add(&a, mach->kernel_file);
         argv_add(&a, "-initrd");
         argv_add(&a, "rofs.img");
     } else {
+        argv_add(&a, "-kernel");
+        argv_add(&a, mach->kernel_file);
         argv_add(&a, "-drive");
         argv_add(&a, "if=none,id=rofs,file=rofs.img,format=raw,readonly=on");
         argv_add(&a, "-device");
@@ -651,7 +670,7 @@ static char *qemu_args_text(const struct manifest *m, const struct machine *mach
         argv_addf(&a, "virtio-net-pci,netdev=net0,mac=%s", mac);
     }
     char *cl = manifest_kernel_cmdline(m);
-    if (*cl) {
+    if (*cl && m->boot != BOOT_UBOOT) {
         argv_add(&a, "-append");
         argv_add(&a, cl);
     }
@@ -684,6 +703,9 @@ static bool replaceable(const char *dir)
         ok = false;
         for (size_t i = 0; i < sizeof(image_files) / sizeof(image_files[0]); i++)
             ok |= !strcmp(de->d_name, image_files[i]);
+        /* A build killed while making boot.img left these too. */
+        for (size_t i = 0; i < sizeof(staging_files) / sizeof(staging_files[0]); i++)
+            ok |= !strcmp(de->d_name, staging_files[i]);
     }
     closedir(d);
     return ok;
@@ -751,7 +773,7 @@ int build_image(const struct build_opts *o, char **out_dir)
                 nerr, nerr == 1 ? "" : "s");
         return 2;
     }
-    const char *accel = o->accel ? o->accel : "kvm";
+    const char *accel = o->accel;
     struct tree t = { .m = &m };
     char *kernel = NULL, *dir = NULL, *abs_dir = NULL, *xml = NULL, *args = NULL;
     int rc = 2;
@@ -768,6 +790,9 @@ int build_image(const struct build_opts *o, char **out_dir)
         fputs("); nothing was built\n", stderr);
         goto out;
     }
+    char kvm_why[256];
+    if (!accel)
+        accel = machine_kvm_impossible(mach, kvm_why, sizeof(kvm_why)) ? "tcg" : "kvm";
     if (!(kernel = find_kernel(o->kernel, mach)) || !machine_check_kernel(mach, kernel))
         goto out;
     if (mach->not_ready) {
@@ -882,6 +907,9 @@ int build_image(const struct build_opts *o, char **out_dir)
     if (!copy_kernel(kernel, mach->kernel_file) || !write_rofs(&m, &t, &gen, &rofs_bytes) ||
         !write_text("domain.xml", xml) || !write_text(launch, args))
         goto out_tmp;
+    /* From the kernel and rofs.img just written. */
+    if (m.boot == BOOT_UBOOT && !uboot_write_disk(&m, mach, accel, tmp_dir, gen_mtime))
+        goto out_tmp;
     /* Only now is rofs.img's size known. */
     check_memory(&ck, kernel, rofs_bytes);
     if (ck.errors) {
@@ -906,9 +934,9 @@ int build_image(const struct build_opts *o, char **out_dir)
     tmp_dir[0] = 0;
     if (!o->quiet)
         msg("built %s: %s (from %s), rofs.img (%llu KiB, %zu %s from the "
-            "manifest), domain.xml, %s", dir, mach->kernel_file, kernel,
+            "manifest), domain.xml, %s%s", dir, mach->kernel_file, kernel,
             (unsigned long long)(rofs_bytes >> 10), t.n, t.n == 1 ? "entry" : "entries",
-            launch);
+            launch, m.boot == BOOT_UBOOT ? ", " UBOOT_DISK " (U-Boot: FIT and boot.scr)" : "");
     *out_dir = dir;
     dir = NULL;
     rc = 0;

@@ -24,7 +24,9 @@ struct build_opts {
     const char *manifest;
     const char *out_dir;        /* NULL: build/<name> */
     const char *kernel;         /* NULL: $TERN_KERNEL, or found next to tern */
-    const char *accel;          /* "kvm" (default) or "tcg": domain type, qemu.args */
+    /* "kvm" or "tcg": domain type, qemu.args. NULL: kvm, unless KVM cannot
+     * run the machine's guests on this host (an aarch64 image on x86). */
+    const char *accel;
     bool quiet;                 /* no summary line */
     bool force;                 /* build-time checks warn instead (check.h) */
 };

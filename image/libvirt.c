@@ -20,6 +20,7 @@
 
 #include "libvirt.h"
 #include "machine.h"
+#include "uboot.h"
 #include "util.h"
 #include "xen.h"
 
@@ -44,30 +45,27 @@ static void xml_escaped(FILE *f, const char *s)
     }
 }
 
-/*
- * Direct kernel boot of the kernel with the ROFS image as the initrd (the
- * PVH module) or a virtio disk; the machine table gives the domain type,
- * arch, machine and features. No <cpu>: libvirt's default model works
- * under both KVM and TCG. No exit device either (isa-debug-exit would need
- * <qemu:commandline> and taint the domain): the kernel powers off (ACPI S5
- * on x86), which libvirt sees as a shutdown, and the status is read from
- * the console log.
- */
-char *domain_xml(const struct manifest *m, const struct machine *mach, const char *abs_dir,
-                 const char *accel)
+/* <os> for a boot: u-boot image (uboot.h): U-Boot as the firmware, which
+ * libvirt passes to QEMU as -bios; it boots the FIT on boot.img. */
+static void xml_os_uboot(FILE *f, const struct machine *mach)
 {
-    char *s;
-    size_t len;
-    FILE *f = open_memstream(&s, &len);
-    if (!f)
-        die("out of memory");
-    fprintf(f, "<domain type='%s'>\n", machine_virt_type(mach, accel));
-    fputs("  <name>", f);
-    xml_escaped(f, m->name);
-    fputs("</name>\n", f);
-    fputs("  <description>Tern image built by tern build</description>\n", f);
-    fprintf(f, "  <memory unit='MiB'>%ld</memory>\n", m->memory_mib);
-    fprintf(f, "  <vcpu>%ld</vcpu>\n", m->cpus);
+    fputs("  <os>\n", f);
+    fprintf(f, "    <type arch='%s' machine='%s'>%s</type>\n", mach->os_arch,
+            mach->os_machine, mach->os_type);
+    fputs("    <loader readonly='yes' type='rom'>", f);
+    xml_escaped(f, mach->uboot_firmware);
+    fputs("</loader>\n  </os>\n", f);
+}
+
+/*
+ * <os> for direct kernel boot: the kernel with the ROFS image as the initrd
+ * (x86: the PVH module; Arm: /chosen's linux,initrd-*) and the command
+ * line. A boot through firmware (Arm: U-Boot's <loader> and a boot disk)
+ * is another function beside this one.
+ */
+static void xml_os_direct(FILE *f, const struct manifest *m, const struct machine *mach,
+                          const char *abs_dir)
+{
     fputs("  <os>\n", f);
     fprintf(f, "    <type arch='%s' machine='%s'>%s</type>\n", mach->os_arch,
             mach->os_machine, mach->os_type);
@@ -87,8 +85,100 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
     }
     free(cl);
     fputs("  </os>\n", f);
+}
+
+/* <features>: ACPI where the guest powers off through it (x86), the GIC
+ * version on Arm (libvirt passes -M virt,gic-version=N). */
+static void xml_features(FILE *f, const struct machine *mach)
+{
+    if (!mach->acpi && !mach->gic_version)
+        return;
+    fputs("  <features>\n", f);
     if (mach->acpi)
-        fputs("  <features>\n    <acpi/>\n  </features>\n", f);
+        fputs("    <acpi/>\n", f);
+    if (mach->gic_version)
+        fprintf(f, "    <gic version='%d'/>\n", mach->gic_version);
+    fputs("  </features>\n", f);
+}
+
+/*
+ * The <cpu> element for accel, on one line (virsh_boot replaces it when the
+ * run's accelerator differs from the build's), or NULL when the machine
+ * leaves the CPU to libvirt. TCG: the row's model, exactly (fallback
+ * forbidden: a libvirt that cannot give it must fail, not boot another);
+ * KVM: the host's CPU as it is.
+ */
+static char *xml_cpu(const struct machine *mach, const char *accel)
+{
+    char *s;
+    if (!mach->libvirt_cpu)
+        return NULL;
+    if (!strcmp(accel, "kvm")) {
+        s = xstrdup("  <cpu mode='host-passthrough' check='none'></cpu>\n");
+    } else if (asprintf(&s, "  <cpu mode='custom' match='exact' check='none'><model "
+                        "fallback='forbid'>%s</model></cpu>\n", mach->cpu_tcg) < 0) {
+        die("out of memory");
+    }
+    return s;
+}
+
+/*
+ * The app's stdout and stderr on virtio-serial ports (the names the
+ * kernel's virtio_console.c looks for), each written to a file in the
+ * image directory. libvirt opens the files (through virtlogd), so QEMU's
+ * user needs no write access to the directory. No tern.stdin (the app's
+ * stdin is empty, as with any port missing) and no tern.ctl (end a domain
+ * with virsh shutdown/destroy).
+ */
+static void xml_stdio_channels(FILE *f, const char *abs_dir)
+{
+    static const char *const names[] = { "stdout", "stderr" };
+    for (int i = 0; i < 2; i++) {
+        fputs("    <channel type='file'>\n      <source path='", f);
+        xml_escaped(f, abs_dir);
+        fprintf(f, "/%s.log' append='off'/>\n"
+                "      <target type='virtio' name='tern.%s'/>\n"
+                "    </channel>\n", names[i], names[i]);
+    }
+}
+
+/*
+ * The domain: direct kernel boot (xml_os_direct); the machine table gives
+ * the domain type, arch, machine, features and CPU. No <cpu> on x86:
+ * libvirt's default model works under both KVM and TCG. No exit device
+ * either (isa-debug-exit would need <qemu:commandline> and taint the
+ * domain): the kernel powers off (ACPI S5 on x86, PSCI SYSTEM_OFF on Arm),
+ * which libvirt sees as a shutdown, and the status is read from the
+ * console log.
+ *
+ * On Arm virt libvirt places every virtio device on PCIe, each behind its
+ * own pcie-root-port (the kernel numbers the bridges and assigns the BARs
+ * itself, docs/aarch64.md), and the serial port is the PL011.
+ */
+char *domain_xml(const struct manifest *m, const struct machine *mach, const char *abs_dir,
+                 const char *accel)
+{
+    char *s;
+    size_t len;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        die("out of memory");
+    fprintf(f, "<domain type='%s'>\n", machine_virt_type(mach, accel));
+    fputs("  <name>", f);
+    xml_escaped(f, m->name);
+    fputs("</name>\n", f);
+    fputs("  <description>Tern image built by tern build</description>\n", f);
+    fprintf(f, "  <memory unit='MiB'>%ld</memory>\n", m->memory_mib);
+    fprintf(f, "  <vcpu>%ld</vcpu>\n", m->cpus);
+    if (m->boot == BOOT_UBOOT)
+        xml_os_uboot(f, mach);
+    else
+        xml_os_direct(f, m, mach, abs_dir);
+    xml_features(f, mach);
+    char *cpu = xml_cpu(mach, accel);
+    if (cpu)
+        fputs(cpu, f);
+    free(cpu);
     fputs("  <clock offset='utc'/>\n", f);
     /* A reboot is the kernel's last-resort exit (triple fault): end there. */
     fputs("  <on_poweroff>destroy</on_poweroff>\n", f);
@@ -98,12 +188,15 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
     /* Xen (xl_type): blkfront's xvda, netfront on a bridge, the PV
      * console; otherwise virtio and a serial port. */
     bool xen = mach->xl_type != NULL;
-    if (m->disk == DISK_VIRTIO_BLK) {
+    /* The ROFS as a disk, or U-Boot's boot disk (on PCIe here, where
+     * U-Boot finds it as virtio0 too). */
+    if (m->disk == DISK_VIRTIO_BLK || m->boot == BOOT_UBOOT) {
         fputs("    <disk type='file' device='disk'>\n"
               "      <driver name='qemu' type='raw'/>\n"
               "      <source file='", f);
         xml_escaped(f, abs_dir);
-        fprintf(f, "/rofs.img'/>\n"
+        fprintf(f, "/%s'/>\n", m->boot == BOOT_UBOOT ? UBOOT_DISK : "rofs.img");
+        fprintf(f, ""
                 "      <target dev='%s' bus='%s'/>\n"
                 "      <readonly/>\n"
                 "    </disk>\n", xen ? "xvda" : "vda", xen ? "xen" : "virtio");
@@ -152,13 +245,20 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
      * byte, and `virsh console` still works. */
     fputs("    <serial type='pty'>\n      <log file='", f);
     xml_escaped(f, abs_dir);
-    fputs("/console.log' append='off'/>\n"
-          "      <target port='0'/>\n"
-          "    </serial>\n"
+    fputs("/console.log' append='off'/>\n", f);
+    if (mach->libvirt_serial_model)
+        fprintf(f, "      <target type='system-serial' port='0'>\n"
+                "        <model name='%s'/>\n"
+                "      </target>\n", mach->libvirt_serial_model);
+    else
+        fputs("      <target port='0'/>\n", f);
+    fputs("    </serial>\n"
           "    <console type='pty'>\n"
           "      <target type='serial' port='0'/>\n"
-          "    </console>\n"
-          "    <memballoon model='none'/>\n"
+          "    </console>\n", f);
+    if (mach->libvirt_stdio)
+        xml_stdio_channels(f, abs_dir);
+    fputs("    <memballoon model='none'/>\n"
           "  </devices>\n"
           "</domain>\n", f);
     fclose(f);
@@ -453,17 +553,23 @@ static bool domain_follow_dir(char **xml, const char *dir, const struct machine 
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         return false;
     }
+    /* A boot through firmware (U-Boot: <loader>) has no <kernel>: then
+     * the serial port's log, DIR/console.log, names the directory. */
+    const char *elem = "<kernel>", *file = mach->kernel_file;
     char *kernel = between(*xml, "<kernel>", "</kernel>", NULL, NULL);
+    if (!kernel && strstr(*xml, "<loader ") &&
+        (kernel = between(*xml, "<log file='", "'", NULL, NULL)))
+        elem = "<log file>", file = "console.log";
     if (!kernel) {
         snprintf(err, errlen, "%s: no <kernel> element (rebuild the image with tern build)",
                  path);
         return false;
     }
     /* The directory domain.xml was written for: <kernel> is DIR/KERNEL_FILE. */
-    size_t kl = strlen(kernel), fl = strlen(mach->kernel_file);
-    if (kl <= fl + 1 || kernel[kl - fl - 1] != '/' || strcmp(kernel + kl - fl, mach->kernel_file)) {
-        snprintf(err, errlen, "%s: <kernel> is '%s', not DIR/%s (was it edited? rebuild the "
-                 "image with tern build)", path, kernel, mach->kernel_file);
+    size_t kl = strlen(kernel), fl = strlen(file);
+    if (kl <= fl + 1 || kernel[kl - fl - 1] != '/' || strcmp(kernel + kl - fl, file)) {
+        snprintf(err, errlen, "%s: %s is '%s', not DIR/%s (was it edited? rebuild the "
+                 "image with tern build)", path, elem, kernel, file);
         free(kernel);
         return false;
     }
@@ -514,6 +620,65 @@ static void drain_log(const struct virsh_boot *vb, int fd, bool *exit_seen)
             *exit_seen = true;
 }
 
+/* The app's stdout.log and stderr.log (xml_stdio_channels), read as
+ * libvirt writes them. path[i] NULL: the machine has no such channels. */
+struct app_files {
+    char *path[2];
+    int fd[2];
+};
+
+/* The channel file for port tern.NAME in xml, or NULL. */
+static char *channel_path(const char *xml, const char *name)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "<target type='virtio' name='tern.%s'/>", name);
+    const char *t = strstr(xml, target);
+    if (!t)
+        return NULL;
+    /* The <source path='...'/> of the <channel> holding that target. */
+    const char *c = NULL;
+    for (const char *p = xml; (p = strstr(p, "<channel type='file'>")) && p < t; p++)
+        c = p;
+    if (!c)
+        return NULL;
+    char *path = between(c, "<source path='", "'", NULL, NULL);
+    if (path && strstr(c, "<source path='") > t) {
+        free(path);
+        return NULL;
+    }
+    return path ? xml_unescape(path) : NULL;
+}
+
+static void drain_app(const struct virsh_boot *vb, struct app_files *af)
+{
+    char buf[8192];
+    for (int i = 0; i < 2; i++) {
+        if (!af->path[i])
+            continue;
+        if (af->fd[i] < 0)
+            af->fd[i] = open(af->path[i], O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+        while (af->fd[i] >= 0 && (n = read(af->fd[i], buf, sizeof(buf))) > 0)
+            vb->app_output(i + 1, buf, (size_t)n, vb->arg);
+    }
+}
+
+/* The <cpu> line of xml (xml_cpu's) replaced by the one for accel. */
+static void domain_set_cpu(char **xml, const struct machine *mach, const char *accel)
+{
+    char *cpu = xml_cpu(mach, accel);
+    const char *a = cpu ? strstr(*xml, "  <cpu ") : NULL;
+    const char *b = a ? strstr(a, "</cpu>\n") : NULL;
+    if (b) {
+        char *old = strndup(a, (size_t)(b + 7 - a));
+        if (!old)
+            die("out of memory");
+        replace_all(xml, old, cpu);
+        free(old);
+    }
+    free(cpu);
+}
+
 enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
 {
     enum virsh_end end = VIRSH_FAILED;
@@ -522,6 +687,7 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     char tmpxml[] = "/tmp/tern-domain-XXXXXX.xml";
     int xfd = -1, lfd = -1;
     bool have_tmpxml = false;
+    struct app_files af = { { NULL, NULL }, { -1, -1 } };
 
     if (vb->machine->libvirt_uri)
         virsh_uri = vb->machine->libvirt_uri;
@@ -533,6 +699,9 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     /* domain.xml is tern build's output; adjust the few things that make a
      * run distinct: a unique name (the image may be running already), the
      * domain type for the accelerator. */
+    /* Under the run's accelerator, the CPU model too (before pointers into
+     * xml are taken: this reallocates it). */
+    domain_set_cpu(&xml, vb->machine, vb->accel);
     const char *ns, *ne;
     if (!(name = between(xml, "<name>", "</name>", &ns, &ne))) {
         snprintf(err, errlen, "%s: no <name> element", path);
@@ -544,6 +713,16 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         goto out;
     }
     xml_unescape(log);
+    if (vb->machine->libvirt_stdio) {
+        static const char *const names[] = { "stdout", "stderr" };
+        for (int i = 0; i < 2; i++) {
+            if (!(af.path[i] = channel_path(xml, names[i]))) {
+                snprintf(err, errlen, "%s: no <channel> for the app's tern.%s (written before "
+                         "tern had them? rebuild the image with tern build)", path, names[i]);
+                goto out;
+            }
+        }
+    }
     const char *type = machine_virt_type(vb->machine, vb->accel);
     const char *dt = strstr(xml, "<domain type='");
     if (!dt || dt > ns) {
@@ -579,10 +758,14 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     close(xfd);
     xfd = -1;
 
-    /* A fresh log, so everything read from it is this boot's. */
-    if (unlink(log) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "%s: %s", log, strerror(errno));
-        goto out;
+    /* A fresh log, so everything read from it is this boot's (the app's
+     * files too). */
+    const char *fresh[3] = { log, af.path[0], af.path[1] };
+    for (int i = 0; i < 3; i++) {
+        if (fresh[i] && unlink(fresh[i]) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "%s: %s", fresh[i], strerror(errno));
+            goto out;
+        }
     }
     msg("virsh -c %s create %s/domain.xml (as domain %s)", VIRSH_URI, vb->dir, name);
     char *create[] = { "virsh", "-c", VIRSH_URI, "create", tmpxml, NULL };
@@ -597,6 +780,8 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     uint64_t next_check = 0, exit_at = 0;
     bool exit_seen = false;
     for (;;) {
+        /* The app's output first: what it wrote before the exit line. */
+        drain_app(vb, &af);
         if (lfd < 0)
             lfd = open(log, O_RDONLY | O_CLOEXEC);
         if (lfd >= 0)
@@ -624,6 +809,7 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         if (now >= next_check) {
             next_check = now + 200000000u;
             if (!domain_exists(name)) {
+                drain_app(vb, &af);
                 if (lfd < 0)
                     lfd = open(log, O_RDONLY | O_CLOEXEC);
                 if (lfd >= 0)
@@ -643,6 +829,11 @@ out:
         unlink(tmpxml);
     if (lfd >= 0)
         close(lfd);
+    for (int i = 0; i < 2; i++) {
+        if (af.fd[i] >= 0)
+            close(af.fd[i]);
+        free(af.path[i]);
+    }
     free(xml);
     free(newxml);
     free(name);

@@ -29,6 +29,10 @@ struct virsh_boot {
      * line has been seen. */
     bool (*output)(const char *data, size_t n, void *arg);
     void *arg;
+    /* When the machine has the app's stdio channels (machine.h
+     * libvirt_stdio): the app's bytes for fd (1 stdout, 2 stderr) as
+     * libvirt writes them to the image's stdout.log and stderr.log. */
+    void (*app_output)(int fd, const char *data, size_t n, void *arg);
 };
 enum virsh_end { VIRSH_GONE, VIRSH_TIMEOUT, VIRSH_INTERRUPTED, VIRSH_FAILED };
 enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen);

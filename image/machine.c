@@ -64,10 +64,17 @@ const struct machine machines[] = {
          * kernel drives only virtio 1.0+ (version 2) and refuses them. */
         .qemu_global = "virtio-mmio.force-legacy=false",
         .console = "the PL011 UART of the virt board",
+        /* Debian's u-boot-qemu: distro boot from the virtio disk. */
+        .uboot_firmware = "/usr/lib/u-boot/qemu_arm64/u-boot.bin",
         .virt_type_kvm = "kvm", .virt_type_tcg = "qemu",
         .os_type = "hvm", .os_arch = "aarch64", .os_machine = "virt",
         /* PSCI, found in the device tree; ACPI on virt needs UEFI. */
         .acpi = false,
+        /* QEMU's default on virt under TCG; the kernel drives v2 and v3. */
+        .gic_version = 2,
+        .libvirt_cpu = true,
+        .libvirt_stdio = true,
+        .libvirt_serial_model = "pl011",
         .libvirt_uri = "qemu:///system",
     },
     {

@@ -54,6 +54,9 @@ struct machine {
     /* A -global QEMU needs for this machine's devices to suit the kernel,
      * or NULL. */
     const char *qemu_global;
+    /* The U-Boot firmware for boot: u-boot images (-bios, libvirt's
+     * <loader>), or NULL when the machine has none (uboot.h). */
+    const char *uboot_firmware;
     /* What "-serial stdio" connects: the console the kernel writes. */
     const char *console;
 
@@ -61,6 +64,21 @@ struct machine {
     const char *virt_type_kvm, *virt_type_tcg;
     const char *os_type, *os_arch, *os_machine;
     bool acpi;                      /* <features><acpi/>: how the guest powers off */
+    /* Arm: <features><gic version='N'/> (0: no GIC element), the same GIC
+     * QEMU's -M virt gives the guest when tern run launches it. */
+    int gic_version;
+    /* <cpu>: true to name the CPU model (cpu_tcg under TCG, the host's CPU
+     * under KVM); false leaves libvirt's default, which on x86 boots under
+     * both accelerators, while on Arm virt QEMU's default is a 32-bit
+     * Cortex-A15. */
+    bool libvirt_cpu;
+    /* <channel>s for the app's stdout and stderr (tern.stdout, tern.stderr
+     * to DIR/stdout.log, DIR/stderr.log), which tern run --via virsh relays
+     * to its own; false: the app writes to the console, as without them. */
+    bool libvirt_stdio;
+    /* The serial port's <model name=...> (Arm virt: "pl011"), or NULL for
+     * libvirt's default (x86: the 16550 at COM1). */
+    const char *libvirt_serial_model;
     /* The libvirt connection tern run --via virsh uses. */
     const char *libvirt_uri;
 

@@ -362,6 +362,7 @@ static void k_disk(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
     const char *s = want_scalar(c, v, "disk", "initrd or virtio-blk");
     char buf[80];
+    c->m->disk_pos = pos_of(k);
     if (!s)
         return;
     if (!strcmp(s, "initrd"))
@@ -370,6 +371,21 @@ static void k_disk(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
         c->m->disk = DISK_VIRTIO_BLK;
     else
         err(c, v, "disk: '%s' is not one of: initrd, virtio-blk", shown(s, buf, sizeof(buf)));
+}
+
+static void k_boot(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+    const char *s = want_scalar(c, v, "boot", "direct or u-boot");
+    char buf[80];
+    c->m->boot_pos = pos_of(k);
+    if (!s)
+        return;
+    if (!strcmp(s, "direct"))
+        c->m->boot = BOOT_DIRECT;
+    else if (!strcmp(s, "u-boot"))
+        c->m->boot = BOOT_UBOOT;
+    else
+        err(c, v, "boot: '%s' is not one of: direct, u-boot", shown(s, buf, sizeof(buf)));
 }
 
 /* ------------------------------------------------------------- cmdline --- */
@@ -982,6 +998,7 @@ static const struct key top_keys[] = {
     { "memory", k_memory }, { "cpus", k_cpus }, { "cmdline", k_cmdline },
     { "kernel_options", k_kernel_options }, { "env", k_env }, { "files", k_files },
     { "network", k_network }, { "disk", k_disk }, { "ports", k_ports },
+    { "boot", k_boot },
 };
 
 void manifest_free(struct manifest *m)
@@ -1151,6 +1168,22 @@ int manifest_load(const char *path, struct manifest *m)
                 "(network: user)%s\n", path, ports_pos.line, ports_pos.col,
                 m->net.mode == NET_NONE ? "; the image has no network" :
                 "; on a tap or bridge network the guest has its own address, reach it there");
+        c.errors++;
+    }
+
+    /* U-Boot images: Debian's u-boot-qemu has a firmware for QEMU's arm64
+     * virt board only, and the FIT carries the ROFS as its ramdisk. */
+    const struct machine *bm = machine_find(m->arch, m->platform);
+    if (m->boot == BOOT_UBOOT && !(bm && bm->uboot_firmware)) {
+        fprintf(stderr, "%s:%d:%d: error: boot: u-boot is for arch: aarch64 on platform: "
+                "kvm (QEMU's virt board with Debian's u-boot-qemu), not %s/%s\n", path,
+                m->boot_pos.line, m->boot_pos.col, m->arch, m->platform);
+        c.errors++;
+    }
+    if (m->boot == BOOT_UBOOT && m->disk != DISK_INITRD) {
+        fprintf(stderr, "%s:%d:%d: error: disk: virtio-blk cannot go with boot: u-boot (line "
+                "%d): the ROFS is the FIT's ramdisk (use disk: initrd, the default)\n", path,
+                m->disk_pos.line, m->disk_pos.col, m->boot_pos.line);
         c.errors++;
     }
 

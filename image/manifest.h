@@ -24,6 +24,9 @@ struct mpos {
 
 enum net_mode { NET_NONE, NET_USER, NET_TAP, NET_BRIDGE };
 enum disk_mode { DISK_INITRD, DISK_VIRTIO_BLK };
+/* How the kernel is started: QEMU -kernel/libvirt <kernel> (direct), or
+ * U-Boot from a FIT on a boot disk (aarch64, docs/aarch64.md). */
+enum boot_mode { BOOT_DIRECT, BOOT_UBOOT };
 
 #define MANIFEST_MAX_ARGS 64          /* the kernel's CMDLINE_MAX_ARGS */
 #define MANIFEST_CMDLINE_MAX 4095     /* the kernel's BOOT_CMDLINE_MAX - 1 */
@@ -70,6 +73,9 @@ struct manifest {
     size_t nfiles;
     struct manifest_net net;
     enum disk_mode disk;
+    struct mpos disk_pos;   /* the disk: key, or 0:0 when not given */
+    enum boot_mode boot;
+    struct mpos boot_pos;   /* the boot: key, or 0:0 when not given */
     struct port_fwd *ports;     /* forwarded from the host (user networking) */
     size_t nports;
     bool checked;           /* every key was validated (errors or not) */

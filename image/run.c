@@ -658,6 +658,16 @@ static bool image_has_append(const struct run_opts *o)
     return false;
 }
 
+/* A boot: u-boot image: QEMU starts firmware (-bios), which finds the
+ * kernel and its command line on the boot disk (uboot.h). */
+static bool image_boots_firmware(const struct run_opts *o)
+{
+    for (size_t i = 1; i < o->image_args.n; i++)
+        if (!strcmp(o->image_args.v[i], "-bios"))
+            return true;
+    return false;
+}
+
 static bool image_runs_app(const struct run_opts *o)
 {
     for (size_t i = 1; i + 1 < o->image_args.n; i++)
@@ -734,6 +744,18 @@ static void show_kernel_log(const char *path)
 static bool virsh_output(const char *data, size_t n, void *arg)
 {
     return console_feed(arg, data, n);
+}
+
+/* The app's stdout or stderr from libvirt's channel files: ours, and the
+ * --log beside the console, as boot() relays them from QEMU. */
+static void virsh_app_output(int fd, const char *data, size_t n, void *arg)
+{
+    struct console *c = arg;
+    FILE *to = fd == 1 ? stdout : stderr;
+    if ((fwrite(data, 1, n, to) != n || fflush(to) != 0) && errno == EPIPE)
+        got_signal = SIGPIPE;
+    if (c->mlog)
+        mlog_app(c->mlog, data, n);
 }
 
 /*
@@ -1019,7 +1041,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         } else {
             struct build_opts bo = {
                 .manifest = image, .out_dir = out_dir, .kernel = o.kernel,
-                .accel = strcmp(o.accel, "tcg") ? "kvm" : "tcg",
+                .accel = !strcmp(o.accel, "auto") ? NULL : strcmp(o.accel, "tcg") ? "kvm" : "tcg",
             };
             int rc = build_image(&bo, &built_dir);
             if (rc)
@@ -1049,6 +1071,10 @@ int cmd_run(int argc, char **argv, bool probe_only)
         load_image_args(&o);
         if (o.nfwd)
             check_forwarding(&o);
+        if ((o.nenv || o.nextra) && image_boots_firmware(&o))
+            die("%s: image '%s' boots through U-Boot: its command line is in the FIT on "
+                "boot.img, not given at run time (change env: or cmdline: in the manifest "
+                "and rebuild)", o.nenv ? "-e" : "-- ARGS", o.image_dir);
         if (o.nextra && !image_runs_app(&o))
             die("-- %s: image '%s' runs no app to give arguments to", o.extra[0], o.image_dir);
     } else if (!strcmp(via, "virsh")) {
@@ -1129,14 +1155,27 @@ int cmd_run(int argc, char **argv, bool probe_only)
     if (!strcmp(via, "virsh")) {
         memset(&r, 0, sizeof(r));
         r.status = -1;
-        struct console con = { .t0 = now_ns(), .term = o.quiet ? NULL : stdout, .log = log, .r = &r };
+        /* With the app's stdio on channels (machine.h libvirt_stdio) the
+         * console is the kernel log: console.log, and stderr with
+         * --verbose, as without --via virsh. Else the app's output is on
+         * the console, which streams to stdout. */
+        bool app_io = o.machine->libvirt_stdio;
+        static struct merged_log mlog;
+        memset(&mlog, 0, sizeof(mlog));
+        mlog.f = app_io ? log : NULL;
+        struct console con = { .t0 = now_ns(), .log = log, .r = &r,
+                               .term = app_io ? (o.verbose ? stderr : NULL) :
+                                       o.quiet ? NULL : stdout,
+                               .mlog = app_io ? &mlog : NULL };
         struct virsh_boot vb = {
             .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
+            .app_output = virsh_app_output,
         };
         char err[1024] = "";
         enum virsh_end end = virsh_boot(&vb, err, sizeof(err));
         console_end(&con);
+        mlog_end(&mlog);
         if (end == VIRSH_FAILED) {
             if (log)
                 fclose(log);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # make check-full: everything the tests can do here, beyond what CI's time
 # budget holds: `make check` for this configuration, the aarch64 cases
-# (a64_*, as CI's third pass runs them, plus those it leaves out), and
-# Tern on the real Xen hypervisor (`make check-xen`: its first run needs
-# root and Debian's mirror to build the dom0 into ~/.cache/tern/xen, and
-# takes minutes).
+# (a64_*, as CI's third pass runs them, plus those it leaves out, and the
+# aarch64 benchmark's smoke run), and Tern on the real Xen hypervisor
+# (`make check-xen`: its first run needs root and Debian's mirror to build
+# the dom0 into ~/.cache/tern/xen, and takes minutes).
 # Each part goes on after another failed; the last line sums them:
 #   N passed, N failed, N skipped
 #
@@ -40,6 +40,8 @@ part() {    # LABEL MAKE-ARGS...
 
 part "make check" check
 part "aarch64" ARCH=aarch64 check TESTS=a64_
+# The aarch64 benchmark's short form (about 3 min; not in CI's a64_ pass).
+part "aarch64 bench-smoke" ARCH=aarch64 check TESTS=bench_smoke_aarch64
 part "real Xen" check-xen
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

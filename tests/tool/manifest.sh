@@ -20,7 +20,7 @@ bad_manifest not_mapping 1:1 "expected a mapping of keys .* at the top, got a li
 bad_manifest two_documents 3:1 "a second YAML document \\('---'\\): a manifest is one document"
 # keys
 bad_manifest unknown_key 2:1 "unknown key 'cpu' \\(did you mean 'cpus'\\?\\)"
-bad_manifest unknown_key_list 2:1 "unknown key 'colour' \\(known keys: name, arch, platform, memory, cpus, cmdline, kernel_options, env, files, network, disk, ports\\)"
+bad_manifest unknown_key_list 2:1 "unknown key 'colour' \\(known keys: name, arch, platform, memory, cpus, cmdline, kernel_options, env, files, network, disk, ports, boot\\)"
 bad_manifest duplicate_key 3:1 "duplicate key 'cpus' \\(first given at line 2\\)"
 bad_manifest missing_name 1:1 "missing key 'name'"
 bad_manifest wrong_type 2:7 "cpus: expected a number of vCPUs, got a list"

@@ -63,11 +63,42 @@ guest_status() {
     tr -d '\r' < "$f" | sed -n 's/^.*tern-exit: status=\(-\{0,1\}[0-9][0-9]*\).*$/\1/p' | tail -n 1
 }
 
+# libvirt_cpu_model_without_vme: libvirtd's libxl driver names the host CPU
+# by decoding Xen's host featureset against libvirt's CPU models and gives
+# up ("x86Decode: Cannot find suitable CPU model for given data") when none
+# fits. Every model in Debian 12's cpu_map, down to 486, has VME, which
+# QEMU's TCG does not emulate (qemu64,+vme: "TCG doesn't support requested
+# feature"), so under this harness no model fits and the driver never
+# starts. A real x86 host always has VME; here dom0's cpu_map gains one
+# model without it, used only when nothing better fits.
+libvirt_cpu_model_without_vme() {
+    map=/usr/share/libvirt/cpu_map
+    [ -f $map/index.xml ] || return 0
+    grep -q x86_tern-tcg.xml $map/index.xml && return 0
+    cat > $map/x86_tern-tcg.xml <<'XML'
+<cpus>
+  <model name='tern-tcg'>
+    <decode host='on' guest='off'/>
+    <feature name='fpu'/>
+    <feature name='pse'/>
+  </model>
+</cpus>
+XML
+    sed -i "s|<include filename='x86_486.xml'/>|&\n    <include filename='x86_tern-tcg.xml'/>|" $map/index.xml
+}
+
 # start_libvirtd: libvirt's daemons (no systemd in dom0: started by hand
 # once, as Debian 12's monolithic libvirtd wants). Every step is bounded.
 start_libvirtd() {
     [ -S /run/libvirt/libvirt-sock ] && return 0
     mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+    libvirt_cpu_model_without_vme
+    # dom0 drives Xen, not QEMU: the QEMU driver (pulled in by
+    # libvirt-daemon) would fail the daemon's start for want of its
+    # libvirt-qemu user, which this root has no packages' scripts to make.
+    for d in /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so; do
+        [ -f "$d" ] && mv "$d" "$d.off"
+    done
     virtlogd > /tmp/virtlogd.log 2>&1 &
     libvirtd > /tmp/libvirtd.log 2>&1 &
     i=0
