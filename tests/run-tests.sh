@@ -20,10 +20,41 @@ passed=0 failed=0 skipped=0
 failures=
 
 selected() {
-    [ -z "$TESTS" ] && return 0
-    case "$1" in *"$TESTS"*) return 0 ;; esac
-    return 1
+    if [ -n "$TESTS" ]; then
+        case "$1" in *"$TESTS"*) ;; *) return 1 ;; esac
+    fi
+    full_only "$1" && return 1
+    return 0
 }
+
+# Cases CI's time budget leaves to `make check-full` (TERN_CHECK_FULL=1,
+# which scripts/check-full.sh sets): the names in tests/full-only.txt.
+# full_only NAME: true, NAME reported as skipped once, for such a case
+# when TERN_CHECK_FULL is not 1.
+FULL_ONLY=$(sed -e 's/#.*//' -e '/^ *$/d' tests/full-only.txt | tr -s ' \n' '  ')
+full_only_said=" "
+full_only() {
+    [ "${TERN_CHECK_FULL:-0}" = 1 ] && return 1
+    case " $FULL_ONLY " in *" $1 "*) ;; *) return 1 ;; esac
+    case $full_only_said in *" $1 "*) return 0 ;; esac
+    full_only_said="$full_only_said$1 "
+    skip "$1" "only in make check-full (TERN_CHECK_FULL=1; tests/full-only.txt)"
+    return 0
+}
+
+# The guest's arch. The guest files x86_64 and aarch64 share (syscalls.sh,
+# fs.sh, netns.sh, tcpconn.sh, tcp.sh) name their cases
+# guest:${GUEST_PFX}NAME: a64_NAME on aarch64, so that TESTS=a64_ selects
+# them with the aarch64-only ones. Their manifests say `arch: $GUEST_ARCH`
+# and take the apps from GUEST_APPS (`make check` passes out/apps-aarch64,
+# built by `tern cc --arch=aarch64`; out/apps keeps the host's, which the
+# host side of the tests runs).
+GUEST_ARCH=${ARCH:-x86_64}
+GUEST_PFX=
+# shellcheck disable=SC2034  # (used by the sourced tests/guest/*.sh)
+[ "$GUEST_ARCH" = aarch64 ] && GUEST_PFX=a64_
+: "${GUEST_APPS:=out/apps}"
+case $GUEST_APPS in /*) ;; *) GUEST_APPS=$PWD/$GUEST_APPS ;; esac
 
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() {

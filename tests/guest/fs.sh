@@ -2,7 +2,8 @@
 # a tree of 1000+ files, nested directories, a 64 MiB file and symlinks is
 # packed with `tern mkrofs`, booted as the initrd, and the guest's SHA-256
 # of every file (read through the VFS) must equal the host's sha256sum.
-# Then the VFS API checks listed in /expect.
+# Then the VFS API checks listed in /expect. On aarch64 the same cases are
+# guest:a64_fs_* (GUEST_PFX, run-tests.sh).
 
 fs_tree=$LOG_DIR/fs-tree
 fs_img=$LOG_DIR/fs.img
@@ -63,7 +64,7 @@ EOT
 }
 
 fs_roundtrip() {
-    name=guest:fs_roundtrip_1000_files_64MiB
+    name=guest:${GUEST_PFX}fs_roundtrip_1000_files_64MiB
     selected "$name" || return 0
     log=$LOG_DIR/fs_roundtrip.log
     if ! make_fs_tree || ! "$TERN" mkrofs "$fs_img" "$fs_tree" > "$log.mkrofs" 2>&1; then
@@ -99,12 +100,12 @@ fs_roundtrip
 
 # The API checks need the image above (built by fs_roundtrip).
 if [ -f "$fs_img" ]; then
-    GUEST_ARGS="--initrd $fs_img --memory 512" guest_case fs_api "ktest=fs_api" 0 \
+    GUEST_ARGS="--initrd $fs_img --memory 512" guest_case "${GUEST_PFX}fs_api" "ktest=fs_api" 0 \
         'fs_api: 2[0-9] checks, 0 failed'
-    GUEST_ARGS="--initrd $fs_img --memory 512" guest_case fs_mount_message "" 0 \
+    GUEST_ARGS="--initrd $fs_img --memory 512" guest_case "${GUEST_PFX}fs_mount_message" "" 0 \
         'vfs: mounted ROFS 1\.0 from boot module 0 \([0-9]+ KiB, [0-9]+ inodes\) on /'
 fi
 # A module that is not a ROFS image stops the boot with a clear message.
 printf 'not a file system\n' > "$LOG_DIR/bad.img"
-GUEST_ARGS="--initrd $LOG_DIR/bad.img" guest_case fs_bad_image "" 70 \
+GUEST_ARGS="--initrd $LOG_DIR/bad.img" guest_case "${GUEST_PFX}fs_bad_image" "" 70 \
     'vfs: the boot module is not a usable ROFS image'

@@ -3,6 +3,8 @@
 # image on it (guest 10.99.0.2/24) with QEMU running inside the namespace,
 # and talks to the guest from there. Needs root, ip (iproute2), ping and
 # /dev/net/tun; without them the cases are skipped with the reason.
+# On aarch64 the cases are guest:a64_NAME (GUEST_PFX, run-tests.sh), their
+# manifests say `arch: aarch64` (netns_boot adds it) and boot its apps.
 NETNS_HOST=10.99.0.1
 NETNS_GUEST=10.99.0.2
 
@@ -36,9 +38,9 @@ netns_down() {
     ip netns del "$ns" 2> /dev/null
 }
 
-# netns_boot NAME MANIFEST-BODY READY: writes the manifest (network lines
-# added) and starts tern run in the namespace, in the background; waits until
-# the console says READY (a regex) or the guest ended. Sets boot_pid, log.
+# netns_boot NAME MANIFEST-BODY READY: writes the manifest (the arch and
+# network lines added) and starts tern run in the namespace, in the
+# background; waits until the console says READY (a regex) or the guest ended. Sets boot_pid, log.
 # The guest may run NETNS_TIMEOUT seconds (default 180). TERN_NETNS_RUN_ARGS
 # adds `tern run` options to every such boot, for debugging a case by hand
 # (e.g. --qemu with a wrapper that opens a gdbstub).
@@ -46,7 +48,7 @@ netns_boot() {
     name=$1 ready=$3
     m=$NETNS_DIR/$name.yaml
     {
-        printf '%s\n' "$2"
+        printf 'arch: %s\n%s\n' "$GUEST_ARCH" "$2"
         printf 'network:\n  mode: tap\n  tap: %s\n  ip: %s/24\n  gateway: %s\n' \
             "$tap" "$NETNS_GUEST" "$NETNS_HOST"
     } > "$m"
@@ -65,11 +67,11 @@ netns_boot() {
 }
 
 # --- UDP echo and ping both ways ----------------------------------------------
-if selected guest:netns_udp_echo; then
+if selected "guest:${GUEST_PFX}netns_udp_echo"; then
     if [ -n "$netns_why" ]; then
-        skip guest:netns_udp_echo "$netns_why"
+        skip "guest:${GUEST_PFX}netns_udp_echo" "$netns_why"
     elif ! netns_up udp; then
-        fail guest:netns_udp_echo "could not make a namespace with a tap device"
+        fail "guest:${GUEST_PFX}netns_udp_echo" "could not make a namespace with a tap device"
         netns_down
     else
         why=
@@ -77,7 +79,7 @@ if selected guest:netns_udp_echo; then
 memory: 64M
 cmdline: [/bin/udpecho, --port, \"7\"]
 files:
-  /bin/udpecho: $PWD/out/apps/udpecho" '^udpecho: listening on port 7'; then
+  /bin/udpecho: $GUEST_APPS/udpecho" '^udpecho: listening on port 7'; then
             why="the guest did not start listening"
         elif ! ip netns exec "$ns" ping -c 3 -W 5 "$NETNS_GUEST" > "$log.ping" 2>&1; then
             why="host -> guest ping failed: $(tail -n 2 "$log.ping" | tr '\n' ' ')"
@@ -88,11 +90,11 @@ files:
             ip netns exec "$ns" "$HOST_TESTS/udp_client" "$NETNS_GUEST" 7 > /dev/null 2>&1
             kill "$boot_pid" 2> /dev/null
             wait "$boot_pid" 2> /dev/null
-            fail guest:netns_udp_echo "$why"
+            fail "guest:${GUEST_PFX}netns_udp_echo" "$why"
             tr -d '\r' < "$log" | sed 's/^/    | /' | tail -15
         else
             wait "$boot_pid"
-            judge_boot guest:netns_udp_echo 0 $? "$log" \
+            judge_boot "guest:${GUEST_PFX}netns_udp_echo" 0 $? "$log" \
                 '^udpecho: echoed [0-9]+ datagrams' '^\[ *[0-9.]+\] net: eth0 .* address 10\.99\.0\.2 '
         fi
         netns_down
@@ -100,20 +102,21 @@ files:
 fi
 
 # --- the guest pings the host (an ICMP echo socket, as Linux's ping uses) ---------
-if selected guest:netns_ping_from_guest; then
+if selected "guest:${GUEST_PFX}netns_ping_from_guest"; then
     if [ -n "$netns_why" ]; then
-        skip guest:netns_ping_from_guest "$netns_why"
+        skip "guest:${GUEST_PFX}netns_ping_from_guest" "$netns_why"
     elif ! netns_up pingg; then
-        fail guest:netns_ping_from_guest "could not make a namespace with a tap device"
+        fail "guest:${GUEST_PFX}netns_ping_from_guest" "could not make a namespace with a tap device"
         netns_down
     else
         m=$NETNS_DIR/pingg.yaml
         cat > "$m" <<EOT
 name: netns-ping
+arch: $GUEST_ARCH
 memory: 64M
 cmdline: [/bin/ping, -c, "3", $NETNS_HOST]
 files:
-  /bin/ping: $PWD/out/apps/ping
+  /bin/ping: $GUEST_APPS/ping
 network:
   mode: tap
   tap: $tap
@@ -123,7 +126,7 @@ EOT
         log=$LOG_DIR/guest_netns_ping_from_guest.log
         ip netns exec "$ns" "$TERN" run "$m" -o "$NETNS_DIR/img-pingg" --kernel "$KERNEL" \
             --accel "$ACCEL" --quiet --timeout 120 --log "$log" > "$log.tern" 2>&1
-        judge_boot guest:netns_ping_from_guest 0 $? "$log" \
+        judge_boot "guest:${GUEST_PFX}netns_ping_from_guest" 0 $? "$log" \
             '^ping: 64 bytes from 10\.99\.0\.1: seq=3 time=' '^ping: 3 sent, 3 answered$'
         netns_down
     fi

@@ -8,9 +8,10 @@
 #       descriptor per call, or one completion queue), sendfile()
 #       to a host sink
 #       (the zero-copy ones each buffer in one call; guest:tcp_zcopy_tx_4m_buffers
-#       with buffers 4 times the send buffer)
+#       with buffers 4 times the send buffer; guest:tcp_bulk_tx_zcopy_smp2
+#       zcopy_tx on 2 vCPUs, 64 MiB)
 #   guest:tcp_bulk_rx         a host source sends to the guest
-#   guest:tcp_lost_kicks      64 MiB through send() with every 50th transmit
+#   guest:tcp_lost_kicks      64 MiB (aarch64: 16) through send() with every 50th transmit
 #       notification dropped (net_lose_kicks): the driver's stall check
 #       must notice and notify again
 #   guest:tcp_netem_tx, guest:tcp_netem_rx
@@ -27,18 +28,32 @@
 # The zero-copy senders also check each completion against TCP_INFO's
 # tcpi_bytes_acked and overwrite each buffer the moment it completes.
 #
-# TCP_TX_ARGS, TCP_TX_KOPTS and TCP_TX_EXPECT give one tcp_tx_case more
-# app arguments, kernel options and a console line to expect.
-# Knobs: TERN_TCP_BULK_MB (MiB each bulk case moves, default 1024),
-# TERN_TCP_NETEM_MB (default 64), TERN_TCP_NETEM_MODE (the guest sender's
+# On aarch64 (TCG) every case is guest:a64_NAME (GUEST_PFX, run-tests.sh)
+# and moves less: 64 MiB per bulk case, 16 MiB under netem (about 10-25 s
+# each; tests/full-only.txt says which of them CI leaves out).
+#
+# TCP_TX_ARGS, TCP_TX_KOPTS, TCP_TX_CPUS and TCP_TX_EXPECT give one
+# tcp_tx_case more app arguments, kernel options, vCPUs and a console line
+# to expect.
+# Knobs: TERN_TCP_BULK_MB (MiB each bulk case moves, default 1024; aarch64
+# 64), TERN_TCP_NETEM_MB (default 64; aarch64 16), TERN_TCP_NETEM_MODE (the guest sender's
 # mode under netem, default zcopy), TERN_TCP_TIMEOUT (seconds a guest may
 # run; by default 120 s plus 0.5 s per MiB, 2 s per MiB under netem).
 # Logs: guest_netns_NAME.log (console), guest_netns_NAME.host.log (the
 # host peer, the impairment used, the relay's counts).
 
 TCP_PORT=5001
-TCP_MB=${TERN_TCP_BULK_MB:-1024}
-TCP_NETEM_MB=${TERN_TCP_NETEM_MB:-64}
+# An aarch64 guest runs under TCG on this x86_64 host (see docs/aarch64.md
+# for its rates): the guest cases move less there (the same checks).
+TCP_SMALL_MB=64             # tcp_zcopy_tx_4m_buffers, tcp_bulk_tx_zcopy_smp2
+if [ "$GUEST_ARCH" = aarch64 ]; then
+    TCP_MB=${TERN_TCP_BULK_MB:-64} TCP_NETEM_MB=${TERN_TCP_NETEM_MB:-16}
+    # (every lost notification costs the stall check's 500 ms)
+    TCP_KICKS_MB=16
+else
+    TCP_MB=${TERN_TCP_BULK_MB:-1024} TCP_NETEM_MB=${TERN_TCP_NETEM_MB:-64}
+    TCP_KICKS_MB=64
+fi
 TCP_NETEM_MODE=${TERN_TCP_NETEM_MODE:-zcopy}
 TCP_FILE_BYTES=16777216     # the file sendfile() sends over and over
 TCP_LOOP_MB=64              # host:tcp_bulk_loopback, per direction and mode
@@ -54,9 +69,9 @@ case $TCP_NETEM_MODE in
 send | msg_zerocopy | zcopy | sendfile) ;;
 *) tcp_why_all="TERN_TCP_NETEM_MODE=$TCP_NETEM_MODE: choose send, msg_zerocopy, zcopy or sendfile" ;;
 esac
-if [ -z "$tcp_why_all" ] && { [ ! -x out/apps/tcpbulk ] || [ ! -x "$HOST_TESTS/tcp_peer" ] ||
-    [ ! -x "$HOST_TESTS/netem_relay" ]; }; then
-    tcp_why_all="out/apps/tcpbulk, $HOST_TESTS/tcp_peer or $HOST_TESTS/netem_relay is not built (make apps, make check)"
+if [ -z "$tcp_why_all" ] && { [ ! -x out/apps/tcpbulk ] || [ ! -x "$GUEST_APPS/tcpbulk" ] ||
+    [ ! -x "$HOST_TESTS/tcp_peer" ] || [ ! -x "$HOST_TESTS/netem_relay" ]; }; then
+    tcp_why_all="out/apps/tcpbulk, $GUEST_APPS/tcpbulk, $HOST_TESTS/tcp_peer or $HOST_TESTS/netem_relay is not built (make apps, make check)"
 fi
 
 # tcp_timeout MIB F: how long a guest may run: 120 s plus F/2 s per MiB.
@@ -140,7 +155,7 @@ tcp_net_up() {
         tcp_impair="netem_relay (userspace, tests/host/netem_relay.c): loss 1% reorder 5% delay 5ms, both directions, seed 6; sch_netem is not usable here ($tcp_tcwhy)"
     fi
     echo "impairment: $tcp_impair" >> "$tcp_hlog"
-    echo "guest:$1: impairment by $tcp_impair"
+    echo "$tcp_case: impairment by $tcp_impair"
 }
 
 tcp_net_down() {
@@ -185,7 +200,7 @@ tcp_start_case() {
 # tcp_tx_case NAME MODE MIB [netem]: the guest sends MIB MiB through MODE
 # to tcp_peer's sink in the namespace.
 tcp_tx_case() {
-    tcp_case=guest:$1 tcp_mode=$2 tcp_bytes=$(($3 * 1048576))
+    tcp_case=guest:$GUEST_PFX$1 tcp_mode=$2 tcp_bytes=$(($3 * 1048576))
     selected "$tcp_case" || return 0
     tcp_start_case "$tcp_case" || return 0
     if ! tcp_net_up "$1" "${4:-}"; then
@@ -193,11 +208,13 @@ tcp_tx_case() {
         tcp_net_down "$1"
         return 0
     fi
-    tcp_files="  /bin/tcpbulk: $PWD/out/apps/tcpbulk"
+    tcp_files="  /bin/tcpbulk: $GUEST_APPS/tcpbulk"
     tcp_args="send, --mode, $tcp_mode, --to, \"$NETNS_HOST:$TCP_PORT\", --bytes, \"$tcp_bytes\""
     [ -n "${TCP_TX_ARGS:-}" ] && tcp_args="$tcp_args, $TCP_TX_ARGS"
     tcp_kopts=
     [ -n "${TCP_TX_KOPTS:-}" ] && tcp_kopts="kernel_options: \"$TCP_TX_KOPTS\"
+"
+    [ -n "${TCP_TX_CPUS:-}" ] && tcp_kopts="${tcp_kopts}cpus: $TCP_TX_CPUS
 "
     tcp_check=--pattern-check
     case $tcp_mode in
@@ -273,7 +290,7 @@ $tcp_files" '^tcpbulk: ' || kill "$boot_pid" 2> /dev/null
 # tcp_rx_case NAME MIB [netem]: tcp_peer's source in the namespace sends
 # MIB MiB to the guest, which checks every byte and the digest.
 tcp_rx_case() {
-    tcp_case=guest:$1 tcp_bytes=$(($2 * 1048576))
+    tcp_case=guest:$GUEST_PFX$1 tcp_bytes=$(($2 * 1048576))
     selected "$tcp_case" || return 0
     tcp_start_case "$tcp_case" || return 0
     if ! tcp_net_up "$1" "${3:-}"; then
@@ -290,7 +307,7 @@ tcp_rx_case() {
 memory: 256M
 cmdline: [/bin/tcpbulk, recv, --port, \"$TCP_PORT\", --bytes, \"$tcp_bytes\", --verify-pattern]
 files:
-  /bin/tcpbulk: $PWD/out/apps/tcpbulk" '^tcpbulk: listening on port'; then
+  /bin/tcpbulk: $GUEST_APPS/tcpbulk" '^tcpbulk: listening on port'; then
         kill "$boot_pid" 2> /dev/null
         { wait "$boot_pid"; } 2> /dev/null
         fail "$tcp_case" "the guest did not start listening"
@@ -483,26 +500,30 @@ TCP_TX_EXPECT="^tcpbulk: MSG_ZEROCOPY: $((TCP_MB * 8)) sends, " \
     tcp_tx_case tcp_bulk_tx_msg_zerocopy msg_zerocopy "$TCP_MB"
 TCP_TX_EXPECT="^tcpbulk: zcopy_tx: $((TCP_MB * 8)) calls, " \
     tcp_tx_case tcp_bulk_tx_zcopy zcopy "$TCP_MB"
+# The same on 2 vCPUs: the NIC's interrupt (and so each completion) is
+# taken on one CPU while the app may send from the other.
+TCP_TX_CPUS=2 TCP_TX_EXPECT="^tcpbulk: zcopy_tx: $((TCP_SMALL_MB * 8)) calls, " \
+    tcp_tx_case tcp_bulk_tx_zcopy_smp2 zcopy "$TCP_SMALL_MB"
 # The completion queue: each buffer is overwritten the moment the queue's
 # in-order count covers it, and must by then be ACKed (and, or the
 # pattern check fails, back from the device).
 TCP_TX_EXPECT="^tcpbulk: zcopy_txq: $((TCP_MB * 8)) calls, $((TCP_MB * 8)) completions in [0-9]+ queue reads, none before its ACK" \
     tcp_tx_case tcp_bulk_tx_zcopy_txq zcopy_txq "$TCP_MB"
-TCP_TX_ARGS='--msg, 4M, --ring, 4' TCP_TX_EXPECT='^tcpbulk: zcopy_tx: 16 calls, 16 completions' \
-TCP_TX_KOPTS=netstat tcp_tx_case tcp_zcopy_tx_4m_buffers zcopy 64
+TCP_TX_ARGS='--msg, 4M, --ring, 4' TCP_TX_EXPECT="^tcpbulk: zcopy_tx: $((TCP_SMALL_MB / 4)) calls, $((TCP_SMALL_MB / 4)) completions" \
+TCP_TX_KOPTS=netstat tcp_tx_case tcp_zcopy_tx_4m_buffers zcopy $TCP_SMALL_MB
 # The same boot's `netstat` dump at exit: counters that add up. It reads
 # that case's console, so it runs when that case ran (its name contains
 # the case's, so a TESTS that selects the case selects this too).
 netstat_check() {
-    selected guest:tcp_zcopy_tx_4m_buffers_netstat || return 0
-    if ! selected guest:tcp_zcopy_tx_4m_buffers; then
-        skip guest:tcp_zcopy_tx_4m_buffers_netstat "it checks the console of guest:tcp_zcopy_tx_4m_buffers, which TESTS left out"
+    selected "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat" || return 0
+    if ! selected "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers"; then
+        skip "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat" "it checks the console of guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers, which TESTS left out"
         return 0
     fi
-    tcp_start_case guest:tcp_zcopy_tx_4m_buffers_netstat || return 0
+    tcp_start_case "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat" || return 0
     ns_log=$LOG_DIR/guest_netns_tcp_zcopy_tx_4m_buffers.log
-    [ -f "$ns_log" ] || { fail guest:tcp_zcopy_tx_4m_buffers_netstat "no log of tcp_zcopy_tx_4m_buffers"; return 0; }
-    ns_why=$(tr -d '\r' < "$ns_log" | awk -v mib=64 '
+    [ -f "$ns_log" ] || { fail "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat" "no log of tcp_zcopy_tx_4m_buffers"; return 0; }
+    ns_why=$(tr -d '\r' < "$ns_log" | awk -v mib=$TCP_SMALL_MB '
         / netstat: Tcp: [0-9]/ { tcp = 1; out = $(NF - 3); act = $(NF - 9) }
         / netstat: +eth0: / { eth = 1; txb = $(NF - 3) }
         / net0: rx .* completed/ {
@@ -523,10 +544,10 @@ netstat_check() {
             if (done > txp || txp - done > 256) { print "net0 sent " txp " frames, completed " done; exit }
         }')
     if [ -n "$ns_why" ]; then
-        fail guest:tcp_zcopy_tx_4m_buffers_netstat "$ns_why"
+        fail "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat" "$ns_why"
         grep 'netstat: \|net0: rx' "$ns_log" | sed 's/^/    | /'
     else
-        pass guest:tcp_zcopy_tx_4m_buffers_netstat
+        pass "guest:${GUEST_PFX}tcp_zcopy_tx_4m_buffers_netstat"
     fi
 }
 netstat_check
@@ -537,6 +558,6 @@ tcp_rx_case tcp_bulk_rx "$TCP_MB"
 # the driver's stall check must find the queue standing and notify again.
 TCP_TX_KOPTS='net_lose_kicks=50' \
 TCP_TX_EXPECT='net0: the device left sent frames untouched for 500 ms; notified it again$' \
-    tcp_tx_case tcp_lost_kicks send 64
+    tcp_tx_case tcp_lost_kicks send $TCP_KICKS_MB
 tcp_tx_case tcp_netem_tx "$TCP_NETEM_MODE" "$TCP_NETEM_MB" netem
 tcp_rx_case tcp_netem_rx "$TCP_NETEM_MB" netem

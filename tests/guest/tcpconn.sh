@@ -46,7 +46,8 @@ rm -rf "$TCPCONN_DIR"
 mkdir -p "$TCPCONN_DIR"
 
 tcpconn_missing=
-for f in out/apps/tcpserver out/apps/zcopy_echo "$HOST_TESTS/tcp_client"; do
+for f in "$GUEST_APPS/tcpserver" "$GUEST_APPS/zcopy_echo" out/apps/zcopy_echo out/apps/tcpserver \
+    "$HOST_TESTS/tcp_client"; do
     [ -x "$f" ] || tcpconn_missing="$f was not built (make apps, make check)"
 done
 
@@ -107,7 +108,7 @@ tcpconn_setup() {
     : > "$tcpconn_hlog"
 }
 
-# tcpconn_boot NAME APP CMDLINE READY: boots out/apps/APP with CMDLINE (a
+# tcpconn_boot NAME APP CMDLINE READY: boots $GUEST_APPS/APP with CMDLINE (a
 # YAML flow list) in the namespace until the console matches READY.
 # A 5th argument adds manifest lines (e.g. "kernel_options: netstat").
 tcpconn_boot() {
@@ -118,7 +119,7 @@ cpus: 1
 cmdline: $3
 ${5:+$5
 }files:
-  /bin/$2: $PWD/out/apps/$2" "$4"; then
+  /bin/$2: $GUEST_APPS/$2" "$4"; then
         tcpconn_why="the guest did not get ready (/$4/): $(tr -d '\r' < "$log" |
             grep -E "^$2: |EPROTONOSUPPORT|panic" | tail -n 1)"
         return 1
@@ -204,14 +205,14 @@ tcpconn_finish() {
 # partial_writes count); how often that happens depends on buffer sizes on
 # both sides, so the count is shown, not judged. The server ends on "quit",
 # sent after the host saw the server close all 200.
-if selected guest:tcp_epoll_200 && tcpconn_setup guest:tcp_epoll_200 tcpepoll; then
+if selected "guest:${GUEST_PFX}tcp_epoll_200" && tcpconn_setup "guest:${GUEST_PFX}tcp_epoll_200" tcpepoll; then
     tcpconn_boot tcpepoll tcpserver '[/bin/tcpserver, echo, --port, "7000"]' \
         '^tcpserver: listening on port 7000'
     tcpconn_quit=$TCPCONN_G:7000
     tcpconn_host '^tcp_client: conns: 200 connections closed by the server after our FIN$' \
         tcp_client conns --to "$TCPCONN_G:7000" --count 200 --bytes 16777216
     tcpconn_host '^tcp_client: quit: sent$' tcp_client quit --to "$TCPCONN_G:7000"
-    tcpconn_finish guest:tcp_epoll_200 \
+    tcpconn_finish "guest:${GUEST_PFX}tcp_epoll_200" \
         '^tcpserver: echo: connections=200 closed=200 reset=0 max_open=200 bytes=[0-9]+ partial_writes=[0-9]+ \(quit\)$'
 fi
 
@@ -221,19 +222,19 @@ fi
 # progress" is the check that the SYNs beyond backlog+1 were dropped (a
 # completion or a RST in that time fails it). The server then accepts 6,
 # the dropped ones arriving through the host's SYN retries.
-if selected guest:tcp_backlog && tcpconn_setup guest:tcp_backlog tcpbacklog; then
+if selected "guest:${GUEST_PFX}tcp_backlog" && tcpconn_setup "guest:${GUEST_PFX}tcp_backlog" tcpbacklog; then
     tcpconn_boot tcpbacklog tcpserver \
         '[/bin/tcpserver, backlog, --port, "7000", --backlog, "2", --control-port, "7001"]' \
         '^tcpserver: listening on port 7000'
     tcpconn_host '^tcp_client: backlog: after the server accepted, all 6 connected and echoed$' \
         tcp_client backlog --to "$TCPCONN_G:7000" --control "$TCPCONN_G:7001" --backlog 2 \
         --extra 3 --pending-ms 2000
-    tcpconn_finish guest:tcp_backlog '^tcpserver: backlog: accepted=6 queued_at_trigger=[0-9]+ backlog=2$'
+    tcpconn_finish "guest:${GUEST_PFX}tcp_backlog" '^tcpserver: backlog: accepted=6 queued_at_trigger=[0-9]+ backlog=2$'
 fi
 
 # --- connection refused, both ways ------------------------------------------------
 # Nothing listens on the host's 7009 (a fresh namespace) or the guest's 7001.
-if selected guest:tcp_refused && tcpconn_setup guest:tcp_refused tcprefused; then
+if selected "guest:${GUEST_PFX}tcp_refused" && tcpconn_setup "guest:${GUEST_PFX}tcp_refused" tcprefused; then
     tcpconn_boot tcprefused tcpserver \
         "[/bin/tcpserver, connect-refused, --to, \"$TCPCONN_H:7009\", then, echo, --port, \"7000\"]" \
         '^tcpserver: listening on port 7000'
@@ -241,31 +242,31 @@ if selected guest:tcp_refused && tcpconn_setup guest:tcp_refused tcprefused; the
     tcpconn_host '^tcp_client: conns: 1 connections closed by the server after our FIN$' \
         tcp_client conns --to "$TCPCONN_G:7000" --count 1
     tcpconn_host '^tcp_client: quit: sent$' tcp_client quit --to "$TCPCONN_G:7000"
-    tcpconn_finish guest:tcp_refused '^tcpserver: connect-refused: blocking connect: ECONNREFUSED$' \
+    tcpconn_finish "guest:${GUEST_PFX}tcp_refused" '^tcpserver: connect-refused: blocking connect: ECONNREFUSED$' \
         '^tcpserver: connect-refused: non-blocking connect: .*ECONNREFUSED' \
         '^tcpserver: connect-refused: ok$' '^tcpserver: echo: connections=1 closed=1 reset=0 '
 fi
 
 # --- half-close -------------------------------------------------------------------
-if selected guest:tcp_halfclose && tcpconn_setup guest:tcp_halfclose tcphalf; then
+if selected "guest:${GUEST_PFX}tcp_halfclose" && tcpconn_setup "guest:${GUEST_PFX}tcp_halfclose" tcphalf; then
     tcpconn_boot tcphalf tcpserver '[/bin/tcpserver, halfclose, --port, "7000", --bytes, "100000"]' \
         '^tcpserver: listening on port 7000'
     tcpconn_host '^tcp_client: halfclose: ok$' tcp_client halfclose --to "$TCPCONN_G:7000" --bytes 100000
-    tcpconn_finish guest:tcp_halfclose \
+    tcpconn_finish "guest:${GUEST_PFX}tcp_halfclose" \
         '^tcpserver: halfclose: host-first: read 100000 bytes up to EOF, then sent them back$' \
         '^tcpserver: halfclose: guest-first: sent 100000 bytes, shut down writing, read them back up to EOF$' \
         '^tcpserver: halfclose: ok$'
 fi
 
 # --- RST from a dead peer -----------------------------------------------------------
-if selected guest:tcp_rst_dead_peer && tcpconn_setup guest:tcp_rst_dead_peer tcprst; then
+if selected "guest:${GUEST_PFX}tcp_rst_dead_peer" && tcpconn_setup "guest:${GUEST_PFX}tcp_rst_dead_peer" tcprst; then
     if ! tcpconn_bg "$tcpconn_hlog" '^tcp_client: rst-server: listening on port 7100$' \
         "$HOST_TESTS/tcp_client" rst-server --port 7100 --count 3; then
         tcpconn_why="host: rst-server did not start: $(tail -n 1 "$tcpconn_hlog")"
     fi
     tcpconn_boot tcprst tcpserver "[/bin/tcpserver, dead-peer, --to, \"$TCPCONN_H:7100\"]" \
         '^tcpserver: dead-peer: (ok|FAIL)'
-    tcpconn_finish guest:tcp_rst_dead_peer '^tcpserver: dead-peer: recv: ECONNRESET$' \
+    tcpconn_finish "guest:${GUEST_PFX}tcp_rst_dead_peer" '^tcpserver: dead-peer: recv: ECONNRESET$' \
         '^tcpserver: dead-peer: send: poll revents 0x[0-9a-f]+, then (ECONNRESET|EPIPE), (ECONNRESET|EPIPE)$' \
         '^tcpserver: dead-peer: writer: (ECONNRESET|EPIPE) after [0-9]+ bytes$' '^tcpserver: dead-peer: ok$'
 fi
@@ -274,23 +275,24 @@ fi
 # Its messages are small: zcopy_copy_max=0 keeps them by reference (the
 # kernel copies zero-copy sends of up to 4 KiB by default), which is what
 # this scenario is about.
-if selected guest:tcp_zcopy_echo_400; then
+if selected "guest:${GUEST_PFX}tcp_zcopy_echo_400"; then
     if [ -n "$tcpconn_missing" ]; then
-        fail guest:tcp_zcopy_echo_400 "$tcpconn_missing"
+        fail "guest:${GUEST_PFX}tcp_zcopy_echo_400" "$tcpconn_missing"
     else
         cat > "$TCPCONN_DIR/zcopy.yaml" <<EOT
 name: tcp-zcopy-echo
+arch: $GUEST_ARCH
 memory: 128M
 cpus: 2
 kernel_options: zcopy_copy_max=0
 cmdline: [/bin/zcopy_echo]
 files:
-  /bin/zcopy_echo: $PWD/out/apps/zcopy_echo
+  /bin/zcopy_echo: $GUEST_APPS/zcopy_echo
 EOT
-        log=$LOG_DIR/guest_tcp_zcopy_echo_400.log
+        log=$LOG_DIR/guest_${GUEST_PFX}tcp_zcopy_echo_400.log
         "$TERN" run "$TCPCONN_DIR/zcopy.yaml" -o "$TCPCONN_DIR/img-zcopy" --kernel "$KERNEL" \
             --accel "$ACCEL" --quiet --timeout 180 --log "$log" > "$log.tern" 2>&1
-        judge_boot guest:tcp_zcopy_echo_400 0 $? "$log" \
+        judge_boot "guest:${GUEST_PFX}tcp_zcopy_echo_400" 0 $? "$log" \
             '^zcopy_echo: 400 cycles on 127\.0\.0\.1:5555, transmitting with zcopy_tx, waiting for each completion$' \
             '^zcopy_echo: server: 400 echoes, each completed after close$' \
             '^zcopy_echo: client: 400 echoes intact$' '^zcopy_echo: 400 cycles ok$'
@@ -300,12 +302,12 @@ fi
 # --- the same across the network: zcopy_tx through the NIC ---------------------------
 # The host has no zcopy_tx, so its client sends with send(); the guest's
 # server echoes with zcopy_tx and waits for each completion.
-if selected guest:tcp_zcopy_echo_net && tcpconn_setup guest:tcp_zcopy_echo_net tcpzcopy; then
+if selected "guest:${GUEST_PFX}tcp_zcopy_echo_net" && tcpconn_setup "guest:${GUEST_PFX}tcp_zcopy_echo_net" tcpzcopy; then
     tcpconn_boot tcpzcopy zcopy_echo '[/bin/zcopy_echo, --role, server, --addr, 0.0.0.0, --port, "5555"]' \
         '^zcopy_echo: listening on 0\.0\.0\.0:5555' 'kernel_options: zcopy_copy_max=0'
     tcpconn_host '^zcopy_echo: 400 cycles ok$' "$PWD/out/apps/zcopy_echo" --role client \
         --addr "$TCPCONN_G" --port 5555 --fallback-send
-    tcpconn_finish guest:tcp_zcopy_echo_net \
+    tcpconn_finish "guest:${GUEST_PFX}tcp_zcopy_echo_net" \
         '^zcopy_echo: server: 400 echoes, each completed after close$' '^zcopy_echo: 400 cycles ok$'
 fi
 
