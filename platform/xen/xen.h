@@ -62,5 +62,13 @@ int xen_evtchn_bind(uint32_t port, void (*handler)(void *), void *arg, const cha
  * negative Xen error. */
 int xen_evtchn_bind_virq(uint32_t virq, void (*handler)(void *), void *arg, const char *name);
 void xen_evtchn_notify(uint32_t port);
+/* A new port for an interdomain channel whose other end domain remote_dom
+ * binds (a device's backend): the port or a negative errno. Attach it with
+ * xen_evtchn_bind (or irq_register) as the console's is. */
+int evtchn_alloc_unbound(uint16_t remote_dom);
+/* Signal the other end of port (EVTCHNOP_send). */
+void evtchn_notify(int port);
+/* Close a port we allocated (its handler must be gone first). */
+void evtchn_close(int port);
 
 #endif
