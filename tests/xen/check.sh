@@ -195,7 +195,8 @@ fi
 # blk_tree_sha256: the ROFS root on a Xen PV disk (blkfront; the image's
 # `disk: virtio-blk` is the PV disk xvda on Xen): apps/fileread prints the
 # sha256 of every file of a ~2.4 MiB tree, each line the host's sha256sum
-# line (20-40 s).
+# line (20-40 s). blk_bad_magic: random bytes on that disk stop the boot
+# with status 70 and the VFS's reason (5-10 s).
 if [ -f "$XEN_KERNEL" ]; then
     xen_case xenstore 0 'xenstore: domid [0-9]+, name .xenstore.
 xenstore: transaction committed a=1 b=2; aborted one left no c
@@ -206,11 +207,16 @@ gnttab: 700 grants: 700 refs in use, [2-9] frames
 gnttab: Xen copied a page through grant [0-9]+
 gnttab: end refused while mapped \(-EBUSY\)
 ktest gnttab: passed' '' -- --timeout 90 --append "ktest=gnttab" "$XEN_KERNEL"
-    if selected xen:blk_tree_sha256; then
+    if selected xen:blk_tree_sha256 || selected xen:blk_bad_magic; then
+        blk_fail() {
+            for c in blk_tree_sha256 blk_bad_magic; do
+                selected xen:$c && fail xen:$c "$1"
+            done
+        }
         d=$(cd "$LOG_DIR" && pwd)
         t=$d/blk-tree
         if [ ! -x "$APPS_DIR/fileread" ]; then
-            fail xen:blk_tree_sha256 "$APPS_DIR/fileread was not built (make apps)"
+            blk_fail "$APPS_DIR/fileread was not built (make apps)"
         elif ! (
             set -e
             mkdir -p "$t/small" "$t/big/nested"
@@ -227,7 +233,7 @@ ktest gnttab: passed' '' -- --timeout 90 --append "ktest=gnttab" "$XEN_KERNEL"
             head -c $((45056 * 4 + 1)) /dev/urandom > big/four-requests-plus-one
             head -c $((2 * 1024 * 1024 + 3)) /dev/urandom > big/nested/2MiB-and-3
         ); then
-            fail xen:blk_tree_sha256 "could not make the test tree"
+            blk_fail "could not make the test tree"
         else
             apps=$(cd "$APPS_DIR" && pwd)
             cat > "$d/blk.yaml" <<EOF
@@ -251,8 +257,17 @@ EOF
                 xen_case blk_tree_sha256 0 "blkfront: xen-vbd0: device/vbd/[0-9]+, [0-9]+ sectors of 512 bytes, read-only
 vfs: mounted ROFS .* from disk xen-vbd0
 $sums" '' -- --timeout 120 "$d/blk"
+                # A disk that is not a ROFS image: blkfront reads it, the
+                # boot stops with status 70 naming the problem (5-10 s).
+                if selected xen:blk_bad_magic; then
+                    rm -rf "$d/blk-bad"
+                    cp -r "$d/blk" "$d/blk-bad"
+                    head -c 65536 /dev/urandom > "$d/blk-bad/rofs.img"
+                    xen_case blk_bad_magic 70 'vfs: disk xen-vbd0: not a ROFS image \(bad magic\)$' '' \
+                        -- --timeout 60 "$d/blk-bad"
+                fi
             else
-                fail xen:blk_tree_sha256 "tern build failed: $(tail -n 1 "$d/blk.build")"
+                blk_fail "tern build failed: $(tail -n 1 "$d/blk.build")"
             fi
         fi
     fi
