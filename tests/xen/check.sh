@@ -196,7 +196,8 @@ fi
 # `disk: virtio-blk` is the PV disk xvda on Xen): apps/fileread prints the
 # sha256 of every file of a ~2.4 MiB tree, each line the host's sha256sum
 # line (20-40 s). blk_bad_magic: random bytes on that disk stop the boot
-# with status 70 and the VFS's reason (5-10 s).
+# with status 70 and the VFS's reason (about 35 s: the crashed
+# domain is kept until the harness destroys it).
 if [ -f "$XEN_KERNEL" ]; then
     xen_case xenstore 0 'xenstore: domid [0-9]+, name .xenstore.
 xenstore: transaction committed a=1 b=2; aborted one left no c
@@ -258,7 +259,7 @@ EOF
 vfs: mounted ROFS .* from disk xen-vbd0
 $sums" '' -- --timeout 120 "$d/blk"
                 # A disk that is not a ROFS image: blkfront reads it, the
-                # boot stops with status 70 naming the problem (5-10 s).
+                # boot stops with status 70 naming the problem.
                 if selected xen:blk_bad_magic; then
                     rm -rf "$d/blk-bad"
                     cp -r "$d/blk" "$d/blk-bad"
