@@ -22,6 +22,7 @@
 #include <kern/platform.h>
 #include <kern/printk.h>
 #include "xen.h"
+#include <xen/errno.h>
 
 /* The vector Xen raises for events: the first the arch leaves to devices
  * (nothing else on Xen uses that range). */
@@ -141,4 +142,24 @@ bool platform_irq_dispatch(unsigned n)
         }
     }
     return true;
+}
+
+int evtchn_alloc_unbound(uint16_t remote_dom)
+{
+    struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = remote_dom };
+    long rc = HYPERCALL2(event_channel_op, EVTCHNOP_alloc_unbound, &a);
+    if (rc)
+        return rc == -XEN_ENOSPC ? -ENOSPC : -EINVAL;
+    return (int)a.port;
+}
+
+void evtchn_notify(int port)
+{
+    xen_evtchn_notify((uint32_t)port);
+}
+
+void evtchn_close(int port)
+{
+    struct evtchn_close c = { .port = (uint32_t)port };
+    HYPERCALL2(event_channel_op, EVTCHNOP_close, &c);
 }

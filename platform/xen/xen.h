@@ -7,6 +7,7 @@
 /* Without it the headers fall back to the pre-3.2 hypercall numbers. */
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
 
+#include <arch/barrier.h>
 #include <kern/types.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
@@ -15,6 +16,12 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
+
+/* The barriers xen/io/ring.h's macros use (the headers leave them to the
+ * guest from interface 0x00030208 on). */
+#define xen_mb()  mb()
+#define xen_rmb() rmb()
+#define xen_wmb() wmb()
 
 /* hypercall_x86.S: call hypercall op with up to five arguments; Xen's
  * return value (negative: -errno in Xen's numbering, xen/errno.h). */
@@ -62,5 +69,13 @@ int xen_evtchn_bind(uint32_t port, void (*handler)(void *), void *arg, const cha
  * negative Xen error. */
 int xen_evtchn_bind_virq(uint32_t virq, void (*handler)(void *), void *arg, const char *name);
 void xen_evtchn_notify(uint32_t port);
+/* A new port for an interdomain channel whose other end domain remote_dom
+ * binds (a device's backend): the port or a negative errno. Attach it with
+ * xen_evtchn_bind (or irq_register) as the console's is. */
+int evtchn_alloc_unbound(uint16_t remote_dom);
+/* Signal the other end of port (EVTCHNOP_send). */
+void evtchn_notify(int port);
+/* Close a port we allocated (its handler must be gone first). */
+void evtchn_close(int port);
 
 #endif
