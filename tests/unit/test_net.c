@@ -73,21 +73,8 @@ static uint8_t *build_ip(uint8_t *f, uint8_t proto, uint32_t src, uint32_t dst,
 /* An ARP reply from ip at peer_mac: the stack learns where ip is. */
 static void teach_arp(uint32_t spa)
 {
-    uint8_t r[60] = { 0 };
-    memcpy(r, our_mac, 6);
-    memcpy(r + 6, peer_mac, 6);
-    put_be16(r + 12, ETH_P_ARP);
-    uint8_t *a = r + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 2);
-    memcpy(a + 8, peer_mac, 6);
-    uint32_t tpa = ip4(10, 0, 0, 2);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 18, our_mac, 6);
-    memcpy(a + 24, &tpa, 4);
+    uint8_t r[60];
+    fake_arp_frame(r, our_mac, 2, peer_mac, spa, our_mac, ip4(10, 0, 0, 2));
     inject(r, sizeof(r));
 }
 
@@ -116,20 +103,10 @@ TEST(arp_request_for_us_is_answered)
 {
     setup();
     nsent = 0;
-    uint8_t f[60] = { 0 };
-    memset(f, 0xff, 6);
-    memcpy(f + 6, peer_mac, 6);
-    put_be16(f + 12, ETH_P_ARP);
-    uint8_t *a = f + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 1);
-    memcpy(a + 8, peer_mac, 6);
-    uint32_t spa = ip4(10, 0, 0, 9), tpa = ip4(10, 0, 0, 2);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 24, &tpa, 4);
+    static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint32_t spa = ip4(10, 0, 0, 9);
+    uint8_t f[60];
+    fake_arp_frame(f, broadcast, 1, peer_mac, spa, NULL, ip4(10, 0, 0, 2));
     inject(f, sizeof(f));
     CHECK(nsent == 1);
     CHECK(!memcmp(sent[0], peer_mac, 6));
@@ -139,8 +116,7 @@ TEST(arp_request_for_us_is_answered)
     CHECK(arp_lookup(spa, mac) && !memcmp(mac, peer_mac, 6));
     /* A request for someone else is not answered. */
     nsent = 0;
-    tpa = ip4(10, 0, 0, 77);
-    memcpy(a + 24, &tpa, 4);
+    fake_arp_frame(f, broadcast, 1, peer_mac, spa, NULL, ip4(10, 0, 0, 77));
     inject(f, sizeof(f));
     CHECK(nsent == 0);
 }
