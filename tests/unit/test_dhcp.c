@@ -316,17 +316,7 @@ static bool prl_has(const struct cmsg *c, uint8_t code)
 /* A fresh interface running the client; its first DISCOVER. */
 static struct cmsg *start(void)
 {
-    static bool added;
-    memset(&ifp, 0, sizeof(ifp));
-    memcpy(ifp.name, "eth0", 5);
-    memcpy(ifp.mac, our_mac, 6);
-    ifp.mtu = 1500;
-    ifp.xmit = fake_xmit;
-    if (!added) {
-        netif_add(&ifp);
-        added = true;
-    }
-    nsent = 0;
+    fake_link_reset(&ifp, our_mac);
     nmsgs = 0;
     garps = 0;
     other_frames = 0;

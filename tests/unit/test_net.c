@@ -27,17 +27,7 @@ static struct netif ifp;
 
 static void setup(void)
 {
-    static bool added;
-    memset(&ifp, 0, sizeof(ifp));
-    memcpy(ifp.name, "eth0", 5);
-    memcpy(ifp.mac, our_mac, 6);
-    ifp.mtu = 1500;
-    ifp.xmit = fake_xmit;
-    if (!added) {
-        netif_add(&ifp);
-        added = true;
-    }
-    nsent = 0;
+    fake_link_reset(&ifp, our_mac);
     netif_set_addr(&ifp, ip4(10, 0, 0, 2), ip4(255, 255, 255, 0), ip4(10, 0, 0, 1));
 }
 

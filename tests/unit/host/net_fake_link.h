@@ -1,8 +1,9 @@
 /*
  * A fake interface for the stack's unit tests: fake_xmit records every
  * frame sent (up to MAX_SENT, in sent[] / sent_len[], nsent counts them)
- * and completes it as a device would; fake_arp_frame makes the ARP frames
- * a test feeds the stack. Include once per program.
+ * and completes it as a device would; fake_link_reset sets up the
+ * interface, fake_arp_frame makes the ARP frames a test feeds the stack.
+ * Include once per program.
  */
 #ifndef NET_FAKE_LINK_H
 #define NET_FAKE_LINK_H
@@ -27,6 +28,24 @@ static int fake_xmit(struct netif *ifp, struct netbuf *nb)
     }
     netbuf_complete(nb);
     return 0;
+}
+
+/* Makes ifp a fresh "eth0" with address mac, MTU 1500, sending through
+ * fake_xmit (added to the stack the first time; one interface per
+ * program), and forgets what was sent. */
+static inline void fake_link_reset(struct netif *ifp, const uint8_t mac[6])
+{
+    static bool added;
+    memset(ifp, 0, sizeof(*ifp));
+    memcpy(ifp->name, "eth0", 5);
+    memcpy(ifp->mac, mac, 6);
+    ifp->mtu = 1500;
+    ifp->xmit = fake_xmit;
+    if (!added) {
+        netif_add(ifp);
+        added = true;
+    }
+    nsent = 0;
 }
 
 /* A minimum-size Ethernet frame to dst carrying an ARP packet (RFC 826,
