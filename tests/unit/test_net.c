@@ -179,6 +179,25 @@ static int open_udp(uint16_t port, struct sock **out)
     return (*out)->ops->bind(*out, &a);
 }
 
+/* Port 0 takes the next port of UDP's ephemeral range (49152-65535) in
+ * turn, passing over one that is bound already. */
+TEST(udp_port_0_takes_the_next_free_ephemeral_port)
+{
+    setup();
+    struct sock *a, *b, *c, *d;
+    CHECK(open_udp(0, &a) == 0 && open_udp(0, &b) == 0);
+    uint16_t pa = ntohs(a->local.port), pb = ntohs(b->local.port);
+    CHECK(pa >= 49152 && pb >= 49152 && pa < 65534);
+    CHECK_EQ_INT(pb, pa + 1);
+    CHECK(open_udp((uint16_t)(pb + 1), &c) == 0);       /* the next one, taken */
+    CHECK(open_udp(0, &d) == 0);
+    CHECK_EQ_INT(ntohs(d->local.port), pb + 2);
+    a->ops->close(a);
+    b->ops->close(b);
+    c->ops->close(c);
+    d->ops->close(d);
+}
+
 TEST(udp_fragments_reassemble_in_any_order)
 {
     setup();
