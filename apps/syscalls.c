@@ -1613,7 +1613,17 @@ static void test_misc(void)
 #endif
     CHECK("epoll_pwait2(nothing, timeout {0, 0})",
           syscall(SYS_epoll_pwait2, ep, events, 4, &zero, NULL, 8), 0);
+    /* Files without an inode stat as Linux's anonymous inode: mode 0600,
+     * no file type bits. */
+    struct stat anon;
+    CHECK("fstat(epoll): an anonymous inode, 0600",
+          fstat((int)ep, &anon) == 0 && anon.st_mode == 0600, 1);
     close((int)ep);
+    long tfd = syscall(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
+    CHECK_IF("timerfd_create(CLOCK_MONOTONIC)", tfd, r_ >= 0, "a descriptor");
+    CHECK("fstat(timerfd): an anonymous inode, 0600",
+          fstat((int)tfd, &anon) == 0 && anon.st_mode == 0600, 1);
+    close((int)tfd);
 #ifdef SYS_eventfd
     long efd = syscall(SYS_eventfd, 3);
 #else
@@ -1623,6 +1633,8 @@ static void test_misc(void)
     CHECK_IF("eventfd(3)", efd, r_ >= 0, "a descriptor");
     CHECK("read(eventfd) gives 8 bytes", read((int)efd, &v, sizeof(v)), 8);
     CHECK("read(eventfd): the count", (long)v, 3);
+    CHECK("fstat(eventfd): an anonymous inode, 0600",
+          fstat((int)efd, &anon) == 0 && anon.st_mode == 0600, 1);
     close((int)efd);
     int pfd[2];
     CHECK("pipe2(O_CLOEXEC)", pipe2(pfd, O_CLOEXEC), 0);

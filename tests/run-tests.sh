@@ -63,6 +63,16 @@ fail() {
 }
 skip() { skipped=$((skipped + 1)); echo "SKIP: $1: $2"; }
 
+# abs_path PATH: PATH made absolute. Manifests name host paths relative to
+# their own directory, so test files write absolute ones into them (make
+# check's LOG_DIR is relative).
+abs_path() {
+    case $1 in
+    /*) echo "$1" ;;
+    *) echo "$PWD/$1" ;;
+    esac
+}
+
 # --- 1. unit tests ---------------------------------------------------------
 for bin in $UNIT_BINS; do
     name=$(basename "$bin")

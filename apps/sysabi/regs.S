@@ -1,5 +1,5 @@
 /*
- * The register half of the syscall ABI torture app (sysabi.c).
+ * The register half of the syscall ABI torture app (x86_64: sysabi_x86_64.c).
  *
  *   uint64_t sysabi_round(const struct sysabi_regs *in,
  *                         struct sysabi_regs *out, uint64_t nr,
@@ -14,7 +14,7 @@
  * of them live, rcx and r11 included, until the TSC jumps (the thread was
  * interrupted or preempted) or a deadline passes; then stores what every
  * one of those registers holds into *out, plus %fs:0 (and rdfsbase) for
- * the FS base. sysabi.c compares *out with *in.
+ * the FS base. sysabi_x86_64.c compares *out with *in.
  *
  * Between the loads and the stores only this file's own frame (above rsp)
  * is touched, and nothing at all is written below rsp, so only the kernel
@@ -24,7 +24,7 @@
  *
  * Returns rax after the syscall, or 1 if the spin saw a gap (0 if not).
  */
-#include "sysabi.h"
+#include "sysabi_x86_64.h"
 
 /* Our frame, above the six saved callee-saved registers. */
 #define F_IN        0

@@ -41,6 +41,36 @@
 #define F_SAVE_D    192     /* d8-d15 (AAPCS64 callee-saved) */
 #define F_SIZE      256
 
+/* x1-x30 from in (x0); x0 is the caller's (loaded last before the svc,
+ * the spin's scratch). */
+.macro load_x1_x30
+    ldp x1, x2, [x0, #A_X + 8]
+    ldp x3, x4, [x0, #A_X + 24]
+    ldp x5, x6, [x0, #A_X + 40]
+    ldp x7, x8, [x0, #A_X + 56]
+    ldp x9, x10, [x0, #A_X + 72]
+    ldp x11, x12, [x0, #A_X + 88]
+    ldp x13, x14, [x0, #A_X + 104]
+    ldp x15, x16, [x0, #A_X + 120]
+    ldp x17, x18, [x0, #A_X + 136]
+    ldp x19, x20, [x0, #A_X + 152]
+    ldp x21, x22, [x0, #A_X + 168]
+    ldp x23, x24, [x0, #A_X + 184]
+    ldp x25, x26, [x0, #A_X + 200]
+    ldp x27, x28, [x0, #A_X + 216]
+    ldp x29, x30, [x0, #A_X + 232]
+.endm
+
+/* Right after the svc or the spin: x1 parked in the frame, then NZCV and
+ * sp as they came back, recorded through x1. */
+.macro record_x1_nzcv_sp
+    str x1, [sp, #F_X1]
+    mrs x1, nzcv
+    str x1, [sp, #F_NZCV]
+    mov x1, sp
+    str x1, [sp, #F_OBSSP]
+.endm
+
     .text
     .globl sysabi_round
     .type sysabi_round, %function
@@ -105,29 +135,11 @@ sysabi_round:
     tbnz x9, #0, 40f                    /* (tbnz leaves the flags alone) */
 
     /* ---- the system call ---- */
-    ldp x1, x2, [x0, #A_X + 8]
-    ldp x3, x4, [x0, #A_X + 24]
-    ldp x5, x6, [x0, #A_X + 40]
-    ldp x7, x8, [x0, #A_X + 56]
-    ldp x9, x10, [x0, #A_X + 72]
-    ldp x11, x12, [x0, #A_X + 88]
-    ldp x13, x14, [x0, #A_X + 104]
-    ldp x15, x16, [x0, #A_X + 120]
-    ldp x17, x18, [x0, #A_X + 136]
-    ldp x19, x20, [x0, #A_X + 152]
-    ldp x21, x22, [x0, #A_X + 168]
-    ldp x23, x24, [x0, #A_X + 184]
-    ldp x25, x26, [x0, #A_X + 200]
-    ldp x27, x28, [x0, #A_X + 216]
-    ldp x29, x30, [x0, #A_X + 232]
+    load_x1_x30
     ldr x0, [x0, #A_X]                  /* last: it held in */
     svc #0
     str x0, [sp, #F_RESULT]
-    str x1, [sp, #F_X1]
-    mrs x1, nzcv
-    str x1, [sp, #F_NZCV]
-    mov x1, sp
-    str x1, [sp, #F_OBSSP]
+    record_x1_nzcv_sp
     /* --self-test-broken: what a kernel that loses a register would do. */
     ldr x1, [sp, #F_MODE]
     tbz x1, #1, 2f
@@ -139,21 +151,7 @@ sysabi_round:
     /* ---- the spin: preemption and interrupts must keep everything but
      * x0 (the loop's scratch) and NZCV (its comparisons); x1 is parked in
      * the frame for the few instructions it helps. ---- */
-40: ldp x1, x2, [x0, #A_X + 8]
-    ldp x3, x4, [x0, #A_X + 24]
-    ldp x5, x6, [x0, #A_X + 40]
-    ldp x7, x8, [x0, #A_X + 56]
-    ldp x9, x10, [x0, #A_X + 72]
-    ldp x11, x12, [x0, #A_X + 88]
-    ldp x13, x14, [x0, #A_X + 104]
-    ldp x15, x16, [x0, #A_X + 120]
-    ldp x17, x18, [x0, #A_X + 136]
-    ldp x19, x20, [x0, #A_X + 152]
-    ldp x21, x22, [x0, #A_X + 168]
-    ldp x23, x24, [x0, #A_X + 184]
-    ldp x25, x26, [x0, #A_X + 200]
-    ldp x27, x28, [x0, #A_X + 216]
-    ldp x29, x30, [x0, #A_X + 232]
+40: load_x1_x30
 41: str x1, [sp, #F_X1]
     isb
     mrs x0, cntvct_el0
@@ -172,11 +170,7 @@ sysabi_round:
 42: ldr x1, [sp, #F_X1]
     mov x0, #1                          /* interrupted */
 43: str x0, [sp, #F_RESULT]
-    str x1, [sp, #F_X1]
-    mrs x1, nzcv
-    str x1, [sp, #F_NZCV]
-    mov x1, sp
-    str x1, [sp, #F_OBSSP]
+    record_x1_nzcv_sp
 
     /* ---- store everything into *out (x0 and x1 are free) ---- */
 50: ldr x0, [sp, #F_OUT]

@@ -1,12 +1,13 @@
 /*
- * sysabi: a torture test of the x86_64 system call ABI, as an ordinary
- * static Linux program (see README.md in this directory).
+ * sysabi: a torture test of the system call ABI, as an ordinary static
+ * Linux program (see README.md in this directory). This file is the
+ * arch-neutral half; each architecture's port (sysabi_x86_64.c with
+ * regs.S, sysabi_aarch64.c with regs_aarch64.S; sysabi_port.h between
+ * them) holds the register image, its patterns and their comparison.
  *
- * Across a `syscall`, every register but rax, rcx and r11 must survive:
- * the other GPRs, the rflags arithmetic bits and DF, all vector state
- * (xmm/ymm/zmm, k0-7, x87 st0-7, MXCSR, x87 control word), the FS base and
- * the 128-byte red zone below rsp. Several threads load per-thread,
- * per-round patterns into all of them (regs.S), make one system call of a
+ * Across a system call, every register the architecture's contract
+ * preserves must survive. Several threads load per-thread, per-round
+ * patterns into all of them (in assembly), make one system call of a
  * rotating kind -- one that returns at once, yields, sleeps on a futex that
  * a partner thread wakes, sleeps on a timer, Tern's own SYS_tern_argcheck
  * -- or spin until they are interrupted, and compare everything afterwards.
@@ -24,78 +25,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <cpuid.h>
 
-#include "sysabi.h"
+#include "sysabi_port.h"
 #include "tern_test.h"
 
-/* x86_64 Linux system call numbers (this program is x86_64 only). */
-#define NR_sched_yield      24
-#define NR_nanosleep        35
-#define NR_getpid           39
-#define NR_gettid           186
-#define NR_futex            202
-#define NR_clock_nanosleep  230
-
+/* The libc's numbers for the architecture built for (SYS_*). */
 #define FUTEX_WAIT_PRIVATE  (0 | 128)
 #define FUTEX_WAKE_PRIVATE  (1 | 128)
 #define CLOCK_MONO          1
 
-#ifndef AT_HWCAP2
-#define AT_HWCAP2 26
-#endif
-#define HWCAP2_FSGSBASE (1 << 1)
-
 #define MAX_THREADS   256
 #define MAX_REPORTED  20
-
-struct sysabi_regs {
-    uint64_t gpr[16];
-    uint64_t rflags;
-    uint64_t rsp0;              /* out: rsp at the call (gpr[G_RSP]: after it) */
-    uint64_t fs0;
-    uint64_t fsbase;
-    uint64_t result;
-    uint32_t mxcsr;
-    uint16_t fcw;
-    uint16_t pad;
-    uint64_t redzone[NREDZONE];
-    uint8_t st[8][16];
-    uint64_t k[8];
-    uint64_t pad2[2];
-    uint8_t vec[32][VEC_BYTES];
-} __attribute__((aligned(64)));
-
-_Static_assert(offsetof(struct sysabi_regs, gpr) == R_GPR, "R_GPR");
-_Static_assert(offsetof(struct sysabi_regs, rflags) == R_RFLAGS, "R_RFLAGS");
-_Static_assert(offsetof(struct sysabi_regs, rsp0) == R_RSP0, "R_RSP0");
-_Static_assert(offsetof(struct sysabi_regs, fs0) == R_FS0, "R_FS0");
-_Static_assert(offsetof(struct sysabi_regs, fsbase) == R_FSBASE, "R_FSBASE");
-_Static_assert(offsetof(struct sysabi_regs, result) == R_RESULT, "R_RESULT");
-_Static_assert(offsetof(struct sysabi_regs, mxcsr) == R_MXCSR, "R_MXCSR");
-_Static_assert(offsetof(struct sysabi_regs, fcw) == R_FCW, "R_FCW");
-_Static_assert(offsetof(struct sysabi_regs, redzone) == R_REDZONE, "R_REDZONE");
-_Static_assert(offsetof(struct sysabi_regs, st) == R_ST, "R_ST");
-_Static_assert(offsetof(struct sysabi_regs, k) == R_K, "R_K");
-_Static_assert(offsetof(struct sysabi_regs, vec) == R_VEC, "R_VEC");
-_Static_assert(sizeof(struct sysabi_regs) == R_SIZE, "R_SIZE");
-
-struct sysabi_spin {
-    uint64_t gap;               /* TSC ticks */
-    uint64_t max;
-};
-_Static_assert(offsetof(struct sysabi_spin, gap) == S_GAP, "S_GAP");
-_Static_assert(offsetof(struct sysabi_spin, max) == S_MAX, "S_MAX");
-
-uint64_t sysabi_round(const struct sysabi_regs *in, struct sysabi_regs *out, uint64_t nr,
-                      uint64_t mode, const struct sysabi_spin *spin);
-uint64_t sysabi_xgetbv0(void);
-uint32_t sysabi_mxcsr_mask(void);
-uint64_t sysabi_fs0(void);
-uint64_t sysabi_rdtsc(void);
 
 /* ------------------------------------------------------------- kinds --- */
 
@@ -120,12 +63,7 @@ static long opt_min_rounds = 20;
 static uint64_t opt_seed = 0x5eedab1c0ffeeULL;
 static long opt_spin_us = 5000;
 static int opt_require_argcheck;
-static const char *opt_vector = "auto";
-static int opt_no_fsgsbase;
-static uint64_t opt_broken;     /* M_BROKEN_* */
 
-static uint64_t mode_base;      /* vector and FS-base bits for sysabi_round */
-static uint32_t mxcsr_mask;
 static int argcheck_ok;         /* the kernel implements SYS_tern_argcheck */
 static struct sysabi_spin spin_params;
 static pid_t the_pid;
@@ -139,7 +77,7 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static char reports[MAX_REPORTED][200];
 static int n_reports;
 
-static void report(int thread, const char *kind, const char *reg, const char *want,
+void sysabi_report(int thread, const char *kind, const char *reg, const char *want,
                    const char *got)
 {
     unsigned long n = atomic_fetch_add(&n_mismatch, 1);
@@ -155,13 +93,13 @@ static void report(int thread, const char *kind, const char *reg, const char *wa
     pthread_mutex_unlock(&report_lock);
 }
 
-static void report_u64(int thread, const char *kind, const char *reg, uint64_t want,
+void sysabi_report_u64(int thread, const char *kind, const char *reg, uint64_t want,
                        uint64_t got)
 {
     char w[24], g[24];
     snprintf(w, sizeof(w), "0x%llx", (unsigned long long)want);
     snprintf(g, sizeof(g), "0x%llx", (unsigned long long)got);
-    report(thread, kind, reg, w, g);
+    sysabi_report(thread, kind, reg, w, g);
 }
 
 static int failures;            /* failed requirements other than mismatches */
@@ -187,21 +125,12 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* A value distinct per thread, round, register and lane; its low 16 bits
- * name the thread (bits 15-8) and the register (bits 7-0), so a value that
- * turns up in the wrong place says where it came from. */
-static uint64_t pat(int thread, uint64_t round, unsigned code, unsigned lane)
+uint64_t sysabi_pat(int thread, uint64_t round, unsigned code, unsigned lane)
 {
     uint64_t h = mix64(opt_seed ^ mix64(((uint64_t)thread << 40) ^ (round << 12) ^
                                         ((uint64_t)code << 4) ^ lane));
     return (h & ~0xffffULL) | ((uint64_t)(thread & 0xff) << 8) | (code & 0xff);
 }
-
-#define CODE_REDZONE 0x40       /* + word */
-#define CODE_ST      0x50       /* + i */
-#define CODE_K       0x60       /* + i */
-#define CODE_VEC     0x80       /* + i */
-#define CODE_MISC    0xf0
 
 /* ----------------------------------------------------------- workers --- */
 
@@ -217,7 +146,7 @@ struct worker {
     int idx;
     pthread_t th;
     pid_t tid;
-    uint64_t fs0;
+    uint64_t tls;               /* the TLS pointer (fs:0, TPIDR_EL0) */
     struct pair *pair;          /* NULL: no partner (odd thread count) */
     int parity;
     atomic_uint lonely;         /* futex word nobody changes */
@@ -232,144 +161,19 @@ static pthread_barrier_t start_barrier;
 
 static void fill(struct worker *w)
 {
-    struct sysabi_regs *in = &w->in;
-    int t = w->idx;
-    uint64_t r = w->round++;
-
-    for (unsigned i = 0; i < 16; i++)
-        in->gpr[i] = pat(t, r, i, 0);
-    in->gpr[G_RSP] = 0;         /* regs.S records it: out->rsp0 */
-    in->rflags = pat(t, r, CODE_MISC, 0) >> 20 & FLAGS_MASK;
-
-    uint64_t m = pat(t, r, CODE_MISC, 1) >> 16;
-    /* all exceptions masked; rounding, FZ, DAZ and the sticky flags vary */
-    uint32_t mx = 0x1f80 | (uint32_t)(m & 0x3f) | (uint32_t)(m >> 6 & 3) << 13 |
-                  (uint32_t)(m >> 8 & 1) << 15 | (uint32_t)(m >> 9 & 1) << 6;
-    in->mxcsr = mx & mxcsr_mask;
-    /* x87: exceptions masked; precision (single, double, extended) and
-     * rounding vary */
-    static const uint16_t pc[4] = { 0, 2, 3, 3 };
-    in->fcw = (uint16_t)(0x7f | pc[m >> 10 & 3] << 8 | (m >> 12 & 3) << 10);
-
-    for (unsigned i = 0; i < NREDZONE; i++)
-        in->redzone[i] = pat(t, r, CODE_REDZONE + i, 0);
-    for (unsigned i = 0; i < 8; i++) {
-        /* a normal extended-precision number: explicit integer bit set */
-        uint64_t mant = pat(t, r, CODE_ST + i, 0) | 1ULL << 63;
-        uint64_t e = pat(t, r, CODE_ST + i, 1) >> 16;
-        uint16_t se = (uint16_t)(0x3f00 + (e & 0x1ff)) | (uint16_t)((e >> 9 & 1) << 15);
-        memcpy(in->st[i], &mant, 8);
-        memcpy(in->st[i] + 8, &se, 2);
-        memset(in->st[i] + 10, 0, 6);
-    }
-    for (unsigned i = 0; i < 8; i++)
-        in->k[i] = pat(t, r, CODE_K + i, 0) & ((mode_base & M_AVX512BW) ? ~0ULL : 0xffff);
-    for (unsigned i = 0; i < 32; i++)
-        for (unsigned q = 0; q < VEC_BYTES / 8; q++) {
-            uint64_t v = pat(t, r, CODE_VEC + i, q);
-            memcpy(in->vec[i] + 8 * q, &v, 8);
-        }
+    sysabi_port_fill(&w->in, w->idx, w->round++);
 }
 
-static void st_hex(char *buf, size_t n, const uint8_t *st)
+/* The i-th system call argument register of the worker's next round. */
+static uint64_t *arg(struct worker *w, unsigned i)
 {
-    uint64_t mant;
-    uint16_t se;
-    memcpy(&mant, st, 8);
-    memcpy(&se, st + 8, 2);
-    snprintf(buf, n, "0x%04x%016llx", se, (unsigned long long)mant);
-}
-
-/* Compares w->out with w->in; returns the number of differences. */
-static int check(struct worker *w, const char *kind, int spin)
-{
-    const struct sysabi_regs *in = &w->in, *out = &w->out;
-    static const char *const gname[16] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    };
-    int bad = 0, t = w->idx;
-    char reg[32], a[40], b[40];
-
-    for (unsigned i = 0; i < 16; i++) {
-        if (i == G_RAX || i == G_RSP)
-            continue;
-        if (!spin && (i == G_RCX || i == 11))
-            continue;           /* the syscall instruction's own */
-        if (out->gpr[i] != in->gpr[i]) {
-            report_u64(t, kind, gname[i], in->gpr[i], out->gpr[i]);
-            bad++;
-        }
-    }
-    if (out->gpr[G_RSP] != out->rsp0) {
-        report_u64(t, kind, "rsp", out->rsp0, out->gpr[G_RSP]);
-        bad++;
-    }
-    /* A spin's loop computes, so only DF carries a pattern there. */
-    uint64_t fm = spin ? 0x400 : FLAGS_MASK;
-    if ((out->rflags & fm) != (in->rflags & fm)) {
-        report_u64(t, kind, "rflags", in->rflags & fm, out->rflags & fm);
-        bad++;
-    }
-    for (unsigned i = 0; i < NREDZONE; i++)
-        if (out->redzone[i] != in->redzone[i]) {
-            snprintf(reg, sizeof(reg), "redzone-%u", 8 * (i + 1));
-            report_u64(t, kind, reg, in->redzone[i], out->redzone[i]);
-            bad++;
-        }
-    if (out->fs0 != w->fs0) {
-        report_u64(t, kind, "fs:0", w->fs0, out->fs0);
-        bad++;
-    }
-    if ((mode_base & M_FSGSBASE) && out->fsbase != w->fs0) {
-        report_u64(t, kind, "fsbase", w->fs0, out->fsbase);
-        bad++;
-    }
-    if (out->mxcsr != in->mxcsr) {
-        report_u64(t, kind, "mxcsr", in->mxcsr, out->mxcsr);
-        bad++;
-    }
-    if (out->fcw != in->fcw) {
-        report_u64(t, kind, "fcw", in->fcw, out->fcw);
-        bad++;
-    }
-    for (unsigned i = 0; i < 8; i++)
-        if (memcmp(out->st[i], in->st[i], 10)) {
-            snprintf(reg, sizeof(reg), "st%u", i);
-            st_hex(a, sizeof(a), in->st[i]);
-            st_hex(b, sizeof(b), out->st[i]);
-            report(t, kind, reg, a, b);
-            bad++;
-        }
-    unsigned nvec = (mode_base & M_AVX512) ? 32 : 16;
-    unsigned lanes = (mode_base & M_AVX512) ? 8 : (mode_base & M_AVX) ? 4 : 2;
-    for (unsigned i = 0; i < nvec; i++)
-        for (unsigned q = 0; q < lanes; q++) {
-            uint64_t x, y;
-            memcpy(&x, in->vec[i] + 8 * q, 8);
-            memcpy(&y, out->vec[i] + 8 * q, 8);
-            if (x != y) {
-                /* named by the narrowest register holding the lane */
-                const char *r = i >= 16 || q >= 4 ? "zmm" : q >= 2 ? "ymm" : "xmm";
-                snprintf(reg, sizeof(reg), "%s%u.q%u", r, i, q);
-                report_u64(t, kind, reg, x, y);
-                bad++;
-            }
-        }
-    if (mode_base & M_AVX512)
-        for (unsigned i = 0; i < 8; i++)
-            if (out->k[i] != in->k[i]) {
-                snprintf(reg, sizeof(reg), "k%u", i);
-                report_u64(t, kind, reg, in->k[i], out->k[i]);
-                bad++;
-            }
-    return bad;
+    return sysabi_port_arg(&w->in, i);
 }
 
 static void check_result(struct worker *w, const char *kind, int64_t got, int ok, int64_t want)
 {
     if (!ok)
-        report_u64(w->idx, kind, "result", (uint64_t)want, (uint64_t)got);
+        sysabi_report_u64(w->idx, kind, "result", (uint64_t)want, (uint64_t)got);
 }
 
 /* One system call with every preserved register holding a pattern, then
@@ -377,8 +181,8 @@ static void check_result(struct worker *w, const char *kind, int64_t got, int ok
  * registers that the call really uses. */
 static int64_t call(struct worker *w, const char *kind, uint64_t nr)
 {
-    uint64_t r = sysabi_round(&w->in, &w->out, nr, mode_base | opt_broken, NULL);
-    check(w, kind, 0);
+    uint64_t r = sysabi_port_round(&w->in, &w->out, nr, NULL);
+    sysabi_port_check(&w->in, &w->out, w->tls, w->idx, kind, 0);
     return (int64_t)r;
 }
 
@@ -386,11 +190,11 @@ static void k_getpid(struct worker *w, uint64_t n)
 {
     fill(w);
     if (n & 1) {
-        int64_t r = call(w, "gettid", NR_gettid);
+        int64_t r = call(w, "gettid", SYS_gettid);
         check_result(w, "gettid", r, r == w->tid, w->tid);
         w->sub[K_GETPID][S_GETTID]++;
     } else {
-        int64_t r = call(w, "getpid", NR_getpid);
+        int64_t r = call(w, "getpid", SYS_getpid);
         check_result(w, "getpid", r, r == the_pid, the_pid);
         w->sub[K_GETPID][S_GETPID]++;
     }
@@ -400,7 +204,7 @@ static void k_getpid(struct worker *w, uint64_t n)
 static void k_yield(struct worker *w)
 {
     fill(w);
-    int64_t r = call(w, "sched_yield", NR_sched_yield);
+    int64_t r = call(w, "sched_yield", SYS_sched_yield);
     check_result(w, "sched_yield", r, r == 0, 0);
     w->rounds[K_YIELD]++;
 }
@@ -409,14 +213,14 @@ static int64_t futex_call(struct worker *w, const char *kind, atomic_uint *uaddr
                           uint64_t val, const struct timespec *timeout)
 {
     fill(w);
-    w->in.gpr[G_RDI] = (uint64_t)(uintptr_t)uaddr;
-    w->in.gpr[G_RSI] = (uint64_t)op;
-    w->in.gpr[G_RDX] = val;
+    *arg(w, 0) = (uint64_t)(uintptr_t)uaddr;
+    *arg(w, 1) = (uint64_t)op;
+    *arg(w, 2) = val;
     if (timeout)
-        w->in.gpr[10] = (uint64_t)(uintptr_t)timeout;   /* else r10 is unused: a pattern */
-    /* r8 (uaddr2) and r9 (val3) are unused by WAIT and WAKE: patterns */
+        *arg(w, 3) = (uint64_t)(uintptr_t)timeout;      /* else it is unused: a pattern */
+    /* arguments 4 (uaddr2) and 5 (val3) are unused by WAIT and WAKE: patterns */
     w->rounds[K_FUTEX]++;
-    return call(w, kind, NR_futex);
+    return call(w, kind, SYS_futex);
 }
 
 /* Ping-pong: thread 2k moves when the pair's word is even, 2k+1 when it is
@@ -458,17 +262,17 @@ static void k_sleep(struct worker *w, uint64_t n)
     w->ts = (struct timespec){ 0, 50000 };
     int64_t r;
     if (n & 1) {
-        w->in.gpr[G_RDI] = CLOCK_MONO;
-        w->in.gpr[G_RSI] = 0;                           /* relative */
-        w->in.gpr[G_RDX] = (uint64_t)(uintptr_t)&w->ts;
-        w->in.gpr[10] = (uint64_t)(uintptr_t)&w->rem;   /* r8, r9: patterns */
-        r = call(w, "clock_nanosleep", NR_clock_nanosleep);
+        *arg(w, 0) = CLOCK_MONO;
+        *arg(w, 1) = 0;                                 /* relative */
+        *arg(w, 2) = (uint64_t)(uintptr_t)&w->ts;
+        *arg(w, 3) = (uint64_t)(uintptr_t)&w->rem;      /* arguments 4, 5: patterns */
+        r = call(w, "clock_nanosleep", SYS_clock_nanosleep);
         check_result(w, "clock_nanosleep", r, r == 0, 0);
         w->sub[K_SLEEP][S_CLOCK_NANOSLEEP]++;
     } else {
-        w->in.gpr[G_RDI] = (uint64_t)(uintptr_t)&w->ts;
-        w->in.gpr[G_RSI] = (uint64_t)(uintptr_t)&w->rem; /* rdx r10 r8 r9: patterns */
-        r = call(w, "nanosleep", NR_nanosleep);
+        *arg(w, 0) = (uint64_t)(uintptr_t)&w->ts;
+        *arg(w, 1) = (uint64_t)(uintptr_t)&w->rem;      /* arguments 2-5: patterns */
+        r = call(w, "nanosleep", SYS_nanosleep);
         check_result(w, "nanosleep", r, r == 0, 0);
         w->sub[K_SLEEP][S_NANOSLEEP]++;
     }
@@ -483,13 +287,9 @@ static void k_argcheck(struct worker *w, uint64_t n)
     unsigned action = (unsigned)(n % 4);
     fill(w);
     struct tern_argcheck *a = &w->ac;
-    w->in.gpr[G_RDI] = (uint64_t)(uintptr_t)a;         /* the pointer argument */
-    a->expect[0] = w->in.gpr[G_RDI];
-    a->expect[1] = w->in.gpr[G_RSI];
-    a->expect[2] = w->in.gpr[G_RDX];
-    a->expect[3] = w->in.gpr[10];
-    a->expect[4] = w->in.gpr[8];
-    a->expect[5] = w->in.gpr[9];
+    *arg(w, 0) = (uint64_t)(uintptr_t)a;                /* the pointer argument */
+    for (unsigned i = 0; i < 6; i++)
+        a->expect[i] = *arg(w, i);
     a->action = action;
     a->reserved = 0;
     int64_t r = call(w, kname[action], SYS_tern_argcheck);
@@ -501,8 +301,8 @@ static void k_argcheck(struct worker *w, uint64_t n)
 static void k_preempt(struct worker *w)
 {
     fill(w);
-    uint64_t r = sysabi_round(&w->in, &w->out, 0, mode_base | M_SPIN, &spin_params);
-    check(w, "preempt", 1);
+    uint64_t r = sysabi_port_round(&w->in, &w->out, 0, &spin_params);
+    sysabi_port_check(&w->in, &w->out, w->tls, w->idx, "preempt", 1);
     w->rounds[K_PREEMPT]++;
     if (r == 1)
         w->sub[K_PREEMPT][S_INTERRUPTED]++;
@@ -519,8 +319,8 @@ static int time_is_up(void)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    w->tid = (pid_t)syscall(NR_gettid);
-    w->fs0 = sysabi_fs0();      /* the TLS self pointer: equals the FS base */
+    w->tid = (pid_t)syscall(SYS_gettid);
+    w->tls = sysabi_port_tls();
     pthread_barrier_wait(&start_barrier);
     /* One cycle: every kind; the quick ones several times, since the
      * preemption spin and the sleeps take most of the time. */
@@ -539,61 +339,24 @@ static void *worker_main(void *arg)
     if (w->pair) {
         atomic_store(&w->pair->done[w->parity], 1);
         atomic_fetch_add(&w->pair->word, 2);    /* parity unchanged: wakes, no turn */
-        syscall(NR_futex, &w->pair->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        syscall(SYS_futex, &w->pair->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     }
     return NULL;
 }
 
 /* ------------------------------------------------------------ set-up --- */
 
-static void detect_cpu(void)
-{
-    unsigned a, b, c, d;
-    int avx = 0, avx512 = 0, avx512bw = 0;
-    __cpuid(1, a, b, c, d);
-    if ((c & bit_OSXSAVE) && (c & bit_AVX)) {
-        uint64_t xcr0 = sysabi_xgetbv0();
-        avx = (xcr0 & 6) == 6;
-        if (avx && __get_cpuid_max(0, NULL) >= 7) {
-            __cpuid_count(7, 0, a, b, c, d);
-            avx512 = (b & bit_AVX512F) && (xcr0 & 0xe6) == 0xe6;
-            avx512bw = avx512 && (b & bit_AVX512BW);
-        }
-    }
-    if (!strcmp(opt_vector, "sse")) {
-        avx = avx512 = 0;
-    } else if (!strcmp(opt_vector, "avx")) {
-        if (!avx) {
-            fprintf(stderr, "sysabi: --vector=avx: AVX is not enabled here\n");
-            exit(2);
-        }
-        avx512 = 0;
-    } else if (!strcmp(opt_vector, "avx512")) {
-        if (!avx512) {
-            fprintf(stderr, "sysabi: --vector=avx512: AVX-512 is not enabled here\n");
-            exit(2);
-        }
-    }
-    mode_base = (avx ? M_AVX : 0) | (avx512 ? M_AVX512 : 0) | (avx512bw ? M_AVX512BW : 0);
-    /* rdfsbase faults unless the kernel enabled it (CR4.FSGSBASE); Linux
-     * says so in AT_HWCAP2. Without it, %fs:0 alone shows the FS base. */
-    if (!opt_no_fsgsbase && (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
-        mode_base |= M_FSGSBASE;
-    mxcsr_mask = sysabi_mxcsr_mask();
-}
-
-/* TSC ticks per microsecond, measured against CLOCK_MONOTONIC. */
-static double tsc_per_us(void)
+double sysabi_measure_ticks_per_us(uint64_t (*counter)(void))
 {
     struct timespec t0, t1, d = { 0, 20000000 };
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t c0 = sysabi_rdtsc();
+    uint64_t c0 = counter();
     nanosleep(&d, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    uint64_t c1 = sysabi_rdtsc();
+    uint64_t c1 = counter();
     double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
     double f = us > 0 && c1 > c0 ? (double)(c1 - c0) / us : 0;
-    return f >= 1 ? f : 1000;   /* unusable TSC: guess 1 GHz */
+    return f;
 }
 
 /* SYS_tern_argcheck: -ENOSYS on Linux. Where it exists, check that its
@@ -601,10 +364,10 @@ static double tsc_per_us(void)
 static void probe_argcheck(void)
 {
     static struct tern_argcheck a;
-    errno = 0;
     for (int i = 0; i < 6; i++)
         a.expect[i] = 0x1111111111111111ULL * (uint64_t)(i + 1);
     a.expect[0] = (uint64_t)(uintptr_t)&a;
+    errno = 0;
     long r = syscall(SYS_tern_argcheck, &a, a.expect[1], a.expect[2], a.expect[3],
                      a.expect[4], a.expect[5]);
     if (r == -1 && errno == ENOSYS) {
@@ -615,34 +378,36 @@ static void probe_argcheck(void)
         return;
     }
     argcheck_ok = 1;
+    /* Argument 3 (r10, x3) is the one made wrong: "%s" names it. */
     struct {
         const char *what;
-        long rdi;
-        uint64_t r10;
+        int null;
+        uint64_t arg3;
         uint32_t action, reserved;
         long want;
     } probes[] = {
-#define R10_BAD ((long)(TERN_ARGCHECK_ENTRY(3) | TERN_ARGCHECK_AFTER(3)))     /* 0x808 */
+#define ARG3_BAD ((long)(TERN_ARGCHECK_ENTRY(3) | TERN_ARGCHECK_AFTER(3)))     /* 0x808 */
         { "good arguments", 0, 0x4444444444444444ULL, 0, 0, 0 },
-        { "r10 differs", 0, 0x4444444444444445ULL, 0, 0, R10_BAD },
-        { "r10 differs, yield", 0, 0x0ULL, 1, 0, R10_BAD },
-        { "NULL struct", -1, 0x4444444444444444ULL, 0, 0, -EFAULT },
+        { "%s differs", 0, 0x4444444444444445ULL, 0, 0, ARG3_BAD },
+        { "%s differs, yield", 0, 0x0ULL, 1, 0, ARG3_BAD },
+        { "NULL struct", 1, 0x4444444444444444ULL, 0, 0, -EFAULT },
         { "action 4", 0, 0x4444444444444444ULL, 4, 0, -EINVAL },
         { "reserved 1", 0, 0x4444444444444444ULL, 0, 1, -EINVAL },
     };
     for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
         a.action = probes[i].action;
         a.reserved = probes[i].reserved;
-        long rdi = probes[i].rdi == -1 ? 0 : (long)(uintptr_t)&a;
         errno = 0;
-        r = syscall(SYS_tern_argcheck, rdi, a.expect[1], a.expect[2], probes[i].r10,
-                    a.expect[4], a.expect[5]);
+        r = syscall(SYS_tern_argcheck, probes[i].null ? NULL : &a, a.expect[1], a.expect[2],
+                    probes[i].arg3, a.expect[4], a.expect[5]);
         if (r == -1)
             r = -errno;
-        if (r != probes[i].want)
+        if (r != probes[i].want) {
+            char what[64];
+            snprintf(what, sizeof(what), probes[i].what, sysabi_port_arg_name[3]);
             fail("SYS_tern_argcheck probe '%s' returned %ld (%#lx), expected %ld (%#lx)",
-                 probes[i].what, r, (unsigned long)r, probes[i].want,
-                 (unsigned long)probes[i].want);
+                 what, r, (unsigned long)r, probes[i].want, (unsigned long)probes[i].want);
+        }
     }
     a.action = 0;
     a.reserved = 0;
@@ -650,21 +415,18 @@ static void probe_argcheck(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: sysabi [options]\n"
-          "Checks that a system call keeps every register but rax, rcx and r11\n"
-          "(see apps/sysabi/README.md).\n"
-          "  -t, --threads N        worker threads (default 4, max 256)\n"
-          "  -s, --seconds S        how long to run (default 10)\n"
-          "  --min-rounds N         each kind must run at least N rounds (default 20)\n"
-          "  --seed N               pattern seed\n"
-          "  --spin-us N            longest preemption spin, microseconds (default 5000)\n"
-          "  --vector=auto|sse|avx|avx512  vector registers to check (default: all enabled)\n"
-          "  --no-fsgsbase          do not use rdfsbase even if AT_HWCAP2 allows it\n"
-          "  --require-argcheck     fail if SYS_tern_argcheck is missing (on Tern)\n"
-          "  --self-test-broken[=r10|xmm15|both]\n"
-          "                         clobber r10 (default) and/or xmm15 after every\n"
-          "                         syscall: the run must then report MISMATCH and fail\n",
-          f);
+    fprintf(f,
+            "usage: sysabi [options]\n"
+            "Checks that %s\n"
+            "(see apps/sysabi/README.md).\n"
+            "  -t, --threads N        worker threads (default 4, max 256)\n"
+            "  -s, --seconds S        how long to run (default 10)\n"
+            "  --min-rounds N         each kind must run at least N rounds (default 20)\n"
+            "  --seed N               pattern seed\n"
+            "  --spin-us N            longest preemption spin, microseconds (default 5000)\n"
+            "  --require-argcheck     fail if SYS_tern_argcheck is missing (on Tern)\n"
+            "%s",
+            sysabi_port_contract, sysabi_port_options);
 }
 
 static long num_arg(const char *opt, const char *s, long lo, long hi)
@@ -705,23 +467,10 @@ static void parse_args(int argc, char **argv)
         } else if (!strcmp(a, "--spin-us")) {
             opt_spin_us = num_arg(a, v, 10, 10000000);
             i++;
-        } else if (!strncmp(a, "--vector=", 9)) {
-            opt_vector = a + 9;
-            if (strcmp(opt_vector, "auto") && strcmp(opt_vector, "sse") &&
-                strcmp(opt_vector, "avx") && strcmp(opt_vector, "avx512")) {
-                fprintf(stderr, "sysabi: %s: choose auto, sse, avx or avx512\n", a);
-                exit(2);
-            }
-        } else if (!strcmp(a, "--no-fsgsbase")) {
-            opt_no_fsgsbase = 1;
         } else if (!strcmp(a, "--require-argcheck")) {
             opt_require_argcheck = 1;
-        } else if (!strcmp(a, "--self-test-broken") || !strcmp(a, "--self-test-broken=r10")) {
-            opt_broken = M_BROKEN_R10;
-        } else if (!strcmp(a, "--self-test-broken=xmm15")) {
-            opt_broken = M_BROKEN_XMM15;
-        } else if (!strcmp(a, "--self-test-broken=both")) {
-            opt_broken = M_BROKEN_R10 | M_BROKEN_XMM15;
+        } else if (sysabi_port_option(a)) {
+            continue;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             exit(0);
@@ -737,23 +486,16 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
-    detect_cpu();
+    sysabi_port_setup();
     the_pid = getpid();
 
-    double f = tsc_per_us();
+    double f = sysabi_port_ticks_per_us();
     spin_params.gap = (uint64_t)(20 * f);               /* 20 us without us: interrupted */
     spin_params.max = (uint64_t)((double)opt_spin_us * f);
 
-    printf("sysabi: %d threads, %g s, seed 0x%llx; checking rbx rbp rsp rsi rdi rdx r8 r9 r10 "
-           "r12-r15 (+ rcx r11 when preempted), rflags CF PF AF ZF SF OF DF, %s, x87 st0-7, "
-           "fcw, mxcsr, fs:0%s, red zone\n",
-           opt_threads, opt_seconds, (unsigned long long)opt_seed,
-           (mode_base & M_AVX512) ? "zmm0-31 k0-7" : (mode_base & M_AVX) ? "ymm0-15" : "xmm0-15",
-           (mode_base & M_FSGSBASE) ? " + rdfsbase" : "");
-    if (opt_broken)
-        printf("sysabi: self-test: clobbering%s%s after every syscall; this run must fail\n",
-               (opt_broken & M_BROKEN_R10) ? " r10" : "",
-               (opt_broken & M_BROKEN_XMM15) ? " xmm15" : "");
+    printf("sysabi: %d threads, %g s, seed 0x%llx; checking ", opt_threads, opt_seconds,
+           (unsigned long long)opt_seed);
+    sysabi_port_describe();
     probe_argcheck();
 
     int nt = opt_threads;

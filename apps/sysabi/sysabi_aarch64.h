@@ -1,7 +1,8 @@
 /*
- * The register image shared by sysabi_aarch64.c and regs_aarch64.S (the
- * arm64 port of the syscall ABI torture app). Offsets are spelled out for
- * the assembler; sysabi_aarch64.c checks them with static assertions.
+ * The arm64 register image shared by sysabi_aarch64.c and regs_aarch64.S
+ * (the arm64 port of the syscall ABI torture app). Offsets are spelled out
+ * for the assembler; the C struct below (hidden from the assembler) is
+ * checked against them with static assertions.
  */
 #ifndef SYSABI_AARCH64_H
 #define SYSABI_AARCH64_H
@@ -32,5 +33,33 @@
 /* struct sysabi_spin */
 #define S_GAP       0       /* counter ticks between two reads that count as an interruption */
 #define S_MAX       8       /* counter ticks after which the spin gives up */
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+struct sysabi_regs {
+    uint64_t x[31];
+    uint64_t sp;                /* out: sp after the call (sp0: at it) */
+    uint64_t sp0;
+    uint64_t nzcv;
+    uint64_t fpcr;
+    uint64_t fpsr;
+    uint64_t tpidr;
+    uint64_t result;
+    uint8_t v[32][16];
+} __attribute__((aligned(16)));
+
+_Static_assert(offsetof(struct sysabi_regs, x) == A_X, "A_X");
+_Static_assert(offsetof(struct sysabi_regs, sp) == A_SP, "A_SP");
+_Static_assert(offsetof(struct sysabi_regs, sp0) == A_SP0, "A_SP0");
+_Static_assert(offsetof(struct sysabi_regs, nzcv) == A_NZCV, "A_NZCV");
+_Static_assert(offsetof(struct sysabi_regs, fpcr) == A_FPCR, "A_FPCR");
+_Static_assert(offsetof(struct sysabi_regs, fpsr) == A_FPSR, "A_FPSR");
+_Static_assert(offsetof(struct sysabi_regs, tpidr) == A_TPIDR, "A_TPIDR");
+_Static_assert(offsetof(struct sysabi_regs, result) == A_RESULT, "A_RESULT");
+_Static_assert(offsetof(struct sysabi_regs, v) == A_VEC, "A_VEC");
+_Static_assert(sizeof(struct sysabi_regs) == A_SIZE, "A_SIZE");
+#endif
 
 #endif

@@ -124,18 +124,32 @@ int virtio_console_probe(struct virtio_dev *vd);
 /* ----------------------------------------------------- transports ---- */
 
 /* What a transport implements; virtio.c drives the generic steps through
- * it. config_read reads once, with the natural width for 2 and 4 bytes
- * (4.1.3.1), and checks the range; queue_enable also sets vq->notify. */
+ * it. Both transports have one block of registers (PCI: the common
+ * configuration structure, 4.1.4.3; MMIO: the device's registers, 4.2.2)
+ * that holds the 64-bit feature words, a 32-bit half at a time behind a
+ * select register, and the queues' 64-bit ring addresses as two 32-bit
+ * halves, low first: read32/write32 reach it, reg names the offsets, and
+ * virtio.c does the rest. config_window is where the device configuration
+ * is mapped (NULL when it has none); queue_select selects a queue and
+ * gives it its size and interrupt (checking what the transport must);
+ * queue_notifier sets vq->notify and vq->notify_reg; queue_ready enables
+ * the selected queue. */
 struct virtio_transport {
+    uint32_t (*read32)(struct virtio_dev *vd, unsigned off);
+    void (*write32)(struct virtio_dev *vd, unsigned off, uint32_t v);
+    struct {
+        unsigned device_feature_select, device_feature;
+        unsigned driver_feature_select, driver_feature;
+        unsigned queue_desc, queue_driver, queue_device;    /* the low halves */
+    } reg;
     uint8_t (*get_status)(struct virtio_dev *vd);
     void (*set_status)(struct virtio_dev *vd, uint8_t status);
-    uint64_t (*get_features)(struct virtio_dev *vd);
-    void (*set_features)(struct virtio_dev *vd, uint64_t features);
     uint8_t (*config_generation)(struct virtio_dev *vd);
-    int (*config_read)(struct virtio_dev *vd, unsigned off, void *buf, unsigned len);
+    volatile uint8_t *(*config_window)(struct virtio_dev *vd, uint32_t *len);
     unsigned (*queue_max)(struct virtio_dev *vd, unsigned index);
-    int (*queue_enable)(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
-                        unsigned irq);
+    int (*queue_select)(struct virtio_dev *vd, unsigned index, uint16_t size, unsigned irq);
+    int (*queue_notifier)(struct virtio_dev *vd, struct virtqueue *vq);
+    void (*queue_ready)(struct virtio_dev *vd);
     int (*irq)(struct virtio_dev *vd, unsigned entry, irq_handler handler, void *arg,
                const char *name);
     int (*config_irq)(struct virtio_dev *vd, unsigned entry);

@@ -78,14 +78,7 @@ static void wr32(struct virtio_dev *vd, unsigned off, uint32_t v)
     *(volatile uint32_t *)(vm(vd)->regs + off) = v;
 }
 
-/* 4.2.2: 64-bit addresses as two 32-bit halves. */
-static void wr64(struct virtio_dev *vd, unsigned lo, uint64_t v)
-{
-    wr32(vd, lo, (uint32_t)v);
-    wr32(vd, lo + 4, (uint32_t)(v >> 32));
-}
-
-/* ------------------------------------------ status and features ---- */
+/* ---------------------------------------------------------- status ---- */
 
 static uint8_t mmio_get_status(struct virtio_dev *vd)
 {
@@ -97,23 +90,6 @@ static void mmio_set_status(struct virtio_dev *vd, uint8_t status)
     wr32(vd, MMIO_STATUS, status);
 }
 
-static uint64_t mmio_get_features(struct virtio_dev *vd)
-{
-    wr32(vd, MMIO_DEVICE_FEAT_SEL, 0);
-    uint64_t lo = rd32(vd, MMIO_DEVICE_FEATURES);
-    wr32(vd, MMIO_DEVICE_FEAT_SEL, 1);
-    uint64_t hi = rd32(vd, MMIO_DEVICE_FEATURES);
-    return hi << 32 | lo;
-}
-
-static void mmio_set_features(struct virtio_dev *vd, uint64_t features)
-{
-    wr32(vd, MMIO_DRIVER_FEAT_SEL, 0);
-    wr32(vd, MMIO_DRIVER_FEATURES, (uint32_t)features);
-    wr32(vd, MMIO_DRIVER_FEAT_SEL, 1);
-    wr32(vd, MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-}
-
 /* ----------------------------------------------------- configuration ---- */
 
 static uint8_t mmio_config_generation(struct virtio_dev *vd)
@@ -121,24 +97,11 @@ static uint8_t mmio_config_generation(struct virtio_dev *vd)
     return (uint8_t)rd32(vd, MMIO_CONFIG_GEN);
 }
 
-static int mmio_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+/* The device configuration follows the registers, to the region's end. */
+static volatile uint8_t *mmio_config_window(struct virtio_dev *vd, uint32_t *len)
 {
-    if (off + len > vm(vd)->config_len || off + len < off)
-        return -EINVAL;
-    volatile uint8_t *cfg = vm(vd)->regs + MMIO_CONFIG;
-    uint8_t *out = buf;
-    /* 4.2.2.2: fields are read with their natural width. */
-    if (len == 2 && !(off & 1)) {
-        uint16_t v = *(volatile uint16_t *)(cfg + off);
-        memcpy(out, &v, 2);
-    } else if (len == 4 && !(off & 3)) {
-        uint32_t v = *(volatile uint32_t *)(cfg + off);
-        memcpy(out, &v, 4);
-    } else {
-        for (unsigned i = 0; i < len; i++)
-            out[i] = cfg[off + i];
-    }
-    return 0;
+    *len = vm(vd)->config_len;
+    return vm(vd)->regs + MMIO_CONFIG;
 }
 
 /* ------------------------------------------------------------- queues ---- */
@@ -158,25 +121,29 @@ static void mmio_notify(struct virtqueue *vq)
     *(volatile uint32_t *)vq->notify_reg = vq->index;
 }
 
-static int mmio_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
+static int mmio_queue_select(struct virtio_dev *vd, unsigned index, uint16_t size,
                              unsigned irq)
 {
     (void)irq;      /* one line for all queues */
     wr32(vd, MMIO_QUEUE_SEL, index);
     if (rd32(vd, MMIO_QUEUE_READY))
         return -EIO;        /* 4.2.3.2: must be 0 before it is set up */
-    if (vq->size > rd32(vd, MMIO_QUEUE_NUM_MAX))
+    if (size > rd32(vd, MMIO_QUEUE_NUM_MAX))
         return -EINVAL;
-    wr32(vd, MMIO_QUEUE_NUM, vq->size);
-    wr64(vd, MMIO_QUEUE_DESC_LO, vq->desc_pa);
-    wr64(vd, MMIO_QUEUE_DRIVER_LO, vq->avail_pa);
-    wr64(vd, MMIO_QUEUE_DEVICE_LO, vq->used_pa);
+    wr32(vd, MMIO_QUEUE_NUM, size);
+    return 0;
+}
+
+static int mmio_queue_notifier(struct virtio_dev *vd, struct virtqueue *vq)
+{
     vq->notify_reg = (void *)(vm(vd)->regs + MMIO_QUEUE_NOTIFY);
     vq->notify = mmio_notify;
-    /* The rings must be in memory before the device may look at them. */
-    wmb();
-    wr32(vd, MMIO_QUEUE_READY, 1);
     return 0;
+}
+
+static void mmio_queue_ready(struct virtio_dev *vd)
+{
+    wr32(vd, MMIO_QUEUE_READY, 1);
 }
 
 /* --------------------------------------------------------- interrupts ---- */
@@ -218,14 +185,25 @@ static int mmio_config_irq(struct virtio_dev *vd, unsigned entry)
 }
 
 static const struct virtio_transport mmio_transport = {
+    .read32 = rd32,
+    .write32 = wr32,
+    .reg = {
+        .device_feature_select = MMIO_DEVICE_FEAT_SEL,
+        .device_feature = MMIO_DEVICE_FEATURES,
+        .driver_feature_select = MMIO_DRIVER_FEAT_SEL,
+        .driver_feature = MMIO_DRIVER_FEATURES,
+        .queue_desc = MMIO_QUEUE_DESC_LO,
+        .queue_driver = MMIO_QUEUE_DRIVER_LO,
+        .queue_device = MMIO_QUEUE_DEVICE_LO,
+    },
     .get_status = mmio_get_status,
     .set_status = mmio_set_status,
-    .get_features = mmio_get_features,
-    .set_features = mmio_set_features,
     .config_generation = mmio_config_generation,
-    .config_read = mmio_config_read,
+    .config_window = mmio_config_window,
     .queue_max = mmio_queue_max,
-    .queue_enable = mmio_queue_enable,
+    .queue_select = mmio_queue_select,
+    .queue_notifier = mmio_queue_notifier,
+    .queue_ready = mmio_queue_ready,
     .irq = mmio_irq,
     .config_irq = mmio_config_irq,
 };

@@ -14,7 +14,6 @@
  * ITS or GICv2m) the device's legacy INTx line serves everything, shared
  * with other devices; the ISR register says whether it was this one.
  */
-#include <arch/barrier.h>
 #include <kern/errno.h>
 #include <kern/kmalloc.h>
 #include <kern/printf.h>
@@ -126,14 +125,7 @@ static void common_write32(struct virtio_dev *vd, unsigned off, uint32_t v)
     *(volatile uint32_t *)(vp(vd)->common + off) = v;
 }
 
-/* 4.1.3.1: 64-bit fields may be written as two 32-bit halves, low first. */
-static void common_write64(struct virtio_dev *vd, unsigned off, uint64_t v)
-{
-    common_write32(vd, off, (uint32_t)v);
-    common_write32(vd, off + 4, (uint32_t)(v >> 32));
-}
-
-/* ------------------------------------------ status and features ---- */
+/* ---------------------------------------------------------- status ---- */
 
 static uint8_t pci_get_status(struct virtio_dev *vd)
 {
@@ -145,23 +137,6 @@ static void pci_set_status(struct virtio_dev *vd, uint8_t status)
     common_write8(vd, VIRTIO_COMMON_STATUS, status);
 }
 
-static uint64_t pci_get_features(struct virtio_dev *vd)
-{
-    common_write32(vd, VIRTIO_COMMON_DFSELECT, 0);
-    uint64_t lo = common_read32(vd, VIRTIO_COMMON_DF);
-    common_write32(vd, VIRTIO_COMMON_DFSELECT, 1);
-    uint64_t hi = common_read32(vd, VIRTIO_COMMON_DF);
-    return hi << 32 | lo;
-}
-
-static void pci_set_features(struct virtio_dev *vd, uint64_t features)
-{
-    common_write32(vd, VIRTIO_COMMON_GFSELECT, 0);
-    common_write32(vd, VIRTIO_COMMON_GF, (uint32_t)features);
-    common_write32(vd, VIRTIO_COMMON_GFSELECT, 1);
-    common_write32(vd, VIRTIO_COMMON_GF, (uint32_t)(features >> 32));
-}
-
 /* ----------------------------------------------------- configuration ---- */
 
 static uint8_t pci_config_generation(struct virtio_dev *vd)
@@ -169,24 +144,12 @@ static uint8_t pci_config_generation(struct virtio_dev *vd)
     return common_read8(vd, VIRTIO_COMMON_CFGGEN);
 }
 
-static int pci_config_read(struct virtio_dev *vd, unsigned off, void *buf, unsigned len)
+/* 4.1.4.6: the window of the device-specific configuration capability
+ * (NULL when the device has none). */
+static volatile uint8_t *pci_config_window(struct virtio_dev *vd, uint32_t *len)
 {
-    volatile uint8_t *devcfg = vp(vd)->devcfg;
-    if (!devcfg || off + len > vp(vd)->devcfg_len || off + len < off)
-        return -EINVAL;
-    uint8_t *out = buf;
-    /* 4.1.3.1: fields are read with their natural width. */
-    if (len == 2 && !(off & 1)) {
-        uint16_t v = *(volatile uint16_t *)(devcfg + off);
-        memcpy(out, &v, 2);
-    } else if (len == 4 && !(off & 3)) {
-        uint32_t v = *(volatile uint32_t *)(devcfg + off);
-        memcpy(out, &v, 4);
-    } else {
-        for (unsigned i = 0; i < len; i++)
-            out[i] = devcfg[off + i];
-    }
-    return 0;
+    *len = vp(vd)->devcfg_len;
+    return vp(vd)->devcfg;
 }
 
 /* ------------------------------------------------------------- queues ---- */
@@ -204,29 +167,34 @@ static void pci_notify(struct virtqueue *vq)
     *(volatile uint16_t *)vq->notify_reg = vq->index;
 }
 
-static int pci_queue_enable(struct virtio_dev *vd, unsigned index, struct virtqueue *vq,
-                            unsigned irq)
+static int pci_queue_select(struct virtio_dev *vd, unsigned index, uint16_t size, unsigned irq)
 {
     unsigned msix_entry = irq == VIRTIO_NO_IRQ || vp(vd)->intx ? VIRTIO_MSI_NO_VECTOR : irq;
     common_write16(vd, VIRTIO_COMMON_Q_SELECT, (uint16_t)index);
-    common_write16(vd, VIRTIO_COMMON_Q_SIZE, vq->size);
+    common_write16(vd, VIRTIO_COMMON_Q_SIZE, size);
     common_write16(vd, VIRTIO_COMMON_Q_MSIX, (uint16_t)msix_entry);
     /* 4.1.5.1.2: the device answers NO_VECTOR when it could not take it. */
     if (msix_entry != VIRTIO_MSI_NO_VECTOR &&
         common_read16(vd, VIRTIO_COMMON_Q_MSIX) == VIRTIO_MSI_NO_VECTOR)
         return -EIO;
-    common_write64(vd, VIRTIO_COMMON_Q_DESCLO, vq->desc_pa);
-    common_write64(vd, VIRTIO_COMMON_Q_AVAILLO, vq->avail_pa);
-    common_write64(vd, VIRTIO_COMMON_Q_USEDLO, vq->used_pa);
+    return 0;
+}
+
+/* The selected queue's notification address: its queue_notify_off times
+ * the capability's multiplier into the notify window. */
+static int pci_queue_notifier(struct virtio_dev *vd, struct virtqueue *vq)
+{
     size_t noff = (size_t)common_read16(vd, VIRTIO_COMMON_Q_NOFF) * vp(vd)->notify_mult;
     if (noff + 2 > vp(vd)->notify_len)
         return -EIO;
     vq->notify_reg = vp(vd)->notify + noff;
     vq->notify = pci_notify;
-    /* The rings must be in memory before the device may look at them. */
-    wmb();
-    common_write16(vd, VIRTIO_COMMON_Q_ENABLE, 1);
     return 0;
+}
+
+static void pci_queue_ready(struct virtio_dev *vd)
+{
+    common_write16(vd, VIRTIO_COMMON_Q_ENABLE, 1);
 }
 
 /* --------------------------------------------------------- interrupts ---- */
@@ -278,14 +246,25 @@ static int pci_config_irq(struct virtio_dev *vd, unsigned entry)
 /* ---------------------------------------------------------- discovery ---- */
 
 static const struct virtio_transport pci_transport = {
+    .read32 = common_read32,
+    .write32 = common_write32,
+    .reg = {
+        .device_feature_select = VIRTIO_COMMON_DFSELECT,
+        .device_feature = VIRTIO_COMMON_DF,
+        .driver_feature_select = VIRTIO_COMMON_GFSELECT,
+        .driver_feature = VIRTIO_COMMON_GF,
+        .queue_desc = VIRTIO_COMMON_Q_DESCLO,
+        .queue_driver = VIRTIO_COMMON_Q_AVAILLO,
+        .queue_device = VIRTIO_COMMON_Q_USEDLO,
+    },
     .get_status = pci_get_status,
     .set_status = pci_set_status,
-    .get_features = pci_get_features,
-    .set_features = pci_set_features,
     .config_generation = pci_config_generation,
-    .config_read = pci_config_read,
+    .config_window = pci_config_window,
     .queue_max = pci_queue_max,
-    .queue_enable = pci_queue_enable,
+    .queue_select = pci_queue_select,
+    .queue_notifier = pci_queue_notifier,
+    .queue_ready = pci_queue_ready,
     .irq = pci_irq,
     .config_irq = pci_config_irq,
 };

@@ -29,6 +29,15 @@ void console_write(const char *buf, size_t len)
         c->write(c, buf, len);
 }
 
+void console_put_crlf(const char *buf, size_t len, void (*put)(char c))
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n')
+            put('\r');
+        put(buf[i]);
+    }
+}
+
 void printk_set_level(int level)
 {
     log_level = level;

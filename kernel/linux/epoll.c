@@ -456,15 +456,6 @@ static unsigned epoll_poll(struct kfile *f)
     return n ? POLLIN | POLLRDNORM : 0;
 }
 
-static int epoll_stat(struct kfile *f, struct kstat *st)
-{
-    (void)f;
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;                    /* an anonymous inode, as in Linux */
-    st->nlink = 1;
-    return 0;
-}
-
 /* The last reference is gone; epoll_file_gone already took this set out
  * of any set that watched it. */
 static void epoll_release(struct kfile *f)
@@ -482,7 +473,7 @@ static void epoll_release(struct kfile *f)
 static const struct kfile_ops epoll_ops = {
     .kind = "epoll",
     /* No read or write: the system call layer says EINVAL, as Linux. */
-    .stat = epoll_stat,
+    .stat = kfile_anon_stat,
     .poll = epoll_poll,
     .release = epoll_release,
 };

@@ -96,16 +96,6 @@ static unsigned eventfd_poll(struct kfile *f)
     return mask;
 }
 
-/* Linux's anonymous inodes: no file type bits, mode 0600. */
-static int eventfd_stat(struct kfile *f, struct kstat *st)
-{
-    (void)f;
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;
-    st->nlink = 1;
-    return 0;
-}
-
 static void eventfd_release(struct kfile *f)
 {
     kfree(f->priv);
@@ -115,7 +105,7 @@ static const struct kfile_ops eventfd_ops = {
     .kind = "eventfd",
     .read = eventfd_read,
     .write = eventfd_write,
-    .stat = eventfd_stat,
+    .stat = kfile_anon_stat,
     .poll = eventfd_poll,
     .release = eventfd_release,
 };

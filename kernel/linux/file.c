@@ -57,6 +57,15 @@ struct kfile *kfile_alloc(const struct kfile_ops *ops, void *priv, unsigned flag
     return f;
 }
 
+int kfile_anon_stat(struct kfile *f, struct kstat *st)
+{
+    (void)f;
+    memset(st, 0, sizeof(*st));
+    st->mode = 0600;
+    st->nlink = 1;
+    return 0;
+}
+
 void kfile_get(struct kfile *f)
 {
     __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);

@@ -87,6 +87,11 @@ int path_resolve(int dirfd, const char *path, char *buf, size_t size);
 /* Copy an app path string and resolve it: path_resolve after
  * strncpy_from_user; -EFAULT, -ENAMETOOLONG, -ENOENT (empty). */
 int path_from_user(int dirfd, const char *upath, char *buf, size_t size);
+/* The metadata a *at call names (sys_stat.c): the app path upath from
+ * dirfd (following a last symlink unless AT_SYMLINK_NOFOLLOW), or dirfd
+ * itself with AT_EMPTY_PATH and "". 0 or -errno. */
+struct kstat;
+int stat_at(int dirfd, const char *upath, int flags, struct kstat *st);
 
 /* Fill checked app memory with random bytes (sys_misc.c). */
 void random_to_app(void *ubuf, size_t n);

@@ -358,36 +358,11 @@ static int access_check(const struct kstat *st, int mode)
 
 static int64_t do_access(int dirfd, const char *upath, int mode, int flags)
 {
-    char path[PATH_MAX];
     struct kstat st;
     if (mode & ~7)
         return -EINVAL;
-    bool empty = false;
-    if (flags & AT_EMPTY_PATH) {
-        /* "" names dirfd itself (Linux 5.8's faccessat2). */
-        char first;
-        if (copy_from_user(&first, upath, 1))
-            return -EFAULT;
-        if (!first && dirfd != AT_FDCWD) {
-            struct kfile *f = fd_get(dirfd);
-            if (!f)
-                return -EBADF;
-            int err = f->ops->stat ? f->ops->stat(f, &st) : -EINVAL;
-            kfile_put(f);
-            return err ? err : access_check(&st, mode);
-        }
-        empty = !first;                 /* AT_FDCWD: the working directory */
-    }
-    int err = empty ? path_resolve(AT_FDCWD, ".", path, sizeof(path))
-                    : path_from_user(dirfd, upath, path, sizeof(path));
-    if (err)
-        return err;
-    if (!path_is_device(path, &st)) {
-        err = vfs_stat(path, !(flags & AT_SYMLINK_NOFOLLOW), &st);
-        if (err)
-            return err;
-    }
-    return access_check(&st, mode);
+    int err = stat_at(dirfd, upath, flags, &st);
+    return err ? err : access_check(&st, mode);
 }
 
 SYSCALL3(faccessat, int, dirfd, const char *, upath, int, mode)

@@ -74,7 +74,7 @@ static int fd_stat(int fd, struct kstat *st)
 
 /* The metadata a *at call names: a path from dirfd, or dirfd itself with
  * AT_EMPTY_PATH and "". */
-static int stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
+int stat_at(int dirfd, const char *upath, int flags, struct kstat *st)
 {
     char path[PATH_MAX];
     bool empty = false;

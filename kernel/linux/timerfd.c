@@ -147,15 +147,6 @@ static unsigned timerfd_poll(struct kfile *f)
     return ready ? POLLIN | POLLRDNORM : 0;
 }
 
-static int timerfd_stat(struct kfile *f, struct kstat *st)
-{
-    (void)f;
-    memset(st, 0, sizeof(*st));
-    st->mode = 0600;                    /* an anonymous inode, as in Linux */
-    st->nlink = 1;
-    return 0;
-}
-
 static void timerfd_release(struct kfile *f)
 {
     struct timerfd *t = f->priv;
@@ -169,7 +160,7 @@ static void timerfd_release(struct kfile *f)
 static const struct kfile_ops timerfd_ops = {
     .kind = "timerfd",
     .read = timerfd_read,
-    .stat = timerfd_stat,
+    .stat = kfile_anon_stat,
     .poll = timerfd_poll,
     .release = timerfd_release,
 };

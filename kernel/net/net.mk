@@ -15,6 +15,7 @@ NET_PROTO_SRCS := \
 	kernel/net/ping.c \
 	kernel/net/dgram.c \
 	kernel/net/sock_iov.c \
+	kernel/net/sock_port.c \
 	kernel/net/dhcp.c \
 	kernel/net/net_mem.c \
 	kernel/net/tcp.c \

@@ -20,6 +20,17 @@ struct sock_iov;
 size_t sock_iov_total(const struct sock_iov *iov, int iovcnt);
 void sock_iov_gather(const struct sock_iov *iov, int *vi, size_t *voff, void *dst, size_t n);
 
+/* An ephemeral port range, host order; next is where the search goes on
+ * (sock_port.c). sock_autobind binds s to the first port from there,
+ * round the range, that taken(s, port) (network order) says is free;
+ * false when none is. */
+struct port_range {
+    uint16_t first, last, next;
+};
+struct sock;
+bool sock_autobind(struct sock *s, struct port_range *r,
+                   bool (*taken)(struct sock *s, uint16_t port));
+
 /* Ethernet (ether.c): prepend the header and send. Frees nb on error. */
 int eth_output(struct netif *ifp, struct netbuf *nb, const uint8_t *dst, uint16_t type);
 extern const uint8_t eth_broadcast[ETH_ALEN];

@@ -15,7 +15,7 @@
 
 struct list_head tcp_socks = LIST_HEAD_INIT(tcp_socks);
 struct tcp_counters tcp_stats;
-static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+static struct port_range ephemeral = { EPHEMERAL_FIRST, EPHEMERAL_LAST, EPHEMERAL_FIRST };
 
 uint64_t tcp_now_ms(void)
 {
@@ -152,19 +152,14 @@ bool tcp_port_in_use(uint16_t port, uint32_t addr, const struct tcp_sock *except
 
 /* A free ephemeral port for a connection to remote (the four-tuple must
  * be unique; the port itself may serve other peers). */
+static bool port_taken(struct sock *s, uint16_t port)
+{
+    return tcp_port_in_use(port, s->local.addr, container_of(s, struct tcp_sock, sock), false);
+}
+
 int tcp_autobind(struct tcp_sock *tp)
 {
-    for (int n = 0; n <= EPHEMERAL_LAST - EPHEMERAL_FIRST; n++) {
-        uint16_t port = htons(next_ephemeral);
-        next_ephemeral = next_ephemeral == EPHEMERAL_LAST ? EPHEMERAL_FIRST
-                                                          : next_ephemeral + 1;
-        if (!tcp_port_in_use(port, tp->sock.local.addr, tp, false)) {
-            tp->sock.local.port = port;
-            tp->sock.bound = true;
-            return 0;
-        }
-    }
-    return -EADDRNOTAVAIL;
+    return sock_autobind(&tp->sock, &ephemeral, port_taken) ? 0 : -EADDRNOTAVAIL;
 }
 
 void tcp_hash(struct tcp_sock *tp)

@@ -25,7 +25,7 @@ struct udp_sock {
 };
 
 static struct list_head udp_socks = LIST_HEAD_INIT(udp_socks);
-static uint16_t next_ephemeral = EPHEMERAL_FIRST;
+static struct port_range ephemeral = { EPHEMERAL_FIRST, EPHEMERAL_LAST, EPHEMERAL_FIRST };
 
 static struct udp_sock *udp_of(struct sock *s)
 {
@@ -49,20 +49,15 @@ static bool port_in_use(uint16_t port, uint32_t addr, const struct udp_sock *exc
     return false;
 }
 
+static bool port_taken(struct sock *s, uint16_t port)
+{
+    return port_in_use(port, s->local.addr, udp_of(s), false);
+}
+
 /* Bind to a free ephemeral port. */
 static int autobind(struct udp_sock *u)
 {
-    for (int n = 0; n <= EPHEMERAL_LAST - EPHEMERAL_FIRST; n++) {
-        uint16_t port = htons(next_ephemeral);
-        next_ephemeral = next_ephemeral == EPHEMERAL_LAST ? EPHEMERAL_FIRST
-                                                          : next_ephemeral + 1;
-        if (!port_in_use(port, u->sock.local.addr, u, false)) {
-            u->sock.local.port = port;
-            u->sock.bound = true;
-            return 0;
-        }
-    }
-    return -EAGAIN;
+    return sock_autobind(&u->sock, &ephemeral, port_taken) ? 0 : -EAGAIN;
 }
 
 static int udp_bind(struct sock *s, const struct sock_addr *a)

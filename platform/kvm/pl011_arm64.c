@@ -39,11 +39,7 @@ static void uart_putc(char c)
 
 static void uart_write(struct console *con, const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] == '\n')
-            uart_putc('\r');
-        uart_putc(buf[i]);
-    }
+    console_put_crlf(buf, len, uart_putc);
 }
 
 static struct console uart_console = { .name = "ttyAMA0", .write = uart_write };

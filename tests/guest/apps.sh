@@ -13,15 +13,9 @@
 # (This file sorts before build.sh, so build.sh's image_case does not exist
 # yet when it runs; app_case is the same judgement, through judge_boot.)
 # Manifests name host paths relative to their own directory, so the paths
-# written into them are made absolute (make check's LOG_DIR is relative).
-apps_abs() {
-    case $1 in
-    /*) echo "$1" ;;
-    *) echo "$PWD/$1" ;;
-    esac
-}
-APPS_DIR=$(apps_abs "${APPS_DIR:-out/apps}")
-APPS_IMG=$(apps_abs "$LOG_DIR/apps")
+# written into them are made absolute (abs_path, run-tests.sh).
+APPS_DIR=$(abs_path "${APPS_DIR:-out/apps}")
+APPS_IMG=$(abs_path "$LOG_DIR/apps")
 rm -rf "$APPS_IMG"
 mkdir -p "$APPS_IMG"
 

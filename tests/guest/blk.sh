@@ -10,16 +10,10 @@
 #   status 70 and says what is wrong: random bytes, an image cut short, a
 #   flipped metadata byte.
 # blk_virsh: the same through libvirt, whose disk is a modern-only device.
-blk_abs() {
-    case $1 in
-    /*) echo "$1" ;;
-    *) echo "$PWD/$1" ;;
-    esac
-}
 # Manifests name host paths relative to their own directory: make ours
-# absolute (make check's LOG_DIR is relative).
-BLK_IMG=$(blk_abs "$LOG_DIR/blk")
-BLK_APPS=$(blk_abs "${APPS_DIR:-out/apps}")
+# absolute (abs_path, run-tests.sh).
+BLK_IMG=$(abs_path "$LOG_DIR/blk")
+BLK_APPS=$(abs_path "${APPS_DIR:-out/apps}")
 rm -rf "$BLK_IMG"
 mkdir -p "$BLK_IMG"
 

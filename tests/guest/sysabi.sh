@@ -31,7 +31,8 @@ if [ -n "$sysabi_wanted" ]; then
     if [ ! -f "$sysabi_bin" ]; then
         sysabi_bin=$SYSABI_DIR/sysabi
         if ! "$TERN" cc -std=gnu11 -O2 -g -Wall -Wextra -pthread -o "$sysabi_bin" \
-                apps/sysabi/sysabi.c apps/sysabi/regs.S > "$SYSABI_DIR/cc.log" 2>&1; then
+                apps/sysabi/sysabi.c apps/sysabi/sysabi_x86_64.c apps/sysabi/regs.S \
+                > "$SYSABI_DIR/cc.log" 2>&1; then
             sysabi_why="out/apps/sysabi is missing and tern cc could not build it:"
             sysabi_why="$sysabi_why $(tail -1 "$SYSABI_DIR/cc.log")"
         fi

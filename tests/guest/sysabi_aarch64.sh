@@ -1,5 +1,5 @@
 # apps/sysabi on aarch64 (only for an aarch64 build): the arm64 port
-# (apps/sysabi/sysabi_aarch64.c, regs_aarch64.S), built by
+# (apps/sysabi/sysabi.c with sysabi_aarch64.c, regs_aarch64.S), built by
 # `tern cc --arch=aarch64` (musl static-PIE), holds patterns in every
 # register the arm64 syscall contract preserves (x1-x30 with x8 the
 # number, sp, NZCV, q0-q31, FPCR, FPSR, TPIDR_EL0) across getpid/gettid,
@@ -26,7 +26,8 @@ sysabi_a64_tests() {
     mkdir -p "$sa_dir"
     sa_why=
     if ! "$TERN" cc --arch=aarch64 -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
-            -o "$sa_dir/sysabi" apps/sysabi/sysabi_aarch64.c apps/sysabi/regs_aarch64.S \
+            -o "$sa_dir/sysabi" apps/sysabi/sysabi.c apps/sysabi/sysabi_aarch64.c \
+            apps/sysabi/regs_aarch64.S \
             > "$sa_dir/cc.log" 2>&1; then
         sa_why="tern cc --arch=aarch64 could not build apps/sysabi: $(tail -1 "$sa_dir/cc.log")"
     fi

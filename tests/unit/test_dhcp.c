@@ -123,20 +123,8 @@ static void parse_client_msg(const uint8_t *f, uint32_t len)
  * the whole link), from its own MAC. */
 static void arp_reply_from_server(uint32_t spa)
 {
-    uint8_t r[60] = { 0 };
-    memcpy(r, our_mac, 6);
-    memcpy(r + 6, server_mac, 6);
-    put_be16(r + 12, ETH_P_ARP);
-    uint8_t *a = r + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 2);
-    memcpy(a + 8, server_mac, 6);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 18, our_mac, 6);
-    memcpy(a + 24, &ifp.ip, 4);
+    uint8_t r[60];
+    fake_arp_frame(r, our_mac, 2, server_mac, spa, our_mac, ifp.ip);
     struct netbuf *nb = netbuf_alloc(sizeof(r));
     memcpy(netbuf_put(nb, sizeof(r)), r, sizeof(r));
     net_input(&ifp, nb);
@@ -328,17 +316,7 @@ static bool prl_has(const struct cmsg *c, uint8_t code)
 /* A fresh interface running the client; its first DISCOVER. */
 static struct cmsg *start(void)
 {
-    static bool added;
-    memset(&ifp, 0, sizeof(ifp));
-    memcpy(ifp.name, "eth0", 5);
-    memcpy(ifp.mac, our_mac, 6);
-    ifp.mtu = 1500;
-    ifp.xmit = fake_xmit;
-    if (!added) {
-        netif_add(&ifp);
-        added = true;
-    }
-    nsent = 0;
+    fake_link_reset(&ifp, our_mac);
     nmsgs = 0;
     garps = 0;
     other_frames = 0;

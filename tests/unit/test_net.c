@@ -27,17 +27,7 @@ static struct netif ifp;
 
 static void setup(void)
 {
-    static bool added;
-    memset(&ifp, 0, sizeof(ifp));
-    memcpy(ifp.name, "eth0", 5);
-    memcpy(ifp.mac, our_mac, 6);
-    ifp.mtu = 1500;
-    ifp.xmit = fake_xmit;
-    if (!added) {
-        netif_add(&ifp);
-        added = true;
-    }
-    nsent = 0;
+    fake_link_reset(&ifp, our_mac);
     netif_set_addr(&ifp, ip4(10, 0, 0, 2), ip4(255, 255, 255, 0), ip4(10, 0, 0, 1));
 }
 
@@ -73,21 +63,8 @@ static uint8_t *build_ip(uint8_t *f, uint8_t proto, uint32_t src, uint32_t dst,
 /* An ARP reply from ip at peer_mac: the stack learns where ip is. */
 static void teach_arp(uint32_t spa)
 {
-    uint8_t r[60] = { 0 };
-    memcpy(r, our_mac, 6);
-    memcpy(r + 6, peer_mac, 6);
-    put_be16(r + 12, ETH_P_ARP);
-    uint8_t *a = r + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 2);
-    memcpy(a + 8, peer_mac, 6);
-    uint32_t tpa = ip4(10, 0, 0, 2);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 18, our_mac, 6);
-    memcpy(a + 24, &tpa, 4);
+    uint8_t r[60];
+    fake_arp_frame(r, our_mac, 2, peer_mac, spa, our_mac, ip4(10, 0, 0, 2));
     inject(r, sizeof(r));
 }
 
@@ -116,20 +93,10 @@ TEST(arp_request_for_us_is_answered)
 {
     setup();
     nsent = 0;
-    uint8_t f[60] = { 0 };
-    memset(f, 0xff, 6);
-    memcpy(f + 6, peer_mac, 6);
-    put_be16(f + 12, ETH_P_ARP);
-    uint8_t *a = f + 14;
-    put_be16(a, 1);
-    put_be16(a + 2, ETH_P_IP);
-    a[4] = 6;
-    a[5] = 4;
-    put_be16(a + 6, 1);
-    memcpy(a + 8, peer_mac, 6);
-    uint32_t spa = ip4(10, 0, 0, 9), tpa = ip4(10, 0, 0, 2);
-    memcpy(a + 14, &spa, 4);
-    memcpy(a + 24, &tpa, 4);
+    static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint32_t spa = ip4(10, 0, 0, 9);
+    uint8_t f[60];
+    fake_arp_frame(f, broadcast, 1, peer_mac, spa, NULL, ip4(10, 0, 0, 2));
     inject(f, sizeof(f));
     CHECK(nsent == 1);
     CHECK(!memcmp(sent[0], peer_mac, 6));
@@ -139,8 +106,7 @@ TEST(arp_request_for_us_is_answered)
     CHECK(arp_lookup(spa, mac) && !memcmp(mac, peer_mac, 6));
     /* A request for someone else is not answered. */
     nsent = 0;
-    tpa = ip4(10, 0, 0, 77);
-    memcpy(a + 24, &tpa, 4);
+    fake_arp_frame(f, broadcast, 1, peer_mac, spa, NULL, ip4(10, 0, 0, 77));
     inject(f, sizeof(f));
     CHECK(nsent == 0);
 }
@@ -211,6 +177,25 @@ static int open_udp(uint16_t port, struct sock **out)
         return err;
     struct sock_addr a = { 0, htons(port) };
     return (*out)->ops->bind(*out, &a);
+}
+
+/* Port 0 takes the next port of UDP's ephemeral range (49152-65535) in
+ * turn, passing over one that is bound already. */
+TEST(udp_port_0_takes_the_next_free_ephemeral_port)
+{
+    setup();
+    struct sock *a, *b, *c, *d;
+    CHECK(open_udp(0, &a) == 0 && open_udp(0, &b) == 0);
+    uint16_t pa = ntohs(a->local.port), pb = ntohs(b->local.port);
+    CHECK(pa >= 49152 && pb >= 49152 && pa < 65534);
+    CHECK_EQ_INT(pb, pa + 1);
+    CHECK(open_udp((uint16_t)(pb + 1), &c) == 0);       /* the next one, taken */
+    CHECK(open_udp(0, &d) == 0);
+    CHECK_EQ_INT(ntohs(d->local.port), pb + 2);
+    a->ops->close(a);
+    b->ops->close(b);
+    c->ops->close(c);
+    d->ops->close(d);
 }
 
 TEST(udp_fragments_reassemble_in_any_order)

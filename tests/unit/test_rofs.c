@@ -202,6 +202,15 @@ static struct collected check_img(struct img *im)
         } \
     } while (0)
 
+/* The same for the base image with inode ino's field f (b bytes) set to v. */
+#define EXPECT_FIELD_CHECK(ino, f, b, v, code, substr) do { \
+        struct img im_ = base_image(); \
+        put(inode_at(&im_, (ino)) + (f), (b), (v)); \
+        fix_crc(&im_); \
+        EXPECT_CHECK(im_, code, substr); \
+        free(im_.p); \
+    } while (0)
+
 static uint32_t resolve(const struct rofs *fs, const char *path, bool follow,
                         enum rofs_status *st)
 {
@@ -1111,32 +1120,20 @@ TEST(rofs_bad_tree_shape)
     free(im.p);
 
     /* a directory's entries starting in the wrong place */
-    im = base_image();
-    put(inode_at(&im, 7) + ROFS_INO_OFFSET, 8, 0);
-    fix_crc(&im);
-    EXPECT_CHECK(im, ROFS_ETREE, "directory 7: entries start at 0, expected 6");
-    free(im.p);
+    EXPECT_FIELD_CHECK(7, ROFS_INO_OFFSET, 8, 0, ROFS_ETREE,
+                       "directory 7: entries start at 0, expected 6");
 
     /* a subdirectory whose parent field is wrong */
-    im = base_image();
-    put(inode_at(&im, 7) + ROFS_INO_PARENT, 4, 1);
-    fix_crc(&im);
-    EXPECT_CHECK(im, ROFS_ETREE, "directory 7 (\"c\" in 2): parent field 1, expected 2");
-    free(im.p);
+    EXPECT_FIELD_CHECK(7, ROFS_INO_PARENT, 4, 1, ROFS_ETREE,
+                       "directory 7 (\"c\" in 2): parent field 1, expected 2");
 
     /* a parent pointing downwards (would let ".." walk in circles) */
-    im = base_image();
-    put(inode_at(&im, 2) + ROFS_INO_PARENT, 4, 7);
-    fix_crc(&im);
-    EXPECT_CHECK(im, ROFS_ETREE, "directory 2: parent 7 must be a lower inode number");
-    free(im.p);
+    EXPECT_FIELD_CHECK(2, ROFS_INO_PARENT, 4, 7, ROFS_ETREE,
+                       "directory 2: parent 7 must be a lower inode number");
 
     /* directory link counts */
-    im = base_image();
-    put(inode_at(&im, 2) + ROFS_INO_NLINK, 4, 2);
-    fix_crc(&im);
-    EXPECT_CHECK(im, ROFS_ETREE, "directory 2: link count 2, expected 3 (2 + 1 subdirectories)");
-    free(im.p);
+    EXPECT_FIELD_CHECK(2, ROFS_INO_NLINK, 4, 2, ROFS_ETREE,
+                       "directory 2: link count 2, expected 3 (2 + 1 subdirectories)");
 
     /* file link counts and parent fields */
     im = base_image();
@@ -1149,11 +1146,8 @@ TEST(rofs_bad_tree_shape)
 
     /* a file claiming to be a directory's child count mismatch: the root
      * owns one entry fewer, so the last entry belongs to nobody */
-    im = base_image();
-    put(inode_at(&im, 7) + ROFS_INO_SIZE, 8, 0);
-    fix_crc(&im);
-    EXPECT_CHECK(im, ROFS_ETREE, "directories own 6 entries, the table has 7");
-    free(im.p);
+    EXPECT_FIELD_CHECK(7, ROFS_INO_SIZE, 8, 0, ROFS_ETREE,
+                       "directories own 6 entries, the table has 7");
 }
 
 TEST(rofs_bad_reserved_bytes)

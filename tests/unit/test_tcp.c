@@ -311,8 +311,10 @@ static bool parse_seg(const uint8_t *f, uint32_t n, struct seg *sg)
     return true;
 }
 
-/* The TCP checksum over the pseudo-header and segment is right. */
-static bool seg_csum_ok(const uint8_t *ip, uint32_t ihl, uint32_t tot)
+/* The ones'-complement sum, folded to 16 bits, over TCP's pseudo-header
+ * and the segment (checksum field included) of the IPv4 packet at ip:
+ * the test's own, not the stack's. */
+static uint32_t tcp_sum(const uint8_t *ip, uint32_t ihl, uint32_t tot)
 {
     const uint8_t *th = ip + ihl;
     uint32_t sum = 0;
@@ -325,7 +327,13 @@ static bool seg_csum_ok(const uint8_t *ip, uint32_t ihl, uint32_t tot)
         sum += (uint32_t)th[tot - ihl - 1] << 8;
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
-    return sum == 0xffff;
+    return sum;
+}
+
+/* The TCP checksum over the pseudo-header and segment is right. */
+static bool seg_csum_ok(const uint8_t *ip, uint32_t ihl, uint32_t tot)
+{
+    return tcp_sum(ip, ihl, tot) == 0xffff;
 }
 
 /* What the monitor knows of one connection, per side (0 = a, 1 = b). */
@@ -1903,17 +1911,7 @@ static void tcp_fix_csum(uint8_t *f)
     uint32_t ihl = (ip[0] & 0xfu) * 4, tot = get_be16(ip + 2);
     uint8_t *th = ip + ihl;
     put_be16(th + 16, 0);
-    uint32_t sum = 0;
-    for (int i = 12; i < 20; i += 2)
-        sum += get_be16(ip + i);
-    sum += 6 + (tot - ihl);
-    for (uint32_t i = 0; i + 1 < tot - ihl; i += 2)
-        sum += get_be16(th + i);
-    if ((tot - ihl) & 1)
-        sum += (uint32_t)th[tot - ihl - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    put_be16(th + 16, (uint16_t)~sum);
+    put_be16(th + 16, (uint16_t)~tcp_sum(ip, ihl, tot));
 }
 
 TWIN_TEST(rst_outside_the_window_is_ignored)

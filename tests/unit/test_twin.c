@@ -102,6 +102,23 @@ static void udp_drain(struct sock *s, struct rx_log *log, uint32_t max)
     }
 }
 
+/* Datagrams 0..n-1 (of up to max bytes) from tx to port on side to_side,
+ * gap_ns apart, draining rx into log after each; then until the link is
+ * empty. must_send: every send must be accepted. */
+static void udp_stream(struct sock *tx, int to_side, uint16_t port, struct sock *rx,
+                       struct rx_log *log, uint32_t n, uint32_t max, uint64_t gap_ns,
+                       bool must_send)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t r = udp_send(tx, to_side, port, k, max);
+        if (must_send)
+            CHECK(r > 0);
+        twin_run_for(gap_ns);
+        udp_drain(rx, log, max);
+    }
+    RUN_UNTIL((udp_drain(rx, log, max), twin_in_flight() == 0), 1 * SEC);
+}
+
 /* One echo request from side `from` to the other; true when its reply came. */
 static bool ping_once(struct sock *p, int from, uint16_t seq, uint64_t timeout)
 {
@@ -219,12 +236,7 @@ TWIN_TEST(udp_over_loss_reordering_and_duplication)
     static struct udp_wire_count wire = { .port = 5000 };
     twin_set_rx_tap(count_udp, &wire);
     const uint32_t n = 3000, max = 1400;
-    for (uint32_t k = 0; k < n; k++) {
-        CHECK(udp_send(tx, B, 5000, k, max) > 0);
-        twin_run_for(100 * US);
-        udp_drain(rx, &log, max);
-    }
-    RUN_UNTIL((udp_drain(rx, &log, max), twin_in_flight() == 0), 1 * SEC);
+    udp_stream(tx, B, 5000, rx, &log, n, max, 100 * US, true);
     udp_drain(rx, &log, max);
     const struct twin_stats *st = twin_stats();
     printf("  sent %u, received %u (%u duplicates, %u out of order), lost %llu, "
@@ -253,12 +265,7 @@ TWIN_TEST(fragmented_udp_over_reordering)
     struct sock *tx = udp_open(B, 4001), *rx = udp_open(A, 5001);
     static struct rx_log log;
     const uint32_t n = 500, max = 9000;
-    for (uint32_t k = 0; k < n; k++) {
-        CHECK(udp_send(tx, A, 5001, k, max) > 0);
-        twin_run_for(2 * MS);
-        udp_drain(rx, &log, max);
-    }
-    RUN_UNTIL((udp_drain(rx, &log, max), twin_in_flight() == 0), 1 * SEC);
+    udp_stream(tx, A, 5001, rx, &log, n, max, 2 * MS, true);
     printf("  %u of %u datagrams, %u out of order, %llu frames reordered\n", log.count, n,
            log.out_of_order, (unsigned long long)twin_stats()->reordered[B]);
     CHECK_EQ_INT(log.bad, 0);
@@ -281,12 +288,7 @@ TWIN_TEST(fragment_reassembly_survives_lost_fragments)
     struct sock *tx = udp_open(B, 4001), *rx = udp_open(A, 5001);
     static struct rx_log log;
     const uint32_t n = 500, max = 9000;
-    for (uint32_t k = 0; k < n; k++) {
-        CHECK(udp_send(tx, A, 5001, k, max) > 0);
-        twin_run_for(2 * MS);
-        udp_drain(rx, &log, max);
-    }
-    RUN_UNTIL((udp_drain(rx, &log, max), twin_in_flight() == 0), 1 * SEC);
+    udp_stream(tx, A, 5001, rx, &log, n, max, 2 * MS, true);
     printf("  %u of %u datagrams (%llu fragments lost, %llu duplicated); receiver: %llu "
            "reassembled, %llu fragments dropped for want of a slot, %llu timed out\n",
            log.count, n, (unsigned long long)twin_stats()->lost[B],
@@ -318,12 +320,7 @@ TEST(corrupted_frames_are_dropped_by_checksums)
             struct sock *tx = udp_open(A, 4002), *rx = udp_open(B, 5002);
             static struct rx_log log;
             const uint32_t n = 1000, max = 1000;
-            for (uint32_t k = 0; k < n; k++) {
-                udp_send(tx, B, 5002, k, max);
-                twin_run_for(1 * MS);
-                udp_drain(rx, &log, max);
-            }
-            RUN_UNTIL((udp_drain(rx, &log, max), twin_in_flight() == 0), 1 * SEC);
+            udp_stream(tx, B, 5002, rx, &log, n, max, 1 * MS, false);
             printf("  offload %d: %u of %u datagrams, %llu frames corrupted\n", offload,
                    log.count, n, (unsigned long long)twin_stats()->corrupted[A]);
             CHECK_EQ_INT(log.bad, 0);
@@ -423,12 +420,7 @@ TWIN_TEST(udp_with_tx_checksum_offload)
     struct sock *tx = udp_open(A, 4005), *rx = udp_open(B, 5005);
     static struct rx_log log;
     const uint32_t n = 300, max = 4000;
-    for (uint32_t k = 0; k < n; k++) {
-        CHECK(udp_send(tx, B, 5005, k, max) > 0);
-        twin_run_for(1 * MS);
-        udp_drain(rx, &log, max);
-    }
-    RUN_UNTIL((udp_drain(rx, &log, max), twin_in_flight() == 0), 1 * SEC);
+    udp_stream(tx, B, 5005, rx, &log, n, max, 1 * MS, true);
     /* ARP holds only a few datagrams while it resolves: the first may go. */
     CHECK(log.count >= n - 3);
     CHECK_EQ_INT(log.bad, 0);

@@ -369,6 +369,20 @@ static bool is_type(const struct rofs_stat *st, uint32_t type)
     return (st->mode & ROFS_S_IFMT) == type;
 }
 
+/* stat ino and check that it is of type (ROFS_S_IF*): if not, fails with
+ * code, saying "inode N is not a <what>". */
+static enum rofs_status stat_as(const struct rofs *fs, uint32_t ino, uint32_t type,
+                                enum rofs_status code, const char *what,
+                                struct rofs_stat *st, struct rofs_error *err)
+{
+    enum rofs_status s = rofs_stat(fs, ino, st, err);
+    if (s != ROFS_OK)
+        return s;
+    if (!is_type(st, type))
+        return fail(err, code, ino, "inode %u is not a %s", ino, what);
+    return ROFS_OK;
+}
+
 /* ---- directories -------------------------------------------------------- */
 
 static uint8_t mode_to_dt(uint32_t mode)
@@ -434,12 +448,7 @@ static enum rofs_status read_dirent(const struct rofs *fs, uint32_t dir,
 static enum rofs_status stat_dir(const struct rofs *fs, uint32_t dir,
                                  struct rofs_stat *st, struct rofs_error *err)
 {
-    enum rofs_status s = rofs_stat(fs, dir, st, err);
-    if (s != ROFS_OK)
-        return s;
-    if (!is_type(st, ROFS_S_IFDIR))
-        return fail(err, ROFS_ENOTDIR, dir, "inode %u is not a directory", dir);
-    return ROFS_OK;
+    return stat_as(fs, dir, ROFS_S_IFDIR, ROFS_ENOTDIR, "directory", st, err);
 }
 
 enum rofs_status rofs_readdir(const struct rofs *fs, uint32_t dir,
@@ -507,11 +516,9 @@ enum rofs_status rofs_file_data(const struct rofs *fs, uint32_t ino,
                                 struct rofs_error *err)
 {
     struct rofs_stat st;
-    enum rofs_status s = rofs_stat(fs, ino, &st, err);
+    enum rofs_status s = stat_as(fs, ino, ROFS_S_IFREG, ROFS_EINVAL, "regular file", &st, err);
     if (s != ROFS_OK)
         return s;
-    if (!is_type(&st, ROFS_S_IFREG))
-        return fail(err, ROFS_EINVAL, ino, "inode %u is not a regular file", ino);
     *off = inode_offset(fs, ino);
     *size = st.size;
     return ROFS_OK;
@@ -527,11 +534,9 @@ enum rofs_status rofs_readlink(const struct rofs *fs, uint32_t ino,
                                struct rofs_error *err)
 {
     struct rofs_stat st;
-    enum rofs_status s = rofs_stat(fs, ino, &st, err);
+    enum rofs_status s = stat_as(fs, ino, ROFS_S_IFLNK, ROFS_EINVAL, "symlink", &st, err);
     if (s != ROFS_OK)
         return s;
-    if (!is_type(&st, ROFS_S_IFLNK))
-        return fail(err, ROFS_EINVAL, ino, "inode %u is not a symlink", ino);
     *target = (const char *)fs->img + fs->strtab_off + inode_offset(fs, ino);
     *len = (size_t)st.size;
     return ROFS_OK;
@@ -667,11 +672,9 @@ enum rofs_status rofs_resolve(const struct rofs *fs, uint32_t cwd,
     }
 
     if (must_dir) {
-        s = rofs_stat(fs, cur, &st, err);
+        s = stat_dir(fs, cur, &st, err);
         if (s != ROFS_OK)
             return s;
-        if (!is_type(&st, ROFS_S_IFDIR))
-            return fail(err, ROFS_ENOTDIR, cur, "inode %u is not a directory", cur);
     }
     *ino = cur;
     return ROFS_OK;

@@ -14,6 +14,9 @@ struct console {
 };
 
 void console_register(struct console *con);
+/* For a driver whose terminal wants "\r\n" (a UART): buf through put, one
+ * character at a time, with a "\r" before each "\n". */
+void console_put_crlf(const char *buf, size_t len, void (*put)(char c));
 void console_write(const char *buf, size_t len);
 /* Program output (the app's stdout/stderr), serialized with printk's
  * lines; buf must be kernel memory. */

@@ -115,6 +115,9 @@ void kfile_get(struct kfile *f);
 void kfile_put(struct kfile *f);
 /* What the file's poll() says (POLLIN|POLLOUT when it has none). */
 unsigned kfile_poll(struct kfile *f);
+/* A stat for files without an inode (eventfd, epoll, timerfd): Linux's
+ * anonymous inode, no file type bits, mode 0600, one link. */
+int kfile_anon_stat(struct kfile *f, struct kstat *st);
 /* Wake poll/select/epoll waiters: f's readiness may have changed. */
 void kfile_notify(struct kfile *f, unsigned events);
 /* Drop f from every epoll set that watches it (kfile_put, before release). */

@@ -1,9 +1,10 @@
 /*
- * The register image shared by sysabi.c and regs.S. Offsets are spelled
- * out for the assembler; sysabi.c checks them with static assertions.
+ * The x86_64 register image shared by sysabi_x86_64.c and regs.S. Offsets
+ * are spelled out for the assembler; the C struct below (hidden from the
+ * assembler) is checked against them with static assertions.
  */
-#ifndef SYSABI_H
-#define SYSABI_H
+#ifndef SYSABI_X86_64_H
+#define SYSABI_X86_64_H
 
 /* struct sysabi_regs */
 #define R_GPR       0       /* uint64_t gpr[16], by hardware number */
@@ -49,5 +50,41 @@
 /* struct sysabi_spin */
 #define S_GAP       0       /* TSC ticks between two reads that count as an interruption */
 #define S_MAX       8       /* TSC ticks after which the spin gives up */
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+struct sysabi_regs {
+    uint64_t gpr[16];
+    uint64_t rflags;
+    uint64_t rsp0;              /* out: rsp at the call (gpr[G_RSP]: after it) */
+    uint64_t fs0;
+    uint64_t fsbase;
+    uint64_t result;
+    uint32_t mxcsr;
+    uint16_t fcw;
+    uint16_t pad;
+    uint64_t redzone[NREDZONE];
+    uint8_t st[8][16];
+    uint64_t k[8];
+    uint64_t pad2[2];
+    uint8_t vec[32][VEC_BYTES];
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct sysabi_regs, gpr) == R_GPR, "R_GPR");
+_Static_assert(offsetof(struct sysabi_regs, rflags) == R_RFLAGS, "R_RFLAGS");
+_Static_assert(offsetof(struct sysabi_regs, rsp0) == R_RSP0, "R_RSP0");
+_Static_assert(offsetof(struct sysabi_regs, fs0) == R_FS0, "R_FS0");
+_Static_assert(offsetof(struct sysabi_regs, fsbase) == R_FSBASE, "R_FSBASE");
+_Static_assert(offsetof(struct sysabi_regs, result) == R_RESULT, "R_RESULT");
+_Static_assert(offsetof(struct sysabi_regs, mxcsr) == R_MXCSR, "R_MXCSR");
+_Static_assert(offsetof(struct sysabi_regs, fcw) == R_FCW, "R_FCW");
+_Static_assert(offsetof(struct sysabi_regs, redzone) == R_REDZONE, "R_REDZONE");
+_Static_assert(offsetof(struct sysabi_regs, st) == R_ST, "R_ST");
+_Static_assert(offsetof(struct sysabi_regs, k) == R_K, "R_K");
+_Static_assert(offsetof(struct sysabi_regs, vec) == R_VEC, "R_VEC");
+_Static_assert(sizeof(struct sysabi_regs) == R_SIZE, "R_SIZE");
+#endif
 
 #endif
