@@ -26,23 +26,7 @@
 #include <kern/sha256.h>
 
 #include "probe_cache.h"
-
-static bool find_on_path(const char *prog, char *out, size_t len)
-{
-    if (strchr(prog, '/')) {
-        snprintf(out, len, "%s", prog);
-        return access(out, X_OK) == 0;
-    }
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        size_t n = strcspn(path, ":");
-        snprintf(out, len, "%.*s/%s", (int)n, path, prog);
-        if (access(out, X_OK) == 0)
-            return true;
-        path += n + (path[n] == ':');
-    }
-    return false;
-}
+#include "util.h"
 
 /* The kernel file's SHA-256 in hex (a few MiB: milliseconds). */
 static bool file_digest(const char *path, char hex[2 * SHA256_DIGEST_SIZE + 1])

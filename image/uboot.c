@@ -41,6 +41,7 @@
 #include <kern/sha256.h>
 
 #include "uboot.h"
+#include "util.h"
 
 /* Debian's u-boot-qemu environment: the kernel goes to kernel_addr_r,
  * 2 MiB-aligned as the arm64 Image header asks (flags: placed anywhere
@@ -175,23 +176,6 @@ static bool cache_dir(char *out, size_t len)
     if (n <= 0 || (size_t)n >= len)
         return false;
     return mkdir(out, 0755) == 0 || errno == EEXIST;
-}
-
-static bool find_on_path(const char *prog, char *out, size_t len)
-{
-    const char *path = getenv("PATH");
-    if (strchr(prog, '/')) {
-        snprintf(out, len, "%s", prog);
-        return access(out, X_OK) == 0;
-    }
-    while (path && *path) {
-        size_t n = strcspn(path, ":");
-        snprintf(out, len, "%.*s/%s", (int)n, path, prog);
-        if (access(out, X_OK) == 0)
-            return true;
-        path += n + (path[n] == ':');
-    }
-    return false;
 }
 
 /*

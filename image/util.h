@@ -23,6 +23,10 @@ uint64_t now_ns(void);
 /* Parse a whole decimal number in [min, max]; false on any junk. */
 bool parse_long(const char *s, long min, long max, long *out);
 
+/* Where the shell would find PROG (a name looked up in PATH, or a path
+ * taken as it is): the path into OUT, false when it is not executable. */
+bool find_on_path(const char *prog, char *out, size_t len);
+
 /* A growable argv for building command lines. */
 struct argv_buf {
     char **v;
