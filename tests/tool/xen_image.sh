@@ -5,6 +5,10 @@
 # message when neither a dom0 nor the harness is there. No guest boots
 # (the boot through the harness is tests/xen/check.sh's xen:tern_run_hello):
 # about 1 s in all.
+# Xen images are x86_64 ones: the set-up builds with the configured
+# kernel, so it runs only for an x86_64 configuration and when TESTS
+# selects one of the cases.
+if [ "$GUEST_ARCH" = x86_64 ] && tool_file_wanted tests/tool/xen_image.sh; then
 XD=$LOG_DIR/xen_image
 rm -rf "$XD"
 mkdir -p "$XD/bin"
@@ -99,3 +103,4 @@ tool_case xen_virsh_not_dom0 2 "^tern: error: --via virsh: image '.*xnet' is a X
     env PATH=/usr/bin:/bin "$TERN" run "$XD/xnet" --via virsh
 tool_case xen_run_no_dom0_no_harness 125 "^tern: error: this host is not a Xen dom0, and there is no tests/xen/run\\.sh beside this tern" -- \
     env PATH=/usr/bin:/bin TERN_XEN_HARNESS=/nonexistent/run.sh "$TERN" run "$XD/xnet"
+fi
