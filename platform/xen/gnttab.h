@@ -34,6 +34,7 @@ int gnttab_end(grant_ref_t ref);
 /* Refs in use and the table's current/maximum size, for tests and logs. */
 struct gnttab_stats {
     unsigned in_use, capacity, max_capacity, frames, max_frames;
+    uint64_t table_pa;      /* where frame 0 is; the GiB above it is free */
 };
 void gnttab_stats(struct gnttab_stats *st);
 

@@ -7,7 +7,10 @@
 #include <kern/panic.h>
 #include <kern/platform.h>
 #include <kern/printk.h>
+#include "gnttab.h"
 #include "xen.h"
+#include "xenbus.h"
+#include "xenstore.h"
 
 const char *const platform_name = "xen";
 
@@ -19,10 +22,17 @@ void platform_early_init(void)
     xen_console_ring_init();
 }
 
+/* Grant tables, then xenstore, then the devices xenbus finds (blkfront
+ * registers its disk here, before the VFS looks for the root). */
 void platform_late_init(void)
 {
-    /* xenbus, netfront and blkfront are next; the root comes from the PVH
-     * module (initrd) until then. */
+    int err = gnttab_init();
+    if (err)
+        pr_err("xen: no grant table (%d): no PV devices\n", err);
+    else if ((err = xs_init()) != 0)
+        pr_err("xen: no xenstore (%d): no PV devices\n", err);
+    else
+        xenbus_probe_all();
 }
 
 /* The status travels on the console's tern-exit line (kernel_exit): xl's

@@ -7,6 +7,7 @@
 /* Without it the headers fall back to the pre-3.2 hypercall numbers. */
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
 
+#include <arch/barrier.h>
 #include <kern/types.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
@@ -15,6 +16,12 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
+
+/* The barriers xen/io/ring.h's macros use (the headers leave them to the
+ * guest from interface 0x00030208 on). */
+#define xen_mb()  mb()
+#define xen_rmb() rmb()
+#define xen_wmb() wmb()
 
 /* hypercall_x86.S: call hypercall op with up to five arguments; Xen's
  * return value (negative: -errno in Xen's numbering, xen/errno.h). */

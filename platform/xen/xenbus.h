@@ -28,7 +28,7 @@ struct xenbus_driver {
     int (*probe)(struct xenbus_dev *d);     /* 0 or -errno (logged) */
 };
 
-/* Enumerate device/* and probe (platform_late_init, after xs_init). */
+/* Enumerate device/<type>/<id> and probe (platform_late_init, after xs_init). */
 void xenbus_probe_all(void);
 
 /* Write our end's state (nodename/state). 0 or -errno. */
