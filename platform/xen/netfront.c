@@ -41,7 +41,6 @@
 #include <kern/timer.h>
 #include "xen.h"
 #include "gnttab.h"
-#include "netfront.h"
 #include "xenbus.h"
 #include "xenstore.h"
 
@@ -443,6 +442,8 @@ static int nf_transmit(struct netdev *nd, const struct netdev_seg *segs, unsigne
     bool extra = meta->flags & NETDEV_TX_TSO4;
     unsigned need = 1 + n + (extra ? 1 : 0);
 
+    /* Room for the whole frame, taken and filled in one go (another CPU
+     * may be transmitting too). */
     unsigned long flags = spin_lock_irqsave(&nf->tx_lock);
     struct nf_frame *fr = NULL;
     if (r == 0 && nf->frame_free && nf->slots_free >= 1 + n &&
@@ -453,8 +454,8 @@ static int nf_transmit(struct netdev *nd, const struct netdev_seg *segs, unsigne
         nf->tx_stopped = true;
         r = -EAGAIN;
     }
-    spin_unlock_irqrestore(&nf->tx_lock, flags);
     if (!fr) {
+        spin_unlock_irqrestore(&nf->tx_lock, flags);
         ungrant_pieces(pc, n);
         if (bounce)
             page_free(bounce, bounce_order);
@@ -474,7 +475,6 @@ static int nf_transmit(struct netdev *nd, const struct netdev_seg *segs, unsigne
     fr->bounce = bounce;
     fr->bounce_order = bounce_order;
 
-    flags = spin_lock_irqsave(&nf->tx_lock);
     RING_IDX i = nf->tx.req_prod_pvt;
     netif_tx_request_t *req = RING_GET_REQUEST(&nf->tx, i++);
     req->gref = head_ref;

@@ -11,6 +11,7 @@
 #   XEN_KERNEL  the xen-platform kernel (configure --platform=xen); its
 #               cases are skipped, saying why, while it does not exist
 #   TERN        the tern tool, APPS_DIR the apps (make apps)
+#   TCP_PEER    tests/host/tcp_peer, the netfront cases' peer in dom0
 #   BUILD_DIR   logs go to $BUILD_DIR/xen-logs
 #   TESTS       run only the cases whose name contains this
 #
@@ -185,6 +186,79 @@ EOF
     fi
 fi
 
+
+# --- netfront: ping and bulk TCP between dom0 and the guest -------------------
+# Each case is a tern-built platform: xen image with tcpbulk and a vif on
+# xenbr0 (dom0 is 10.0.3.1); tests/xen/tcp-peer.sh in dom0 pings it and
+# runs tests/host/tcp_peer (a sink the guest sends to, or a source it
+# receives from), then compares tcp_peer's byte count and SHA-256 with
+# the guest's tcpbulk line. The zero-copy modes also check each
+# completion against TCP_INFO's bytes acked and overwrite each buffer the
+# moment it completes, so a buffer released before the backend answered
+# or its grant ended would corrupt the stream. Sizes are small: nested
+# TCG moves little per second.
+#   net_send, net_msg_zerocopy, net_zcopy: the guest sends in each mode
+#   net_zcopy_netem: zcopy with netem on the vif (dom0 -> guest: ACKs
+#       lost, reordered, delayed)
+#   net_rx_netem: dom0 sends to the guest, netem loss on the data
+: "${TCP_PEER:=out/host/tests/tcp_peer}"
+XEN_NET_MB=${XEN_NET_MB:-4}
+net_n=10
+net_case() {   # NAME ROLE MODE MIB NETEM
+    net_n=$((net_n + 1))
+    selected "xen:$1" || return 0
+    if [ ! -x "$APPS_DIR/tcpbulk" ] || [ ! -x "$TCP_PEER" ]; then
+        fail "xen:$1" "$APPS_DIR/tcpbulk or $TCP_PEER was not built (make apps, $TCP_PEER)"
+        return 0
+    fi
+    d=$(cd "$LOG_DIR" && pwd)
+    ip=10.0.3.$net_n bytes=$(($4 * 1048576))
+    if [ "$2" = sink ]; then
+        args="send, --mode, $3, --to, \"10.0.3.1:5001\", --bytes, \"$bytes\""
+        [ "$3" = send ] || args="$args, --require-ack-check"
+        gre="^tcpbulk: sent $bytes bytes sha256 [0-9a-f]{64}\$"
+    else
+        args="recv, --port, \"5001\", --bytes, \"$bytes\", --verify-pattern"
+        gre="^tcpbulk: every byte matched the pattern stream\$"
+    fi
+    cat > "$d/$1.yaml" <<EOF
+name: $1
+platform: xen
+memory: 128M
+cpus: 1
+network:
+  mode: bridge
+  bridge: xenbr0
+  ip: $ip/24
+  gateway: 10.0.3.1
+cmdline: [/bin/tcpbulk, $args]
+files:
+  /bin/tcpbulk: $(cd "$APPS_DIR" && pwd)/tcpbulk
+EOF
+    if ! "$TERN" build "$d/$1.yaml" -o "$d/$1" --kernel "$XEN_KERNEL" > "$d/$1.build" 2>&1; then
+        fail "xen:$1" "tern build failed: $(tail -n 1 "$d/$1.build")"
+        return 0
+    fi
+    printf 'ROLE=%s BYTES=%s PORT=5001 GUEST_IP=%s TIMEOUT=%s NETEM="%s"\n' \
+        "$2" "$bytes" "$ip" 300 "$5" > "$d/$1.peer.conf"
+    xen_case "$1" 0 "netfront device/vif/0 \\(backend .*\\), mac 00:16:3e
+$gre" "^dom0-script\\| vif vif[0-9]+\\.0 is on xenbr0
+^dom0-script\\| ping $ip: answered
+^dom0-script\\| tcp: guest and dom0 agree: $bytes bytes sha256 [0-9a-f]{64}" \
+        -- --timeout 360 --vif-fast --dom0-script "$HERE/tcp-peer.sh" --dom0-file "$TCP_PEER" \
+        --dom0-file "$d/$1.peer.conf" "$d/$1"
+}
+if [ -f "$XEN_KERNEL" ]; then
+    net_case net_send sink send "$XEN_NET_MB" ''
+    net_case net_msg_zerocopy sink msg_zerocopy "$XEN_NET_MB" ''
+    net_case net_zcopy sink zcopy "$XEN_NET_MB" ''
+    net_case net_zcopy_netem sink zcopy "$XEN_NET_MB" 'loss 2% reorder 10% delay 5ms'
+    net_case net_rx_netem source - "$XEN_NET_MB" 'loss 1% delay 5ms'
+else
+    for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem; do
+        selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL)"
+    done
+fi
 
 # --- the platform's own: the ABI torture on Xen ------------------------------
 # Every timer interrupt here is an event-channel upcall (VIRQ_TIMER from
