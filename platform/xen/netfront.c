@@ -69,6 +69,10 @@
 /* How often the thread retries grants the backend still maps. */
 #define GRANT_RETRY_NS  (5ULL * 1000000ULL)
 
+/* What woke the device thread. */
+#define PEND_RING       0x1     /* the event channel */
+#define PEND_BACKEND    0x2     /* the backend's state changed */
+
 /* A transmit slot (ids 0 .. TX_RING_SIZE-1, echoed in responses). */
 enum { SLOT_FREE, SLOT_IN_RING, SLOT_ENDING };
 
@@ -103,6 +107,7 @@ struct netfront {
     spinlock_t tx_lock;         /* tx ring, slots, frames, tx_stopped */
     netif_tx_front_ring_t tx;
     grant_ref_t tx_ring_ref;
+    netif_tx_sring_t *tx_sring;
     struct nf_slot slots[TX_RING_SIZE];
     uint16_t slot_free;         /* head of the free list; TX_RING_SIZE: none */
     unsigned slots_free;
@@ -116,6 +121,7 @@ struct netfront {
     /* Receive: the thread's alone. */
     netif_rx_front_ring_t rx;
     grant_ref_t rx_ring_ref;
+    netif_rx_sring_t *rx_sring;
     uint8_t *rx_buf[RX_RING_SIZE];
     grant_ref_t rx_ref[RX_RING_SIZE];
     uint16_t rx_posted[RX_RING_SIZE];   /* ring index & mask -> buffer id */
@@ -128,7 +134,15 @@ struct netfront {
     struct netdev_rx_meta merge_meta;
 
     struct waitq wq;
-    volatile uint32_t pending;
+    volatile uint32_t pending;  /* PEND_* */
+
+    /* The backend going away and coming back (xl network-detach/attach):
+     * a watch on its state node wakes the thread, which does the rest. */
+    struct xs_watch state_watch;
+    char state_path[112];
+    volatile bool connected;    /* rings in use; false: transmit fails */
+    bool want_connect;          /* a new backend waits for our grants to end */
+    bool connecting;            /* published again; the backend not yet Connected */
     uint64_t grant_busy;        /* gnttab_end said -EBUSY (statistics) */
     uint64_t bounced;           /* frames copied: too many slots */
 };
@@ -393,6 +407,8 @@ static int nf_transmit(struct netdev *nd, const struct netdev_seg *segs, unsigne
         total += segs[i].len;
     }
     int r = check_request(nf, meta, total);
+    if (r == 0 && !nf->connected)
+        r = -ENETDOWN;      /* detached: dropped, as a cable pulled */
     if (r < 0) {
         netdev_stat_add(&nd->stats.tx_errors, 1);
         return r;
@@ -446,8 +462,10 @@ static int nf_transmit(struct netdev *nd, const struct netdev_seg *segs, unsigne
      * may be transmitting too). */
     unsigned long flags = spin_lock_irqsave(&nf->tx_lock);
     struct nf_frame *fr = NULL;
-    if (r == 0 && nf->frame_free && nf->slots_free >= 1 + n &&
-        RING_FREE_REQUESTS(&nf->tx) >= need) {
+    if (r == 0 && !nf->connected) {
+        r = -ENETDOWN;      /* backend_gone ran since the check above */
+    } else if (r == 0 && nf->frame_free && nf->slots_free >= 1 + n &&
+               RING_FREE_REQUESTS(&nf->tx) >= need) {
         fr = nf->frame_free;
         nf->frame_free = fr->next_free;
     } else if (r == 0 || r == -EAGAIN) {
@@ -626,12 +644,91 @@ static const struct netdev_ops nf_ops = {
 
 /* ------------------------------------------------ interrupts, thread ---- */
 
+static void nf_wake(struct netfront *nf, uint32_t what)
+{
+    __atomic_fetch_or(&nf->pending, what, __ATOMIC_RELEASE);
+    waitq_wake(&nf->wq, 1);
+}
+
 static void nf_irq(void *arg)
 {
     struct netfront *nf = arg;
     netdev_stat_add(&nf->nd.stats.interrupts, 1);
-    __atomic_store_n(&nf->pending, 1, __ATOMIC_RELEASE);
-    waitq_wake(&nf->wq, 1);
+    nf_wake(nf, PEND_RING);
+}
+
+static void backend_changed(struct xs_watch *w, const char *path)
+{
+    (void)path;
+    nf_wake(w->arg, PEND_BACKEND);
+}
+
+static int connect_backend(struct netfront *nf, bool wait);
+static const char *state_name(int s);
+
+/* The backend left (Closing, Closed, or its node gone: xl network-detach):
+ * it will answer nothing more, and closing unmapped what it had mapped.
+ * Every frame in flight fails (-EIO) once its grants are ended; the slots
+ * wait in SLOT_ENDING for tx_reclaim to end them, as for a busy grant. */
+static void backend_gone(struct netfront *nf, int s)
+{
+    nf->connected = false;
+    pr_warn("%s: the backend of %s is %s (detached?): link down; frames in flight "
+            "fail, sending fails until a backend connects again\n", nf->nd.name,
+            nf->dev->nodename, s < 0 ? "gone" : state_name(s));
+    netdev_set_link(&nf->nd, false);
+    unsigned long flags = spin_lock_irqsave(&nf->tx_lock);
+    for (unsigned id = 0; id < TX_RING_SIZE; id++) {
+        struct nf_slot *sl = &nf->slots[id];
+        if (sl->state != SLOT_IN_RING)
+            continue;
+        sl->fr->status = -EIO;
+        sl->state = SLOT_ENDING;
+        nf->slots_ending++;
+    }
+    spin_unlock_irqrestore(&nf->tx_lock, flags);
+    /* Our Closed lets the backend finish closing (it waits for it). */
+    if (s == XenbusStateClosing)
+        xenbus_switch_state(nf->dev, XenbusStateClosed);
+}
+
+/* Follow the backend: gone while connected, or a new one (the toolstack
+ * re-created device/vif/N with the same backend path) waiting for us. */
+static void backend_check(struct netfront *nf)
+{
+    int s = xenbus_read_otherend_state(nf->dev);
+    if (nf->connected) {
+        if (s < 0 || s == XenbusStateClosing || s == XenbusStateClosed ||
+            s < XenbusStateInitWait)
+            backend_gone(nf, s);
+        return;
+    }
+    if (nf->connecting) {
+        /* Published and Connected on our side: wait for the backend's
+         * (its hotplug script may take long), however long it takes. */
+        if (s == XenbusStateConnected) {
+            nf->connecting = false;
+            nf->connected = true;
+            evtchn_notify(nf->port);
+            pr_info("%s: connected again to %s\n", nf->nd.name, nf->dev->otherend);
+            netdev_set_link(&nf->nd, true);
+        } else if (s < 0 || s >= XenbusStateClosing) {
+            nf->connecting = false;     /* gone again before it connected */
+        }
+        return;
+    }
+    if (s != XenbusStateInitWait)
+        return;
+    /* The old one is gone for good: once its grants have ended (the
+     * thread retries them), nothing of ours is mapped any more. */
+    tx_reclaim(nf);
+    nf->want_connect = nf->slots_ending != 0;
+    if (nf->want_connect)
+        return;
+    pr_info("%s: a backend waits at %s: connecting again\n", nf->nd.name, nf->dev->otherend);
+    int r = connect_backend(nf, false);
+    if (r < 0)
+        pr_err("%s: reconnecting failed (%d); the device stays down\n", nf->nd.name, r);
 }
 
 static void nf_thread(void *arg)
@@ -641,11 +738,15 @@ static void nf_thread(void *arg)
         unsigned long flags = spin_lock_irqsave(&nf->wq.lock);
         /* With grants the backend still maps, look again soon. */
         uint64_t wait = __atomic_load_n(&nf->slots_ending, __ATOMIC_RELAXED) ? GRANT_RETRY_NS : 0;
-        while (!__atomic_exchange_n(&nf->pending, 0, __ATOMIC_ACQUIRE) &&
+        uint32_t what;
+        while (!(what = __atomic_exchange_n(&nf->pending, 0, __ATOMIC_ACQUIRE)) &&
                waitq_sleep_locked(&nf->wq, &flags, wait))
             ;
         spin_unlock_irqrestore(&nf->wq.lock, flags);
-        rx_drain(nf);
+        if ((what & PEND_BACKEND) || (nf->want_connect && !nf->slots_ending))
+            backend_check(nf);
+        if (nf->connected)
+            rx_drain(nf);
         tx_reclaim(nf);
     }
 }
@@ -734,10 +835,8 @@ static int setup_rings(struct netfront *nf)
     netif_rx_sring_t *rxs = granted_page(be, false, &nf->rx_ring_ref);
     if (!txs || !rxs)
         return -ENOMEM;
-    SHARED_RING_INIT(txs);
-    FRONT_RING_INIT(&nf->tx, txs, PAGE_SIZE);
-    SHARED_RING_INIT(rxs);
-    FRONT_RING_INIT(&nf->rx, rxs, PAGE_SIZE);
+    nf->tx_sring = txs;
+    nf->rx_sring = rxs;
 
     for (unsigned i = 0; i < ARRAY_SIZE(nf->heads); i++)
         if (!(nf->heads[i] = granted_page(be, true, &nf->head_ref[i])))
@@ -767,6 +866,55 @@ static const char *state_name(int s)
                                          "Connected", "Closing", "Closed",
                                          "Reconfiguring", "Reconfigured" };
     return s >= 0 && s < (int)ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+/* Fresh rings with every receive buffer posted, our keys published, our
+ * end Connected, and with wait the backend's too (at boot: bounded; on a
+ * reconnect backend_check sees it come, however late). The pages, their grants and the event channel are
+ * reused: after a detach, the old backend has unmapped the pages, and its
+ * closing left our port unbound to the backend domain, as alloc_unbound
+ * made it, for the next backend to bind. */
+static int connect_backend(struct netfront *nf, bool wait)
+{
+    const char *node = nf->dev->nodename;
+    unsigned long flags = spin_lock_irqsave(&nf->tx_lock);
+    SHARED_RING_INIT(nf->tx_sring);
+    FRONT_RING_INIT(&nf->tx, nf->tx_sring, PAGE_SIZE);
+    spin_unlock_irqrestore(&nf->tx_lock, flags);
+    SHARED_RING_INIT(nf->rx_sring);
+    FRONT_RING_INIT(&nf->rx, nf->rx_sring, PAGE_SIZE);
+    nf->in_frame = nf->want_extra = false;
+    /* The buffers go in before the backend connects: it reads the ring
+     * once it is Connected. */
+    for (uint16_t id = 0; id < RX_RING_SIZE; id++)
+        rx_post(nf, id);
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->rx, notify);
+    (void)notify;
+
+    int r = publish(nf);
+    if (r < 0) {
+        pr_err("netfront %s: writing the ring references to xenstore failed (%d)\n", node, r);
+        return r;
+    }
+    if ((r = xenbus_switch_state(nf->dev, XenbusStateConnected)) < 0) {
+        pr_err("netfront %s: cannot switch to Connected (%d)\n", node, r);
+        return r;
+    }
+    if (!wait) {
+        nf->connecting = true;  /* backend_check finishes it */
+        return 0;
+    }
+    int got = XenbusStateUnknown;
+    r = xenbus_wait_otherend(nf->dev, XenbusStateConnected, BACKEND_TIMEOUT_NS, &got);
+    if (r < 0 || got != XenbusStateConnected) {
+        pr_err("netfront %s: backend %s is %s, not Connected (%d)\n", node,
+               nf->dev->otherend, state_name(got), r);
+        return r < 0 ? r : -ENODEV;
+    }
+    nf->connected = true;
+    evtchn_notify(nf->port);
+    return 0;
 }
 
 int netfront_probe(struct xenbus_dev *dev)
@@ -820,10 +968,6 @@ int netfront_probe(struct xenbus_dev *dev)
         return r;
     }
     nf->port = r;
-    if ((r = publish(nf)) < 0) {
-        pr_err("netfront %s: writing the ring references to xenstore failed (%d)\n", node, r);
-        return r;
-    }
 
     struct netdev *nd = &nf->nd;
     nd->ops = &nf_ops;
@@ -836,14 +980,6 @@ int netfront_probe(struct xenbus_dev *dev)
     if (nf->gso)
         nd->features |= NETDEV_F_TSO4;
 
-    /* The buffers go in before the backend connects: it reads the ring
-     * once it is Connected. */
-    for (uint16_t id = 0; id < RX_RING_SIZE; id++)
-        rx_post(nf, id);
-    int notify;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->rx, notify);
-    (void)notify;
-
     if (xen_evtchn_bind((uint32_t)nf->port, nf_irq, nf, "netfront") < 0) {
         pr_err("netfront %s: cannot attach event channel %d\n", node, nf->port);
         return -EIO;
@@ -854,19 +990,9 @@ int netfront_probe(struct xenbus_dev *dev)
         pr_err("netfront %s: cannot start its thread\n", node);
         return -ENOMEM;
     }
-    if ((r = xenbus_switch_state(dev, XenbusStateConnected)) < 0) {
-        pr_err("netfront %s: cannot switch to Connected (%d)\n", node, r);
+    if ((r = connect_backend(nf, true)) < 0)
         return r;
-    }
-    got = XenbusStateUnknown;
-    r = xenbus_wait_otherend(dev, XenbusStateConnected, BACKEND_TIMEOUT_NS, &got);
-    if (r < 0 || got != XenbusStateConnected) {
-        pr_err("netfront %s: backend %s is %s, not Connected (%d); device ignored\n", node,
-               dev->otherend, state_name(got), r);
-        return r < 0 ? r : -ENODEV;
-    }
     nd->link_up = true;
-    evtchn_notify(nf->port);
     netdev_register(nd);
     const uint8_t *m = nd->mac;
     pr_info("%s: netfront %s (backend %s, domain %u), mac %02x:%02x:%02x:%02x:%02x:%02x, "
@@ -875,5 +1001,14 @@ int netfront_probe(struct xenbus_dev *dev)
             (unsigned)RX_RING_SIZE);
     pr_info("%s: features sg%s, csum offload both ways, zero-copy transmit by read-only "
             "grants\n", nd->name, nf->gso ? " gso-tcpv4" : "");
+
+    /* From now on the thread follows the backend (detach, attach). */
+    snprintf(nf->state_path, sizeof(nf->state_path), "%s/state", dev->otherend);
+    nf->state_watch.path = nf->state_path;
+    nf->state_watch.fn = backend_changed;
+    nf->state_watch.arg = nf;
+    if ((r = xs_watch_add(&nf->state_watch)) < 0)
+        pr_warn("%s: no watch on %s (%d): a detach will go unnoticed\n", nd->name,
+                nf->state_path, r);
     return 0;
 }

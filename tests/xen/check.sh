@@ -201,10 +201,14 @@ fi
 #   net_zcopy_netem: zcopy with netem on the vif (dom0 -> guest: ACKs
 #       lost, reordered, delayed)
 #   net_rx_netem: dom0 sends to the guest, netem loss on the data
+#   net_detach_attach: zcopy while dom0 detaches the vif (xl
+#       network-detach) and attaches it again: netfront says the backend
+#       left, fails what was in flight, reconnects to the new backend on
+#       the same node, and TCP's retransmissions finish the transfer
 : "${TCP_PEER:=out/host/tests/tcp_peer}"
 XEN_NET_MB=${XEN_NET_MB:-4}
 net_n=10
-net_case() {   # NAME ROLE MODE MIB NETEM
+net_case() {   # NAME ROLE MODE MIB NETEM [DETACH]
     net_n=$((net_n + 1))
     selected "xen:$1" || return 0
     if [ ! -x "$APPS_DIR/tcpbulk" ] || [ ! -x "$TCP_PEER" ]; then
@@ -239,10 +243,21 @@ EOF
         fail "xen:$1" "tern build failed: $(tail -n 1 "$d/$1.build")"
         return 0
     fi
-    printf 'ROLE=%s BYTES=%s PORT=5001 GUEST_IP=%s TIMEOUT=%s NETEM="%s"\n' \
-        "$2" "$bytes" "$ip" 300 "$5" > "$d/$1.peer.conf"
+    printf 'ROLE=%s BYTES=%s PORT=5001 GUEST_IP=%s TIMEOUT=%s NETEM="%s" DETACH=%s\n' \
+        "$2" "$bytes" "$ip" 300 "$5" "${6:-0}" > "$d/$1.peer.conf"
+    gre2="" ore2=""
+    if [ "${6:-0}" = 1 ]; then
+        gre2="
+net0: the backend of device/vif/0 is (Closing|Closed|gone) \\(detached\\?\\): link down
+net0: a backend waits at .*: connecting again
+net0: connected again to /local/domain/0/backend/vif/[0-9]+/0
+net0: link up"
+        ore2="
+^dom0-script\\| xl network-detach [0-9]+ 0: status 0
+^dom0-script\\| xl network-attach [0-9]+: status 0"
+    fi
     xen_case "$1" 0 "netfront device/vif/0 \\(backend .*\\), mac 00:16:3e
-$gre" "^dom0-script\\| vif vif[0-9]+\\.0 is on xenbr0
+$gre$gre2" "^dom0-script\\| vif vif[0-9]+\\.0 is on xenbr0$ore2
 ^dom0-script\\| ping $ip: answered
 ^dom0-script\\| tcp: guest and dom0 agree: $bytes bytes sha256 [0-9a-f]{64}" \
         -- --timeout 360 --vif-fast --dom0-script "$HERE/tcp-peer.sh" --dom0-file "$TCP_PEER" \
@@ -254,8 +269,10 @@ if [ -f "$XEN_KERNEL" ]; then
     net_case net_zcopy sink zcopy "$XEN_NET_MB" ''
     net_case net_zcopy_netem sink zcopy "$XEN_NET_MB" 'loss 2% reorder 10% delay 5ms'
     net_case net_rx_netem source - "$XEN_NET_MB" 'loss 1% delay 5ms'
+    # (more bytes: the transfer must outlast the detach, even unloaded)
+    net_case net_detach_attach sink zcopy $((XEN_NET_MB * 8)) '' 1
 else
-    for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem; do
+    for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem net_detach_attach; do
         selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL)"
     done
 fi

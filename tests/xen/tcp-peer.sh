@@ -7,6 +7,8 @@
 #   BYTES PORT GUEST_IP TIMEOUT
 #   NETEM     tc netem arguments for the vif's egress (dom0 -> guest), or
 #             empty
+#   DETACH    1: as soon as the guest connects, xl network-detach its vif
+#             and network-attach it again (same mac) 3 s later
 # Prints, for tests/xen/check.sh: "vif ... is on xenbr0", "ping GUEST_IP:
 # answered", and "tcp: guest and dom0 agree: N bytes sha256 H" when the
 # guest's tcpbulk line and tcp_peer's carry the same count and digest.
@@ -55,6 +57,20 @@ if [ $ok = 1 ] && ping -c 3 -i 0.3 -W 2 "$GUEST_IP" > "/tmp/ping-$NAME.log" 2>&1
     echo "ping $GUEST_IP: answered ($(grep -o '[0-9]* received' "/tmp/ping-$NAME.log"))"
 else
     echo "ping $GUEST_IP: no answer"
+fi
+
+if [ "${DETACH:-0}" = 1 ]; then
+    i=0
+    while ! grep -q '^tcp_peer: connection from' "$plog" && [ $i -lt 300 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    mac=$(xenstore-read "/local/domain/$DOMID/device/vif/0/mac")
+    timeout 240 "$XL" network-detach "$DOMID" 0
+    echo "xl network-detach $DOMID 0: status $?"
+    sleep 3
+    timeout 240 "$XL" network-attach "$DOMID" bridge=xenbr0 "mac=$mac" script=/tern/vif-fast
+    echo "xl network-attach $DOMID: status $?"
 fi
 
 if [ "$ROLE" = source ]; then
