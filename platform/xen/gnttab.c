@@ -41,14 +41,13 @@ static spinlock_t lock = SPINLOCK_INIT;
 static paddr_t table_pa;            /* where frame 0 is placed */
 static unsigned frames, max_frames;
 static uint32_t *next;              /* per ref: the next free one, or REF_USED */
+static grant_entry_v1_t **frame_va; /* per frame: where phys_map put it */
 static uint32_t free_head = REF_NONE;
 static unsigned in_use;
 
 static grant_entry_v1_t *entry(grant_ref_t ref)
 {
-    grant_entry_v1_t *f = phys_map(table_pa + (paddr_t)(ref / ENTRIES_PER_FRAME) * PAGE_SIZE,
-                                   PAGE_SIZE);
-    return &f[ref % ENTRIES_PER_FRAME];
+    return &frame_va[ref / ENTRIES_PER_FRAME][ref % ENTRIES_PER_FRAME];
 }
 
 /* Above the highest address the memory map names and above 4 GiB, on a
@@ -78,7 +77,8 @@ static int grow(void)
         pr_warn("xen: grant table frame %u: XENMEM_add_to_physmap failed (%ld)\n", frames, rc);
         return -ENOSPC;
     }
-    if (!phys_map(table_pa + (paddr_t)frames * PAGE_SIZE, PAGE_SIZE))
+    frame_va[frames] = phys_map(table_pa + (paddr_t)frames * PAGE_SIZE, PAGE_SIZE);
+    if (!frame_va[frames])
         return -ENOMEM;
     uint32_t first = frames == 0 ? GNTTAB_NR_RESERVED_ENTRIES : frames * ENTRIES_PER_FRAME;
     uint32_t end = (frames + 1) * ENTRIES_PER_FRAME;
@@ -100,8 +100,12 @@ int gnttab_init(void)
     }
     max_frames = q.max_nr_frames;
     next = kmalloc(sizeof(*next) * max_frames * ENTRIES_PER_FRAME);
-    if (!next)
+    frame_va = kzalloc(sizeof(*frame_va) * max_frames);
+    if (!next || !frame_va) {
+        kfree(next);
+        next = NULL;
         return -ENOMEM;
+    }
     table_pa = pick_table_pa();
     unsigned long flags = spin_lock_irqsave(&lock);
     int err = grow();

@@ -206,7 +206,7 @@ fi
 #       left, fails what was in flight, reconnects to the new backend on
 #       the same node, and TCP's retransmissions finish the transfer
 : "${TCP_PEER:=out/host/tests/tcp_peer}"
-XEN_NET_MB=${XEN_NET_MB:-4}
+XEN_NET_MB=${XEN_NET_MB:-2}
 net_n=10
 net_case() {   # NAME ROLE MODE MIB NETEM [DETACH]
     net_n=$((net_n + 1))
@@ -275,6 +275,94 @@ else
     for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem net_detach_attach; do
         selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL)"
     done
+fi
+
+# --- grant tables, xenstore, blkfront ------------------------------------------
+# ktest=xenstore: domid and name, a write read back under data/, a
+# transaction committed and one aborted, a watch firing on a write and not
+# after its removal (5-15 s of guest time). ktest=gnttab: 700 grants (the
+# table grows past a frame), Xen copying a page through a grant to
+# ourselves, gnttab_end refused while the frame is mapped (5 s).
+# blk_tree_sha256: the ROFS root on a Xen PV disk (blkfront; the image's
+# `disk: virtio-blk` is the PV disk xvda on Xen): apps/fileread prints the
+# sha256 of every file of a ~2.4 MiB tree, each line the host's sha256sum
+# line (20-40 s). blk_bad_magic: random bytes on that disk stop the boot
+# with status 70 and the VFS's reason (about 35 s: the crashed
+# domain is kept until the harness destroys it).
+if [ -f "$XEN_KERNEL" ]; then
+    xen_case xenstore 0 'xenstore: domid [0-9]+, name .xenstore.
+xenstore: transaction committed a=1 b=2; aborted one left no c
+xenstore: watch fired on data/tern-ktest/watched, not after removal
+ktest xenstore: passed' '' -- --timeout 90 --append "ktest=xenstore" "$XEN_KERNEL"
+    xen_case gnttab 0 'xen: grant table v1 at 0x[0-9a-f]+, 1 of at most [0-9]+ frames
+gnttab: 700 grants: 700 refs in use, [2-9] frames
+gnttab: Xen copied a page through grant [0-9]+
+gnttab: end refused while mapped \(-EBUSY\)
+ktest gnttab: passed' '' -- --timeout 90 --append "ktest=gnttab" "$XEN_KERNEL"
+    if selected xen:blk_tree_sha256 || selected xen:blk_bad_magic; then
+        blk_fail() {
+            for c in blk_tree_sha256 blk_bad_magic; do
+                selected xen:$c && fail xen:$c "$1"
+            done
+        }
+        d=$(cd "$LOG_DIR" && pwd)
+        t=$d/blk-tree
+        if [ ! -x "$APPS_DIR/fileread" ]; then
+            blk_fail "$APPS_DIR/fileread was not built (make apps)"
+        elif ! (
+            set -e
+            mkdir -p "$t/small" "$t/big/nested"
+            cd "$t"
+            printf 'hello, xen\n' > hello.txt
+            : > empty
+            head -c 4097 /dev/urandom > page-plus-one
+            i=0
+            while [ $i -lt 12 ]; do
+                head -c $((i * 1237 + i % 3)) /dev/urandom > "small/f$i"
+                i=$((i + 1))
+            done
+            # across blkfront's 44 KiB requests and its 4 in flight
+            head -c $((45056 * 4 + 1)) /dev/urandom > big/four-requests-plus-one
+            head -c $((2 * 1024 * 1024 + 3)) /dev/urandom > big/nested/2MiB-and-3
+        ); then
+            blk_fail "could not make the test tree"
+        else
+            apps=$(cd "$APPS_DIR" && pwd)
+            cat > "$d/blk.yaml" <<EOF
+name: xen-blk
+platform: xen
+memory: 96M
+cpus: 1
+disk: virtio-blk
+cmdline: [/bin/fileread, /data]
+files:
+  /bin/fileread: $apps/fileread
+  /data: $t
+EOF
+            # The host's sha256sum lines, each a regex the guest's console
+            # must have (the paths have no regex characters but dots).
+            sums=$(cd "$t" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
+                while read -r f; do sha256sum "$f"; done |
+                sed -e 's|  |  /data/|' -e 's|\.|\\.|g' -e 's|^|^|' -e 's|$|$|')
+            if "$TERN" build "$d/blk.yaml" -o "$d/blk" --kernel "$XEN_KERNEL" > "$d/blk.build" 2>&1 &&
+                grep -q "^disk = .*vdev=xvda" "$d/blk/xl.cfg"; then
+                xen_case blk_tree_sha256 0 "blkfront: xen-vbd0: device/vbd/[0-9]+, [0-9]+ sectors of 512 bytes, read-only
+vfs: mounted ROFS .* from disk xen-vbd0
+$sums" '' -- --timeout 120 "$d/blk"
+                # A disk that is not a ROFS image: blkfront reads it, the
+                # boot stops with status 70 naming the problem.
+                if selected xen:blk_bad_magic; then
+                    rm -rf "$d/blk-bad"
+                    cp -r "$d/blk" "$d/blk-bad"
+                    head -c 65536 /dev/urandom > "$d/blk-bad/rofs.img"
+                    xen_case blk_bad_magic 70 'vfs: disk xen-vbd0: not a ROFS image \(bad magic\)$' '' \
+                        -- --timeout 60 "$d/blk-bad"
+                fi
+            else
+                blk_fail "tern build failed: $(tail -n 1 "$d/blk.build")"
+            fi
+        fi
+    fi
 fi
 
 # --- the platform's own: the ABI torture on Xen ------------------------------

@@ -101,10 +101,13 @@ run_guest() {
         fi
         create() { timeout 60 virsh -c xen:///system create "$cfg"; }
     else
-        create() { timeout 60 "$XL" create "$cfg"; }
+        create() { timeout 150 "$XL" create "$cfg"; }
     fi
     if ! create > /tmp/create-"$name".log 2>&1; then
         sed "s/^/$via| /" /tmp/create-"$name".log
+        # what the hotplug scripts (block, vif-bridge) said, if anything
+        [ -f /var/log/xen/xen-hotplug.log ] &&
+            tail -n 20 /var/log/xen/xen-hotplug.log | sed 's/^/hotplug| /'
         echo "xen-guest: name=$name result=failed why=$via-create"
         return 125
     fi

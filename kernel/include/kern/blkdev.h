@@ -3,7 +3,8 @@
  * only user is the VFS, which reads the root file system's image from the
  * first registered disk when no boot module brought it (kernel/fs/vfs.c).
  *
- * Drivers: platform/kvm/virtio_blk.c (virtio-blk over PCI).
+ * Drivers: drivers/virtio/virtio_blk.c (virtio-blk), platform/xen/blkfront.c
+ * (a Xen PV disk).
  */
 #ifndef KERN_BLKDEV_H
 #define KERN_BLKDEV_H
