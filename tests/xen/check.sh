@@ -218,7 +218,8 @@ net_case() {   # NAME ROLE MODE MIB NETEM [DETACH]
     d=$(cd "$LOG_DIR" && pwd)
     ip=10.0.3.$net_n bytes=$(($4 * 1048576))
     if [ "$2" = sink ]; then
-        args="send, --mode, $3, --to, \"10.0.3.1:5001\", --bytes, \"$bytes\""
+        # (connect retried until dom0 has pinged it and started its sink)
+        args="send, --mode, $3, --to, \"10.0.3.1:5001\", --bytes, \"$bytes\", --connect-timeout, \"200\""
         [ "$3" = send ] || args="$args, --require-ack-check"
         gre="^tcpbulk: sent $bytes bytes sha256 [0-9a-f]{64}\$"
     else
@@ -253,8 +254,10 @@ net0: a backend waits at .*: connecting again
 net0: connected again to /local/domain/0/backend/vif/[0-9]+/0
 net0: link up"
         ore2="
+^dom0-script\\| sink paused
 ^dom0-script\\| xl network-detach [0-9]+ 0: status 0
-^dom0-script\\| xl network-attach [0-9]+: status 0"
+^dom0-script\\| xl network-attach [0-9]+: status 0
+^dom0-script\\| sink resumed"
     fi
     xen_case "$1" 0 "netfront device/vif/0 \\(backend .*\\), mac 00:16:3e
 $gre$gre2" "^dom0-script\\| vif vif[0-9]+\\.0 is on xenbr0$ore2
@@ -269,7 +272,7 @@ if [ -f "$XEN_KERNEL" ]; then
     net_case net_zcopy sink zcopy "$XEN_NET_MB" ''
     net_case net_zcopy_netem sink zcopy "$XEN_NET_MB" 'loss 2% reorder 10% delay 5ms'
     net_case net_rx_netem source - "$XEN_NET_MB" 'loss 1% delay 5ms'
-    # (more bytes: the transfer must outlast the detach, even unloaded)
+    # (more bytes than dom0's receive buffer: the paused sink stalls it)
     net_case net_detach_attach sink zcopy $((XEN_NET_MB * 8)) '' 1
 else
     for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem net_detach_attach; do

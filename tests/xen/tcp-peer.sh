@@ -7,8 +7,9 @@
 #   BYTES PORT GUEST_IP TIMEOUT
 #   NETEM     tc netem arguments for the vif's egress (dom0 -> guest), or
 #             empty
-#   DETACH    1: as soon as the guest connects, xl network-detach its vif
-#             and network-attach it again (same mac) 3 s later
+#   DETACH    1 (ROLE sink): as soon as the guest connects, pause the sink,
+#             xl network-detach the guest's vif, network-attach it again
+#             (same mac) 3 s later, resume the sink
 # Prints, for tests/xen/check.sh: "vif ... is on xenbr0", "ping GUEST_IP:
 # answered", and "tcp: guest and dom0 agree: N bytes sha256 H" when the
 # guest's tcpbulk line and tcp_peer's carry the same count and digest.
@@ -36,14 +37,9 @@ fi
 console=/var/log/xen/console/guest-$NAME.log
 plog=/tmp/peer-$NAME.log
 : > "$plog"
-if [ "$ROLE" = sink ]; then
-    # Listening before the guest connects (tcpbulk retries until then).
-    "$GDIR/tcp_peer" sink --port "$PORT" --bytes "$BYTES" --pattern-check \
-        --timeout "$TIMEOUT" > "$plog" 2>&1 &
-    ppid=$!
-fi
-
-# The guest answers once netfront is connected and the stack configured.
+# The guest answers once netfront is connected and the stack configured;
+# it is alive meanwhile: retrying its connect (the sink starts after the
+# ping) or listening.
 ok=0
 i=0
 while [ $i -lt 60 ]; do
@@ -59,18 +55,30 @@ else
     echo "ping $GUEST_IP: no answer"
 fi
 
+if [ "$ROLE" = sink ]; then
+    # (tcpbulk retries its connect until then: --connect-timeout)
+    "$GDIR/tcp_peer" sink --port "$PORT" --bytes "$BYTES" --pattern-check \
+        --timeout "$TIMEOUT" > "$plog" 2>&1 &
+    ppid=$!
+fi
+
 if [ "${DETACH:-0}" = 1 ]; then
     i=0
-    while ! grep -q '^tcp_peer: connection from' "$plog" && [ $i -lt 300 ]; do
-        sleep 0.2
+    while ! grep -q '^tcp_peer: connection from' "$plog" && [ $i -lt 1200 ]; do
+        sleep 0.05
         i=$((i + 1))
     done
+    # The sink stops reading, so the guest's send stalls on a closed
+    # window with most of its bytes still to go: the detach lands in the
+    # middle of the transfer however fast the machine is.
+    kill -STOP "$ppid" && echo "sink paused"
     mac=$(xenstore-read "/local/domain/$DOMID/device/vif/0/mac")
     timeout 240 "$XL" network-detach "$DOMID" 0
     echo "xl network-detach $DOMID 0: status $?"
     sleep 3
     timeout 240 "$XL" network-attach "$DOMID" bridge=xenbr0 "mac=$mac" script=/tern/vif-fast
     echo "xl network-attach $DOMID: status $?"
+    kill -CONT "$ppid" && echo "sink resumed"
 fi
 
 if [ "$ROLE" = source ]; then
