@@ -230,7 +230,7 @@ static void deliver(const struct xsd_sockmsg *h, const char *payload)
 
 static void reader(void *arg)
 {
-    static char msg[HDR + XENSTORE_PAYLOAD_MAX];
+    static char msg[HDR + XENSTORE_PAYLOAD_MAX] __aligned(8);  /* read as a header */
     size_t have = 0;
     for (;;) {
         unsigned long flags = spin_lock_irqsave(&ring_wq.lock);
