@@ -6,7 +6,8 @@ PLATFORM_SRCS := platform/xen/platform.c \
 	platform/xen/hypercall_x86.S platform/xen/hypervisor_x86.c \
 	platform/xen/console.c platform/xen/evtchn.c platform/xen/time.c \
 	platform/xen/cpu_x86.c platform/xen/gnttab.c platform/xen/xenstore.c \
-	platform/xen/xenbus.c platform/xen/blkfront.c platform/xen/xen_ktest.c
+	platform/xen/xenbus.c platform/xen/blkfront.c platform/xen/xen_ktest.c \
+	platform/xen/netfront.c
 # ACPI table lookup is the firmware's, not KVM's: libxl builds ACPI tables
 # for PVH guests too, and drivers/pci looks for MCFG through it. (It could
 # move to drivers/acpi/ once a third platform wants it.)

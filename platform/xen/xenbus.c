@@ -19,10 +19,11 @@
 #include "xenstore.h"
 
 int blkfront_probe(struct xenbus_dev *d);       /* blkfront.c */
+int netfront_probe(struct xenbus_dev *d);       /* netfront.c */
 
 static const struct xenbus_driver xenbus_drivers[] = {
     { "vbd", blkfront_probe },
-    /* netfront: { "vif", netfront_probe }, */
+    { "vif", netfront_probe },
 };
 
 static const char *const state_names[] = {

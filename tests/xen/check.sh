@@ -11,6 +11,7 @@
 #   XEN_KERNEL  the xen-platform kernel (configure --platform=xen); its
 #               cases are skipped, saying why, while it does not exist
 #   TERN        the tern tool, APPS_DIR the apps (make apps)
+#   TCP_PEER    tests/host/tcp_peer, the netfront cases' peer in dom0
 #   BUILD_DIR   logs go to $BUILD_DIR/xen-logs
 #   TESTS       run only the cases whose name contains this
 #   XEN_CI      1: CI's budget (.ci/run): the cases in FULL_ONLY below are
@@ -194,6 +195,99 @@ EOF
     fi
 fi
 
+
+# --- netfront: ping and bulk TCP between dom0 and the guest -------------------
+# Each case is a tern-built platform: xen image with tcpbulk and a vif on
+# xenbr0 (dom0 is 10.0.3.1); tests/xen/tcp-peer.sh in dom0 pings it and
+# runs tests/host/tcp_peer (a sink the guest sends to, or a source it
+# receives from), then compares tcp_peer's byte count and SHA-256 with
+# the guest's tcpbulk line. The zero-copy modes also check each
+# completion against TCP_INFO's bytes acked and overwrite each buffer the
+# moment it completes, so a buffer released before the backend answered
+# or its grant ended would corrupt the stream. Sizes are small: nested
+# TCG moves little per second.
+#   net_send, net_msg_zerocopy, net_zcopy: the guest sends in each mode
+#   net_zcopy_netem: zcopy with netem on the vif (dom0 -> guest: ACKs
+#       lost, reordered, delayed)
+#   net_rx_netem: dom0 sends to the guest, netem loss on the data
+#   net_detach_attach: zcopy while dom0 detaches the vif (xl
+#       network-detach) and attaches it again: netfront says the backend
+#       left, fails what was in flight, reconnects to the new backend on
+#       the same node, and TCP's retransmissions finish the transfer
+: "${TCP_PEER:=out/host/tests/tcp_peer}"
+XEN_NET_MB=${XEN_NET_MB:-2}
+net_n=10
+net_case() {   # NAME ROLE MODE MIB NETEM [DETACH]
+    net_n=$((net_n + 1))
+    selected "xen:$1" || return 0
+    if [ ! -x "$APPS_DIR/tcpbulk" ] || [ ! -x "$TCP_PEER" ]; then
+        fail "xen:$1" "$APPS_DIR/tcpbulk or $TCP_PEER was not built (make apps, $TCP_PEER)"
+        return 0
+    fi
+    d=$(cd "$LOG_DIR" && pwd)
+    ip=10.0.3.$net_n bytes=$(($4 * 1048576))
+    if [ "$2" = sink ]; then
+        # (connect retried until dom0 has pinged it and started its sink)
+        args="send, --mode, $3, --to, \"10.0.3.1:5001\", --bytes, \"$bytes\", --connect-timeout, \"200\""
+        [ "$3" = send ] || args="$args, --require-ack-check"
+        gre="^tcpbulk: sent $bytes bytes sha256 [0-9a-f]{64}\$"
+    else
+        args="recv, --port, \"5001\", --bytes, \"$bytes\", --verify-pattern"
+        gre="^tcpbulk: every byte matched the pattern stream\$"
+    fi
+    cat > "$d/$1.yaml" <<EOF
+name: $1
+platform: xen
+memory: 128M
+cpus: 1
+network:
+  mode: bridge
+  bridge: xenbr0
+  ip: $ip/24
+  gateway: 10.0.3.1
+cmdline: [/bin/tcpbulk, $args]
+files:
+  /bin/tcpbulk: $(cd "$APPS_DIR" && pwd)/tcpbulk
+EOF
+    if ! "$TERN" build "$d/$1.yaml" -o "$d/$1" --kernel "$XEN_KERNEL" > "$d/$1.build" 2>&1; then
+        fail "xen:$1" "tern build failed: $(tail -n 1 "$d/$1.build")"
+        return 0
+    fi
+    printf 'ROLE=%s BYTES=%s PORT=5001 GUEST_IP=%s TIMEOUT=%s NETEM="%s" DETACH=%s\n' \
+        "$2" "$bytes" "$ip" 300 "$5" "${6:-0}" > "$d/$1.peer.conf"
+    gre2="" ore2=""
+    if [ "${6:-0}" = 1 ]; then
+        gre2="
+net0: the backend of device/vif/0 is (Closing|Closed|gone) \\(detached\\?\\): link down
+net0: a backend waits at .*: connecting again
+net0: connected again to /local/domain/0/backend/vif/[0-9]+/0
+net0: link up"
+        ore2="
+^dom0-script\\| sink paused
+^dom0-script\\| xl network-detach [0-9]+ 0: status 0
+^dom0-script\\| xl network-attach [0-9]+: status 0
+^dom0-script\\| sink resumed"
+    fi
+    xen_case "$1" 0 "netfront device/vif/0 \\(backend .*\\), mac 00:16:3e
+$gre$gre2" "^dom0-script\\| vif vif[0-9]+\\.0 is on xenbr0$ore2
+^dom0-script\\| ping $ip: answered
+^dom0-script\\| tcp: guest and dom0 agree: $bytes bytes sha256 [0-9a-f]{64}" \
+        -- --timeout 360 --vif-fast --dom0-script "$HERE/tcp-peer.sh" --dom0-file "$TCP_PEER" \
+        --dom0-file "$d/$1.peer.conf" "$d/$1"
+}
+if [ -f "$XEN_KERNEL" ]; then
+    net_case net_send sink send "$XEN_NET_MB" ''
+    net_case net_msg_zerocopy sink msg_zerocopy "$XEN_NET_MB" ''
+    net_case net_zcopy sink zcopy "$XEN_NET_MB" ''
+    net_case net_zcopy_netem sink zcopy "$XEN_NET_MB" 'loss 2% reorder 10% delay 5ms'
+    net_case net_rx_netem source - "$XEN_NET_MB" 'loss 1% delay 5ms'
+    # (more bytes than dom0's receive buffer: the paused sink stalls it)
+    net_case net_detach_attach sink zcopy $((XEN_NET_MB * 8)) '' 1
+else
+    for c in net_send net_msg_zerocopy net_zcopy net_zcopy_netem net_rx_netem net_detach_attach; do
+        selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL)"
+    done
+fi
 
 # --- grant tables, xenstore, blkfront ------------------------------------------
 # ktest=xenstore: domid and name, a write read back under data/, a

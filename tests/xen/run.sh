@@ -23,11 +23,19 @@
 #   --vcpus N          guest vCPUs (default: the image's, else 1)
 #   --vif              give the guest a vif on dom0's bridge xenbr0
 #                      (dom0 is 10.0.3.1/24 there)
+#   --vif-fast         put its vif on the bridge with the harness's own
+#                      hotplug script (tests/xen/vif-fast.sh) instead of
+#                      Debian's vif-bridge, which can overrun libxl's
+#                      timeout on a loaded host (implies --vif)
 #   --xl LINE          one more line for the xl config (repeatable)
 #   --via virsh        create it with libvirt's Xen driver from a generated
 #                      <domain type='xen'> (os type xenpvh) instead of xl
-#   --dom0-script FILE a bash script dom0 runs while the guest runs (NAME
-#                      and DOMID set; ping/TCP peers)
+#   --dom0-script FILE a bash script dom0 runs while the guest runs (NAME,
+#                      DOMID and GDIR, the guest's directory in dom0, set;
+#                      ping/TCP peers)
+#   --dom0-file FILE   copy FILE to the guest's directory in dom0 (GDIR) for
+#                      its dom0 script: a peer program, its settings
+#                      (repeatable)
 #   --timeout SEC      how long the guest may run (default 60)
 # Options for the whole run:
 #   --boot-timeout SEC Xen + dom0 boot budget (default 240); the run stops
@@ -67,6 +75,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$work/tern"
 cp "$HERE/dom0-lib.sh" "$work/tern/lib.sh"
+cp "$HERE/vif-fast.sh" "$work/tern/vif-fast" && chmod +x "$work/tern/vif-fast"
 cp "$HERE/block-loop" "$work/tern/block-loop"
 chmod +x "$work/tern/block-loop"
 {
@@ -80,7 +89,7 @@ chmod +x "$work/tern/block-loop"
 nguests=0 names=" " total_timeout=0
 reset_guest() {
     gname= append= append_set=0 kernel_opt= initrd= memory= vcpus= vif=0 xl_extra=
-    dom0_script= via=xl timeout=60 target=
+    dom0_script= dom0_files= via=xl timeout=60 target= vif_fast=0
 }
 
 # add_guest: checks the options parsed for one guest, copies its files to
@@ -139,6 +148,7 @@ add_guest() {
     [ "$(head -c 4 "$kernel" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$kernel is not an ELF file"
     [ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd $initrd"
     [ -z "$dom0_script" ] || [ -f "$dom0_script" ] || die "no dom0 script $dom0_script"
+    [ -z "$dom0_files" ] || [ -n "$dom0_script" ] || die "--dom0-file without --dom0-script"
     [ -n "$memory" ] && [ "$memory" -gt 0 ] 2> /dev/null || memory=128
     [ -n "$vcpus" ] && [ "$vcpus" -gt 0 ] 2> /dev/null || vcpus=1
     nl='
@@ -152,6 +162,10 @@ add_guest() {
     [ -z "$initrd" ] || cp "$initrd" "$g/rofs.img"
     [ "$rofs_disk" = 0 ] || cp "$target/rofs.img" "$g/rofs.img"
     [ -z "$dom0_script" ] || cp "$dom0_script" "$g/dom0-script.sh"
+    # (file names without newlines: one a line)
+    printf '%s' "$dom0_files" | while IFS= read -r f; do
+        cp "$f" "$g/" || exit 1
+    done || die "cannot copy the dom0 files of $gname"
     mac=00:16:3e:7e:00:$(printf '%02x' $((nguests + 1)))
 
     if [ "$via" = virsh ]; then
@@ -194,7 +208,11 @@ add_guest() {
             echo "cmdline = \"$append_q\""
             echo "memory = $memory"
             echo "vcpus = $vcpus"
-            [ "$vif" = 0 ] || echo "vif = [ 'bridge=xenbr0,mac=$mac' ]"
+            if [ "$vif_fast" = 1 ]; then
+                echo "vif = [ 'bridge=xenbr0,mac=$mac,script=/tern/vif-fast' ]"
+            elif [ "$vif" = 1 ]; then
+                echo "vif = [ 'bridge=xenbr0,mac=$mac' ]"
+            fi
             echo 'on_poweroff = "destroy"'
             echo 'on_reboot = "destroy"'
             # a crashed guest stays, so that its vCPUs can be dumped
@@ -214,7 +232,7 @@ run_guest $cfg $gname $timeout $via > /tmp/guest-$gname.out 2>&1 &
 gpid=\$!
 i=0
 while [ -z "\$(domid_of $gname)" ] && kill -0 \$gpid 2> /dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
-( NAME=$gname DOMID=\$(domid_of $gname); . /tern/g$nguests/dom0-script.sh ) 2>&1 | sed 's/^/dom0-script| /'
+( NAME=$gname DOMID=\$(domid_of $gname) GDIR=/tern/g$nguests; . /tern/g$nguests/dom0-script.sh ) 2>&1 | sed 's/^/dom0-script| /'
 wait \$gpid
 rc=\$?
 cat /tmp/guest-$gname.out
@@ -241,6 +259,7 @@ while [ $# -gt 0 ]; do
     --memory) [ $# -ge 2 ] || bad "--memory needs MiB"; num "$1" "$2"; memory=$2; shift ;;
     --vcpus) [ $# -ge 2 ] || bad "--vcpus needs a number"; num "$1" "$2"; vcpus=$2; shift ;;
     --vif) vif=1 ;;
+    --vif-fast) vif=1 vif_fast=1 ;;
     --xl) [ $# -ge 2 ] || bad "--xl needs a line"; xl_extra="$xl_extra$2
 "; shift ;;
     --via)
@@ -248,6 +267,9 @@ while [ $# -gt 0 ]; do
         case $2 in xl|virsh) via=$2 ;; *) bad "--via $2: xl or virsh" ;; esac
         shift ;;
     --dom0-script) [ $# -ge 2 ] || bad "--dom0-script needs a file"; dom0_script=$2; shift ;;
+    --dom0-file) [ $# -ge 2 ] || bad "--dom0-file needs a file"; [ -f "$2" ] || bad "--dom0-file: no file $2"
+        dom0_files="$dom0_files$2
+"; shift ;;
     --timeout) [ $# -ge 2 ] || bad "--timeout needs seconds"; num "$1" "$2"; timeout=$2; shift ;;
     --boot-timeout) [ $# -ge 2 ] || bad "--boot-timeout needs seconds"; num "$1" "$2"; boot_timeout=$2; shift ;;
     --log) [ $# -ge 2 ] || bad "--log needs a file"; log=$2; shift ;;
