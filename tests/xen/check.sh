@@ -13,7 +13,7 @@
 #   TERN        the tern tool, APPS_DIR the apps (make apps)
 #   TCP_PEER    tests/host/tcp_peer, the netfront cases' peer in dom0
 #   BUILD_DIR   logs go to $BUILD_DIR/xen-logs
-#   TESTS       run only the cases whose name contains this
+#   TESTS       run only the cases whose name contains one of its words
 #   XEN_CI      1: CI's budget (.ci/run): the cases in FULL_ONLY below are
 #               skipped, saying so; make check-xen runs them all
 #
@@ -34,19 +34,22 @@ passed=0 failed=0 skipped=0 failures=
 # TCG; the smp 2 torture cases cover the same paths and the IPIs too).
 FULL_ONLY="torture-O2-smp1 torture-O0-smp1"
 
+wanted() {   # NAME: TESTS is empty or one of its words is part of NAME
+    [ -z "$TESTS" ] && return 0
+    for t in $TESTS; do
+        case "$1" in *"$t"*) return 0 ;; esac
+    done
+    return 1
+}
 selected() {
     if [ "${XEN_CI:-0}" = 1 ]; then
         case " $FULL_ONLY " in
         *" ${1#xen:} "*)
-            case "$1" in
-            *"$TESTS"*) skip "$1" "not in CI's budget (make check-xen runs it)" ;;
-            esac
+            wanted "$1" && skip "$1" "not in CI's budget (make check-xen runs it)"
             return 1 ;;
         esac
     fi
-    [ -z "$TESTS" ] && return 0
-    case "$1" in *"$TESTS"*) return 0 ;; esac
-    return 1
+    wanted "$1"
 }
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); failures="$failures $1"; echo "FAIL: $1${2:+: $2}"; }
@@ -374,6 +377,68 @@ $sums" '' -- --timeout 120 "$d/blk"
                 blk_fail "tern build failed: $(tail -n 1 "$d/blk.build")"
             fi
         fi
+    fi
+fi
+
+# --- apps on Xen: threads, the syscalls app, ROFS from the initrd -----------
+# tern-built platform: xen images of the same apps the KVM tests run, judged
+# by the same lines: apps/threads on 2 vCPUs (workers, hand-overs, a
+# detached thread), apps/syscalls (every check it makes, the ROFS tree it
+# reads included), and apps/fileread over a tree whose every file's sha256
+# must equal the host's, with the ROFS as the PVH module (the initrd:
+# blk_tree_sha256 above reads the same through blkfront). 5-30 s each.
+xen_app() {   # NAME CPUS STATUS GUEST_REGEXES FILES-YAML -- CMDLINE-YAML
+    selected "xen:$1" || return 0
+    d=$(cd "$LOG_DIR" && pwd)
+    printf 'name: %s\nplatform: xen\nmemory: 96M\ncpus: %s\ncmdline: %s\nfiles:\n%s\n' \
+        "$1" "$2" "$7" "$5" > "$d/$1.yaml"
+    if ! "$TERN" build "$d/$1.yaml" -o "$d/$1" --kernel "$XEN_KERNEL" > "$d/$1.build" 2>&1; then
+        fail "xen:$1" "tern build failed: $(tail -n 1 "$d/$1.build")"
+        return 0
+    fi
+    xen_case "$1" "$3" "$4" '' -- --timeout 120 "$d/$1"
+}
+if [ -f "$XEN_KERNEL" ] && [ -d "$APPS_DIR" ]; then
+    apps=$(cd "$APPS_DIR" && pwd)
+    d=$(cd "$LOG_DIR" && pwd)
+    xen_app apps_threads 2 0 'smp: 2 of 2 CPUs online
+^threads: 8 workers, counter 160000, joined$
+^threads: 10000 items handed over, sum 50005000$
+^threads: detached thread ran$
+^threads: ok$' "  /bin/threads: $apps/threads" -- '[/bin/threads, "8"]'
+    if selected xen:apps_syscalls; then
+        sd=$d/syscalls-data
+        rm -rf "$sd"
+        mkdir -p "$sd/sub/deeper"
+        (
+            cd "$sd" || exit 1
+            printf 'hello, tern\n' > file
+            printf '#!/bin/sh\nexit 0\n' > ./exec
+            printf 'inner\n' > sub/inner
+            chmod 0644 file sub/inner
+            chmod 0755 exec . sub sub/deeper
+            ln -s file link
+            ln -s nowhere dangling
+            ln -s sub/deeper deeplink
+        )
+        xen_app apps_syscalls 2 0 '^syscalls: [0-9]+ checks, 0 failed$' \
+            "  /bin/syscalls: $apps/syscalls
+  /data: $sd" -- '[/bin/syscalls, /data]'
+    fi
+    if selected xen:rofs_initrd_sha256; then
+        t=$d/initrd-tree
+        rm -rf "$t"
+        mkdir -p "$t/sub"
+        printf 'hello, xen\n' > "$t/hello.txt"
+        : > "$t/empty"
+        head -c 4097 /dev/urandom > "$t/page-plus-one"
+        head -c $((1024 * 1024 + 7)) /dev/urandom > "$t/sub/1MiB-and-7"
+        sums=$(cd "$t" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
+            while read -r f; do sha256sum "$f"; done |
+            sed -e 's|  |  /data/|' -e 's|\.|\\.|g' -e 's|^|^|' -e 's|$|$|')
+        xen_app rofs_initrd_sha256 1 0 "vfs: mounted ROFS .* from boot module 0
+$sums" "  /bin/fileread: $apps/fileread
+  /data: $t" -- '[/bin/fileread, /data]'
     fi
 fi
 
