@@ -3,6 +3,7 @@
  * boot code with boot_info filled in and a kernel stack.
  */
 #include <kern/app.h>
+#include <kern/random.h>
 #include <kern/arch.h>
 #include <kern/boot.h>
 #include <kern/kmalloc.h>
@@ -15,6 +16,7 @@
 #include <kern/platform.h>
 #include <kern/printk.h>
 #include <kern/profile.h>
+#include <kern/random.h>
 #include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -79,6 +81,8 @@ void kernel_main(void)
     arch_smp_init();
     clock_init();
     platform_late_init();
+    /* Every seed is in by now: the device tree's, virtio-rng's. */
+    random_report();
     syscall_init();
     int fs = vfs_mount_root();
     if (fs == -EIO)
