@@ -17,6 +17,7 @@
 #include <kern/printk.h>
 #include <kern/profile.h>
 #include <kern/random.h>
+#include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -61,6 +62,11 @@ void kernel_main(void)
 #endif
             TERN_CC_VERSION);
     arch_early_init();
+    /* The loader's seed before anything draws on the generator. */
+    if (boot_info.seed_len) {
+        random_add_seed(boot_info.seed_from, boot_info.seed, boot_info.seed_len);
+        memset(boot_info.seed, 0, sizeof(boot_info.seed));
+    }
     pr_info("command line: \"%s\"\n", boot_info.cmdline);
     if (kopt.help) {
         options_print_help();
