@@ -14,4 +14,5 @@ DRIVERS_SRCS := \
 	drivers/virtio/virtqueue.c \
 	drivers/virtio/virtio_net.c \
 	drivers/virtio/virtio_blk.c \
-	drivers/virtio/virtio_console.c
+	drivers/virtio/virtio_console.c \
+	drivers/virtio/virtio_rng.c

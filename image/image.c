@@ -670,6 +670,7 @@ static char *qemu_args_text(const struct manifest *m, const struct machine *mach
         argv_add(&a, "-device");
         argv_addf(&a, "virtio-net-pci,netdev=net0,mac=%s", mac);
     }
+    machine_rng_argv(mach, &a);
     char *cl = manifest_kernel_cmdline(m);
     if (*cl && m->boot != BOOT_UBOOT) {
         argv_add(&a, "-append");

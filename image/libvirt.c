@@ -258,6 +258,12 @@ char *domain_xml(const struct manifest *m, const struct machine *mach, const cha
           "    </console>\n", f);
     if (mach->libvirt_stdio)
         xml_stdio_channels(f, abs_dir);
+    /* The kernel's random seed where the CPU has no RDRAND/RNDR
+     * (machine.h's rng_device; docs/random.md). */
+    if (mach->rng_device)
+        fputs("    <rng model='virtio'>\n"
+              "      <backend model='random'>/dev/urandom</backend>\n"
+              "    </rng>\n", f);
     fputs("    <memballoon model='none'/>\n"
           "  </devices>\n"
           "</domain>\n", f);

@@ -39,6 +39,7 @@ const struct machine machines[] = {
         /* Port 0xf4: the kernel writes its status there; QEMU exits with
          * (status << 1) | 1. */
         .exit_device = "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        .rng_device = "virtio-rng-pci",
         .console = "the 16550 UART at COM1 (port 0x3f8)",
         .virt_type_kvm = "kvm", .virt_type_tcg = "qemu",
         .os_type = "hvm", .os_arch = "x86_64", .os_machine = "q35",
@@ -63,6 +64,9 @@ const struct machine machines[] = {
         /* QEMU's virtio-mmio devices are legacy (version 1) by default; the
          * kernel drives only virtio 1.0+ (version 2) and refuses them. */
         .qemu_global = "virtio-mmio.force-legacy=false",
+        /* On PCIe like the disk and the network (the kernel drives
+         * virtio-rng-device on virtio-mmio too). */
+        .rng_device = "virtio-rng-pci",
         .console = "the PL011 UART of the virt board",
         /* Debian's u-boot-qemu: distro boot from the virtio disk. */
         .uboot_firmware = "/usr/lib/u-boot/qemu_arm64/u-boot.bin",
@@ -317,6 +321,18 @@ void machine_qemu_argv(const struct machine *m, struct argv_buf *a, const char *
         argv_add(a, "-device");
         argv_add(a, m->exit_device);
     }
+}
+
+void machine_rng_argv(const struct machine *m, struct argv_buf *a)
+{
+    if (!m->rng_device)
+        return;
+    /* /dev/urandom, not /dev/random: it never blocks the guest's boot,
+     * and on any Linux since 5.6 it is the same generator once seeded. */
+    argv_add(a, "-object");
+    argv_add(a, "rng-random,id=rng0,filename=/dev/urandom");
+    argv_add(a, "-device");
+    argv_addf(a, "%s,rng=rng0", m->rng_device);
 }
 
 bool machine_kvm_impossible(const struct machine *m, char *why, size_t whylen)

@@ -54,6 +54,11 @@ struct machine {
     /* A -global QEMU needs for this machine's devices to suit the kernel,
      * or NULL. */
     const char *qemu_global;
+    /* The virtio entropy device QEMU gives the guest (-device, fed from
+     * the host's /dev/urandom), so that the kernel's random generator has
+     * a real seed on CPUs without RDRAND/RNDR (docs/random.md); NULL when
+     * the machine is not started by QEMU. */
+    const char *rng_device;
     /* The U-Boot firmware for boot: u-boot images (-bios, libvirt's
      * <loader>), or NULL when the machine has none (uboot.h). */
     const char *uboot_firmware;
@@ -121,6 +126,10 @@ const char *machine_virt_type(const struct machine *m, const char *accel);
  * m's exit device when exit_device is set and m has one. */
 void machine_qemu_argv(const struct machine *m, struct argv_buf *a, const char *qemu,
                        const char *accel, long memory_mib, long smp, bool exit_device);
+
+/* The entropy device (m->rng_device fed by the host's /dev/urandom), when
+ * m has one. */
+void machine_rng_argv(const struct machine *m, struct argv_buf *a);
 
 /* Why KVM cannot run m's guests on this host (written to why), or false
  * when it may: then a probe boot decides. */

@@ -203,6 +203,7 @@ static void build_qemu_argv(const struct run_opts *o, const char *accel,
         argv_add(a, "-initrd");
         argv_add(a, o->initrd);
     }
+    machine_rng_argv(o->machine, a);
     if (o->append && *o->append) {
         argv_add(a, "-append");
         argv_add(a, o->append);

@@ -23,7 +23,9 @@
  * copies from the staged files, are set afterwards with debugfs. QEMU's
  * device tree carries fresh random rng-seed and kaslr-seed values on every
  * dump: they are deleted (a seed baked into an image would be the same for
- * every boot of it; the kernel reads neither).
+ * every boot of it, so the kernel must not get one: it hashes any it finds
+ * into its random key; the virtio-rng device seeds these boots,
+ * docs/random.md).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -201,6 +201,7 @@ static const struct {
     { VIRTIO_ID_NET, virtio_net_probe },
     { VIRTIO_ID_BLOCK, virtio_blk_probe },
     { VIRTIO_ID_CONSOLE, virtio_console_probe },
+    { VIRTIO_ID_ENTROPY, virtio_rng_probe },
 };
 
 virtio_probe_fn virtio_driver_for(unsigned type)

@@ -120,6 +120,7 @@ void virtio_reset(struct virtio_dev *vd);
 int virtio_net_probe(struct virtio_dev *vd);
 int virtio_blk_probe(struct virtio_dev *vd);
 int virtio_console_probe(struct virtio_dev *vd);
+int virtio_rng_probe(struct virtio_dev *vd);
 
 /* ----------------------------------------------------- transports ---- */
 

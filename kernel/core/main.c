@@ -3,6 +3,7 @@
  * boot code with boot_info filled in and a kernel stack.
  */
 #include <kern/app.h>
+#include <kern/random.h>
 #include <kern/arch.h>
 #include <kern/boot.h>
 #include <kern/kmalloc.h>
@@ -15,6 +16,8 @@
 #include <kern/platform.h>
 #include <kern/printk.h>
 #include <kern/profile.h>
+#include <kern/random.h>
+#include <kern/string.h>
 #include <kern/syscall.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -59,6 +62,11 @@ void kernel_main(void)
 #endif
             TERN_CC_VERSION);
     arch_early_init();
+    /* The loader's seed before anything draws on the generator. */
+    if (boot_info.seed_len) {
+        random_add_seed(boot_info.seed_from, boot_info.seed, boot_info.seed_len);
+        memset(boot_info.seed, 0, sizeof(boot_info.seed));
+    }
     pr_info("command line: \"%s\"\n", boot_info.cmdline);
     if (kopt.help) {
         options_print_help();
@@ -79,6 +87,8 @@ void kernel_main(void)
     arch_smp_init();
     clock_init();
     platform_late_init();
+    /* Every seed is in by now: the device tree's, virtio-rng's. */
+    random_report();
     syscall_init();
     int fs = vfs_mount_root();
     if (fs == -EIO)

@@ -1,11 +1,18 @@
 /*
  * The kernel's random generator: ChaCha20 (RFC 8439's block function) in
- * counter mode, keyed from arch_entropy(). Every 64 blocks the key is
+ * counter mode. The key starts from arch_entropy() and every seed handed
+ * to random_add_entropy/random_add_seed is hashed into it: key =
+ * SHA-256(key || input), so a seed adds to what was there and can never
+ * take away (a guessable counter value and a good virtio-rng read give a
+ * key as good as the virtio-rng read). Every 64 blocks the key is
  * replaced by fresh output mixed with new entropy, so an observer of past
  * output learns nothing about later output beyond what the seed allows.
  */
 #include <kern/arch.h>
+#include <kern/printf.h>
+#include <kern/printk.h>
 #include <kern/random.h>
+#include <kern/sha256.h>
 #include <kern/spinlock.h>
 #include <kern/string.h>
 
@@ -13,6 +20,14 @@ static spinlock_t lock = SPINLOCK_INIT;
 static uint32_t key[8];
 static uint64_t counter;
 static bool seeded;
+
+/* Where real entropy came from, for random_report: a few sources at most
+ * (the device tree's seeds, virtio-rng). */
+#define MAX_SOURCES 4
+static struct {
+    const char *name;
+    uint64_t bytes;
+} sources[MAX_SOURCES];
 
 static inline uint32_t rotl(uint32_t v, int n)
 {
@@ -63,17 +78,91 @@ static void rekey(void)
     memset(b, 0, sizeof(b));
 }
 
+/* The first key, from arch_entropy; under the lock. Whatever is added
+ * later is hashed on top of it. */
+static void seed_once(void)
+{
+    if (seeded)
+        return;
+    for (int i = 0; i < 8; i++) {
+        uint64_t e = arch_entropy();
+        key[i] = (uint32_t)e ^ (uint32_t)(e >> 32);
+    }
+    seeded = true;
+}
+
+/* key = SHA-256(key || input); under the lock. */
+static void mix(const void *buf, size_t n)
+{
+    struct sha256_ctx c;
+    uint8_t out[SHA256_DIGEST_SIZE];
+    seed_once();
+    sha256_init(&c);
+    sha256_update(&c, key, sizeof(key));
+    sha256_update(&c, buf, n);
+    sha256_final(&c, out);
+    memcpy(key, out, sizeof(key));
+    memset(out, 0, sizeof(out));
+    memset(&c, 0, sizeof(c));
+}
+
+void random_add_entropy(const void *buf, size_t n)
+{
+    unsigned long flags = spin_lock_irqsave(&lock);
+    mix(buf, n);
+    spin_unlock_irqrestore(&lock, flags);
+}
+
+void random_add_seed(const char *source, const void *buf, size_t n)
+{
+    unsigned long flags = spin_lock_irqsave(&lock);
+    mix(buf, n);
+    for (int i = 0; i < MAX_SOURCES; i++) {
+        if (!sources[i].name || !strcmp(sources[i].name, source)) {
+            sources[i].name = source;
+            sources[i].bytes += n;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&lock, flags);
+}
+
+void random_report(void)
+{
+    char list[160] = "";
+    const char *cpu = arch_entropy_source();
+    if (cpu)
+        snprintf(list, sizeof(list), "%s (CPU)", cpu);
+    unsigned long flags = spin_lock_irqsave(&lock);
+    for (int i = 0; i < MAX_SOURCES && sources[i].name; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof(list) - l, "%s%s (%llu bytes)", l ? ", " : "",
+                 sources[i].name, (unsigned long long)sources[i].bytes);
+    }
+    spin_unlock_irqrestore(&lock, flags);
+    if (list[0])
+        pr_info("random: seeded from %s\n", list);
+    else
+        pr_warn("random: seeded from the cycle counter only: no RDRAND/RNDR, no "
+                "virtio-rng, no boot seed; keys, ISNs and getrandom() are guessable "
+                "(add a virtio-rng device: docs/random.md)\n");
+}
+
+#ifdef TERN_HOST_TEST
+void random_reset_for_test(void)
+{
+    memset(key, 0, sizeof(key));
+    memset(sources, 0, sizeof(sources));
+    counter = 0;
+    seeded = false;
+}
+#endif
+
 void random_bytes(void *buf, size_t n)
 {
     uint8_t *p = buf;
     unsigned long flags = spin_lock_irqsave(&lock);
-    if (!seeded) {
-        for (int i = 0; i < 8; i++) {
-            uint64_t e = arch_entropy();
-            key[i] = (uint32_t)e ^ (uint32_t)(e >> 32);
-        }
-        seeded = true;
-    }
+    seed_once();
     while (n) {
         uint32_t b[16];
         chacha_block(b);

@@ -10,6 +10,12 @@ guest_case boot_banner "" 0 \
     '\] pages: [0-9]+ total' \
     '\] ready: [0-9]+\.[0-9]+ ms since kernel entry'
 
+# The random generator's seed: tern run gives the guest a virtio-rng
+# device (docs/random.md), read at probe and named in the boot log.
+guest_case random_seed_virtio_rng "" 0 \
+    '\] virtio-rng at [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: 64 bytes of host entropy' \
+    '\] random: seeded from .*virtio-rng \(64 bytes\)'
+
 GUEST_ACCEL=tcg guest_case boot_tcg "" 0 'hypervisor: TCGTCGTCGTCG'
 GUEST_ACCEL=kvm guest_case boot_kvm "" 0 'hypervisor: KVMKVMKVM' 'tsc: [0-9.]+ MHz \(from kvmclock\)' 'ready: '
 GUEST_ACCEL=kvm guest_case fault_null_kvm "ktest=fault_null" 70 'NULL pointer dereference' \

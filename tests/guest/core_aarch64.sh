@@ -55,6 +55,34 @@ a64_core_tests() {
         'paging: kernel W\^X, direct map of [0-9]+ MiB' \
         'memory map \(fdt\):' 'ready: [0-9.]+ ms since kernel entry'
 
+    # The random generator's seeds on a CPU without RNDR (cortex-a72): the
+    # device tree's rng-seed and kaslr-seed (32 + 8 bytes from QEMU) and
+    # the virtio-rng device tern run adds (docs/random.md).
+    GUEST_TIMEOUT=30 guest_case a64_random_seed "" 0 \
+        '\] virtio-rng at [0-9a-f]{2}:[0-9a-f]{2}\.[0-7]: 64 bytes of host entropy' \
+        '\] random: seeded from device tree rng-seed \(40 bytes\), virtio-rng \(64 bytes\)$'
+    # Without both (no virtio-rng device, QEMU's dtb-randomness off) the
+    # boot log says that only the counter seeded it.
+    cat > "$A64C_DIR/qemu-no-seed" <<'EOT'
+#!/bin/sh
+dev=
+for a in "$@"; do
+    shift
+    if [ "$a" = -device ]; then dev=1; continue; fi
+    if [ -n "$dev" ]; then
+        dev=
+        case $a in virtio-rng-*) continue ;; esac
+        set -- "$@" -device
+    fi
+    set -- "$@" "$a"
+done
+exec qemu-system-aarch64 "$@" -machine dtb-randomness=off
+EOT
+    chmod +x "$A64C_DIR/qemu-no-seed"
+    GUEST_TIMEOUT=30 GUEST_ARGS="--qemu $A64C_DIR/qemu-no-seed" \
+        guest_case a64_random_counter_only "" 0 \
+        '\] random: seeded from the cycle counter only: no RDRAND/RNDR, no virtio-rng, no boot seed'
+
     for opt in -O0 -O1 -O2 -Os; do
         for smp in 1 2; do
             GUEST_KERNEL=$opt GUEST_TIMEOUT=90 GUEST_ARGS="--smp $smp" \

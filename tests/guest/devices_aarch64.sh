@@ -50,7 +50,7 @@ EOT
     }
     a64_wrapper qemu-gic2 '' '-machine gic-version=2'
     a64_wrapper qemu-gic3 '' '-machine gic-version=3'
-    a64_wrapper qemu-mmio 's/^virtio-net-pci,/virtio-net-device,/; s/^virtio-blk-pci,/virtio-blk-device,/' \
+    a64_wrapper qemu-mmio 's/^virtio-net-pci,/virtio-net-device,/; s/^virtio-blk-pci,/virtio-blk-device,/; s/^virtio-rng-pci,/virtio-rng-device,/' \
         '-machine gic-version=3 -global virtio-mmio.force-legacy=false'
     # tern passes -global virtio-mmio.force-legacy=false itself (its
     # machine row), after these options: turn that one around.
@@ -101,8 +101,10 @@ EOT
             "$A64_DIR/net.yaml" -o "$A64_DIR/img-$n" --kernel "$KERNEL" --accel "$ACCEL" \
             --qemu "$A64_DIR/$q"
     }
+    # virtio-rng on virtio-mmio too (the random seed, docs/random.md).
     a64_net_case a64_net_mmio qemu-mmio \
-        '^\[ *[0-9.]+\] net0: virtio-net at mmio@a00[0-9a-f]{4}, mac 52:54:00'
+        '^\[ *[0-9.]+\] net0: virtio-net at mmio@a00[0-9a-f]{4}, mac 52:54:00' \
+        '^\[ *[0-9.]+\] virtio-rng at mmio@a00[0-9a-f]{4}: 64 bytes of host entropy'
     a64_net_case a64_net_pci qemu-pci \
         '^\[ *[0-9.]+\] pci: ECAM at 0x4010000000' \
         '^\[ *[0-9.]+\] pci 00:[0-9a-f]{2}\.0: 1af4:10(00|41) Ethernet controller \(virtio\).* mem64 0x8000000000/16K' \

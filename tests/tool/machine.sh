@@ -24,6 +24,11 @@ tool_case machine_x86_tcg_domain 0 "^<domain type='qemu'>.*-accel tcg -cpu max "
     sh -c '"$1" build manifests/hello.yaml --kernel "$2" -o "$3" -q --accel tcg &&
            { head -n 1 "$3/domain.xml" | tr -d "\n"; tr "\n" " " < "$3/qemu.args"; }' \
     sh "$TERN" "$KERNEL" "$MD/out/hello-tcg"
+# The entropy device the kernel seeds its generator from (docs/random.md),
+# in qemu.args and domain.xml, fed from the host's /dev/urandom.
+tool_case machine_x86_rng 0 "^-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 .*<rng model='virtio'> <backend model='random'>/dev/urandom</backend> </rng>" -- \
+    sh -c '{ tr "\n" " " < "$1/qemu.args"; tr -s " \n" "  " < "$1/domain.xml"; } | grep -o -- "-object rng.*"' \
+    sh "$MD/out/hello"
 
 # Wrong kernels: the file, what it is and what the machine needs.
 tool_case machine_wrong_elf_build 2 "^tern: error: kernel '.*/arm\\.elf' is an ELF file for aarch64, but x86_64/kvm needs x86_64 \\(e_machine 62, found 183\\)" -- \
@@ -44,6 +49,9 @@ tool_case machine_aarch64_qemu_args 0 '^qemu-system-aarch64 -M virt -accel tcg -
            tr "\n" " " < "$3/qemu.args"' sh "$TERN" "$MD/in/fake.img" "$MD/ok/arm"
 tool_case machine_aarch64_domain 0 "<type arch='aarch64' machine='virt'>hvm</type>" -- \
     cat "$MD/ok/arm/domain.xml"
+tool_case machine_aarch64_rng 0 "^-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 .*<rng model='virtio'>" -- \
+    sh -c '{ tr "\n" " " < "$1/qemu.args"; tr -s " \n" "  " < "$1/domain.xml"; } | grep -o -- "-object rng.*"' \
+    sh "$MD/ok/arm"
 # Without --accel, tern build on a host that cannot run aarch64 under KVM
 # (x86) writes a TCG domain (type 'qemu', cortex-a72) and -accel tcg.
 if [ "$(uname -m)" != aarch64 ]; then

@@ -1,6 +1,7 @@
 /*
  * The boot protocol's half of the device tree: what kern/boot.h carries
- * (memory, the command line, the initrd as boot module 0), the arm64
+ * (memory, the command line, the initrd as boot module 0, the loader's
+ * random seed), the arm64
  * counterpart of x86_64's pvh.c. The devices are the platform's
  * (platform/kvm/dt_arm64.c reads them into its own table).
  *
@@ -101,6 +102,34 @@ static const char *parse_chosen(const void *fdt)
     return NULL;
 }
 
+/* Take /chosen's random seeds (QEMU's virt board puts 32 bytes in
+ * rng-seed and 8 in kaslr-seed) into boot_info.seed and wipe them in the
+ * tree, as Linux does: the platform and anyone reading the tree later
+ * (a dump, a debugger) must not see what keyed the generator. rng-seed
+ * goes (its bytes zeroed, then the property turned into a NOP); kaslr-seed
+ * stays, as 0, the value that says "no seed". */
+static void take_seeds(void *fdt)
+{
+    int node = fdt_path_offset(fdt, "/chosen");
+    if (node < 0)
+        return;
+    static const char *const names[] = { "rng-seed", "kaslr-seed" };
+    for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+        int len;
+        void *p = fdt_getprop_w(fdt, node, names[i], &len);
+        if (!p || len <= 0)
+            continue;
+        unsigned n = MIN((unsigned)len, BOOT_SEED_MAX - boot_info.seed_len);
+        memcpy(boot_info.seed + boot_info.seed_len, p, n);
+        boot_info.seed_len += n;
+        memset(p, 0, (size_t)len);
+        if (i == 0)
+            fdt_nop_property(fdt, node, names[i]);
+    }
+    if (boot_info.seed_len)
+        boot_info.seed_from = "device tree rng-seed";
+}
+
 const char *fdt_boot_parse(uint64_t fdt_pa)
 {
     boot_info.loader = "fdt";
@@ -108,12 +137,16 @@ const char *fdt_boot_parse(uint64_t fdt_pa)
         return "the loader passed none (x0 = 0)";
     if (fdt_pa + sizeof(struct fdt_header) > EARLY_DIRECT_LIMIT)
         return "it lies above the early direct map (64 GiB)";
-    const void *fdt = phys_to_virt(fdt_pa);
+    void *fdt = phys_to_virt(fdt_pa);
     int err = fdt_check_header(fdt);
     if (err)
         return fdt_strerror(err);
     if (fdt_pa + fdt_totalsize(fdt) > EARLY_DIRECT_LIMIT)
         return "it lies above the early direct map (64 GiB)";
     const char *e = parse_memory(fdt);
-    return e ? e : parse_chosen(fdt);
+    if (!e)
+        e = parse_chosen(fdt);
+    if (!e)
+        take_seeds(fdt);
+    return e;
 }

@@ -65,9 +65,19 @@ uint64_t arch_elf_hwcap(void)
 
 /* Seed material: the CPU's RNDR when it has FEAT_RNG
  * (ID_AA64ISAR0_EL1.RNDR), else the counter. */
+static bool has_rndr(void)
+{
+    return (READ_SYSREG(id_aa64isar0_el1) >> 60) & 0xf;
+}
+
+const char *arch_entropy_source(void)
+{
+    return has_rndr() ? "RNDR" : NULL;
+}
+
 uint64_t arch_entropy(void)
 {
-    if ((READ_SYSREG(id_aa64isar0_el1) >> 60) & 0xf) {
+    if (has_rndr()) {
         for (int tries = 0; tries < 10; tries++) {
             uint64_t v, ok;
             /* RNDR sets NZCV to 0100 when it failed */

@@ -3,9 +3,19 @@
 #include <kern/arch.h>
 #include "x86_64.h"
 
+static bool has_rdrand(void)
+{
+    return cpuid(1, 0).ecx & (1u << 30);                      /* CPUID.1:ECX.RDRAND */
+}
+
+const char *arch_entropy_source(void)
+{
+    return has_rdrand() ? "RDRAND" : NULL;
+}
+
 uint64_t arch_entropy(void)
 {
-    if (cpuid(1, 0).ecx & (1u << 30)) {                       /* CPUID.1:ECX.RDRAND */
+    if (has_rdrand()) {
         for (int tries = 0; tries < 10; tries++) {
             uint64_t v;
             uint8_t ok;

@@ -43,6 +43,9 @@ bool arch_is_guard_page(uintptr_t va);
 /* Seed material for the random generator: a hardware random number when
  * the CPU has one, else whatever varies (cycle counter). */
 uint64_t arch_entropy(void);
+/* What arch_entropy draws on ("RDRAND", "RNDR"), NULL when the CPU has no
+ * random-number instruction and it is the cycle counter alone. */
+const char *arch_entropy_source(void);
 /* The calling thread's TLS pointer (FS base on x86_64, TPIDR_EL0 on
  * aarch64), as apps set it. */
 uintptr_t arch_tls_get(void);

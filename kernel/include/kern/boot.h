@@ -30,6 +30,7 @@ struct boot_module {
 #define BOOT_MAX_REGIONS  64
 #define BOOT_MAX_MODULES  4
 #define BOOT_CMDLINE_MAX  4096
+#define BOOT_SEED_MAX     64
 
 struct boot_info {
     const char *loader;                 /* "pvh", "xen-pvh", "fdt" */
@@ -44,6 +45,13 @@ struct boot_info {
                                          * x0), 0 when none; the platform
                                          * reads its devices from it */
     paddr_t kernel_start, kernel_end;   /* the loaded image, physical */
+    /* Random bytes the loader handed over (the device tree's
+     * /chosen/rng-seed and kaslr-seed), for kernel/lib/random.c, which
+     * kernel_main feeds them to and then wipes; the loader's own copy is
+     * wiped by the boot path. seed_from names the source. */
+    uint8_t seed[BOOT_SEED_MAX];
+    unsigned seed_len;
+    const char *seed_from;
 };
 
 extern struct boot_info boot_info;
