@@ -137,8 +137,11 @@ EOT
     # too (the scheduler's pointers), so the first mismatch a worker sees
     # may be in the vector registers rather than in x19-x28 (seen in about
     # one run in three on a loaded host): either is the torture catching it.
+    # The report itself may be cut short (the kernel printing it has lost
+    # its own x19-x28 and can die mid-line: "x19 x20 x21" was seen), so the
+    # first lost register named is what counts.
     a64c_control a64_torture_control_x19 -O0-broken-x19 \
-        'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.*( x19 x20 x21 x22 x23 x24 x25 x26 x27 x28| v0 v1 v2 v3 v4 v5 v6 v7)'
+        'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.*( x19| v0)( |$)'
     a64c_control a64_torture_control_d8 -O2-broken-d8 \
         'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.* v8 v9 v10 v11 v12 v13 v14 v15'
 
