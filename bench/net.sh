@@ -294,7 +294,7 @@ tput_run() {
     tern)
         qemu "$log" "app: /bin/bulksend" $((SECS + 120)) 1 \
             -kernel "$WORK/tern-bench/$KFILE" -initrd "$WORK/tern-bench/rofs.img" \
-            -append "-- /bin/bulksend $args"
+            -append "${BENCH_TERN_OPTIONS:+$BENCH_TERN_OPTIONS }-- /bin/bulksend $args"
         st=$? want=$TERN_OK ;;
     linux)
         qemu "$log" "init: app start" $((SECS + 150)) 1 -kernel "$LG/vmlinuz" \
@@ -467,7 +467,7 @@ if [ $SMOKE = 0 ]; then
     mkdir -p "$d"
     cp "$OUT"/latest.csv "$OUT"/latest.md "$OUT"/throughput.png "$OUT"/cpu.png "$OUT"/runs.csv \
         "$OUT"/boot.csv "$OUT"/size.csv "$OUT"/memory.csv "$OUT"/env.txt "$d"/
-    rm -rf "$WORK"
+    [ -n "${BENCH_KEEP_WORK:-}" ] || rm -rf "$WORK"
 fi
 echo "bench: $((T1 - T0)) s; results in $OUT (latest.md, latest.csv, throughput.png, cpu.png)"
 [ $failures -eq 0 ] || { echo "bench: $failures case(s) failed" >&2; exit 1; }

@@ -752,7 +752,9 @@ int virtio_net_probe(struct virtio_dev *vd)
     rx_fill(vn);
     char tname[THREAD_NAME_MAX];
     snprintf(tname, sizeof(tname), "virtio-net %s", where);
-    if (!thread_create(tname, vnet_thread, vn, -5)) {
+    /* On the CPU its interrupts come to: each one wakes this thread, and
+     * a wakeup there is a local switch, not an IPI to another CPU. */
+    if (!thread_create_on(IRQ_DEVICE_CPU, tname, vnet_thread, vn, -5)) {
         pr_err("virtio-net %s: cannot start its thread\n", where);
         r = -ENOMEM;
         goto fail;

@@ -228,8 +228,7 @@ static int pci_irq(struct virtio_dev *vd, unsigned entry, irq_handler handler, v
     int vector = irq_alloc(handler, arg, name);
     if (vector < 0)
         return -EBUSY;
-    /* Every device interrupt goes to the boot CPU for now. */
-    int r = pci_msix_route(pci, entry, vector, 0);
+    int r = pci_msix_route(pci, entry, vector, IRQ_DEVICE_CPU);
     return r < 0 ? r : vector;
 }
 

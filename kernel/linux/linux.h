@@ -110,5 +110,10 @@ struct zc_notify *zcopy_file_new(struct kfile **out);
 struct kfile *zcopy_txq_new(unsigned flags);
 struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err);
 void zcopy_txq_send_end(struct zc_notify *zn, bool queued);
+/* A send the stack copies instead (at most zcopy_copy_max bytes): room
+ * on f first (0 or the -errno of zcopy_txq_send_new), then, once sent
+ * (sent: it sent bytes), counted complete at once. */
+int zcopy_txq_copy_begin(struct kfile *f);
+void zcopy_txq_copy_end(struct kfile *f, bool sent);
 
 #endif

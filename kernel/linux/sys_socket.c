@@ -7,6 +7,7 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
+#include <kern/options.h>
 #include <arch/mm.h>
 #include <kern/socket.h>
 #include <kern/string.h>
@@ -695,30 +696,48 @@ SYSCALL4(socketpair, int, domain, int, type, int, protocol, int *, usv)
 
 /* ---- zero-copy transmit ------------------------------------------------------------ */
 
-/* The iovec of the app's zmsghdr at uzm (a struct msghdr first), queued
- * by reference on stream socket fd with completion zn, which the caller
- * makes and seals. Returns the bytes queued or -errno. */
-static int64_t zcopy_queue(int fd, const struct linux_msghdr *m, struct zc_notify *zn)
-{
+/* A zero-copy send in the making: the app's iovec (from the struct
+ * msghdr that starts its zmsghdr) and the stream socket it goes to. */
+struct zsend {
     struct sock_iov small[8], *iov;
-    int err = iov_from_user(m->iov, m->iovlen, small, 8, &iov);
+    size_t iovcnt, total;
+    struct sock *s;
+    struct kfile *sf;
+};
+
+static int zsend_begin(struct zsend *z, int fd, const struct linux_msghdr *m)
+{
+    int err = iov_from_user(m->iov, m->iovlen, z->small, 8, &z->iov);
     if (err)
         return err;
-    struct kfile *sf;
-    int64_t r;
-    struct sock *s = sock_get(fd, &sf, &err);
-    if (!s) {
-        r = err;
-    } else {
-        if (s->type != SOCK_STREAM || !s->ops->sendmsg_ref)
-            r = -EOPNOTSUPP;
-        else if ((r = prefault(iov, m->iovlen)) >= 0)
-            r = s->ops->sendmsg_ref(s, iov, (int)m->iovlen, 0, zn);
-        kfile_put(sf);
+    z->iovcnt = m->iovlen;
+    z->total = 0;
+    for (size_t i = 0; i < z->iovcnt; i++)
+        z->total += z->iov[i].len;
+    z->s = sock_get(fd, &z->sf, &err);
+    if (z->s && (z->s->type != SOCK_STREAM || !z->s->ops->sendmsg_ref)) {
+        kfile_put(z->sf);
+        z->s = NULL;
+        err = -EOPNOTSUPP;
     }
-    if (iov != small)
-        kfree(iov);
-    return r;
+    if (!z->s && z->iov != z->small)
+        kfree(z->iov);
+    return z->s ? 0 : err;
+}
+
+static void zsend_end(struct zsend *z)
+{
+    kfile_put(z->sf);
+    if (z->iov != z->small)
+        kfree(z->iov);
+}
+
+/* Queue z's bytes by reference with completion zn, which the caller
+ * makes and seals: the bytes queued or -errno. */
+static int64_t zsend_by_ref(struct zsend *z, struct zc_notify *zn)
+{
+    int64_t r = prefault(z->iov, z->iovcnt);
+    return r < 0 ? r : z->s->ops->sendmsg_ref(z->s, z->iov, (int)z->iovcnt, 0, zn);
 }
 
 /* zcopy_tx(s, zm) (include/tern/zcopy.h): zm starts with a struct msghdr
@@ -729,11 +748,18 @@ SYSCALL2(tern_zcopy_tx, int, fd, void *, uzm)
     struct linux_msghdr m;
     if (copy_from_user(&m, uzm, sizeof(m)))
         return -EFAULT;
+    struct zsend z;
+    int err = zsend_begin(&z, fd, &m);
+    if (err)
+        return err;
     struct kfile *zf;
     struct zc_notify *zn = zcopy_file_new(&zf);
-    if (!zn)
+    if (!zn) {
+        zsend_end(&z);
         return -ENOMEM;
-    int64_t r = zcopy_queue(fd, &m, zn);
+    }
+    int64_t r = zsend_by_ref(&z, zn);
+    zsend_end(&z);
     int zfd = r >= 0 ? fd_install(zf, 0, FD_CLOEXEC) : -1;
     if (r >= 0 && zfd < 0) {
         r = zfd;                        /* queued, but nobody can wait for it */
@@ -773,11 +799,27 @@ SYSCALL3(tern_zcopy_txq, int, fd, void *, uzm, int, qfd)
     struct kfile *qf = fd_get(qfd);
     if (!qf)
         return -EBADF;
-    int err;
-    struct zc_notify *zn = zcopy_txq_send_new(qf, &err);
-    int64_t r = zn ? zcopy_queue(fd, &m, zn) : err;
-    if (zn)
-        zcopy_txq_send_end(zn, r > 0);
+    struct zsend z;
+    int64_t r = zsend_begin(&z, fd, &m);
+    if (r) {
+        kfile_put(qf);
+        return r;
+    }
+    if (z.total <= (size_t)kopt.zcopy_copy_max) {
+        /* Copied by the stack anyway (docs/zcopy.md, "Small sends are
+         * copied"): a send(), counted complete as it returns. */
+        if (!(r = zcopy_txq_copy_begin(qf))) {
+            r = z.s->ops->sendmsg(z.s, z.iov, (int)z.iovcnt, NULL, 0);
+            zcopy_txq_copy_end(qf, r > 0);
+        }
+    } else {
+        int err;
+        struct zc_notify *zn = zcopy_txq_send_new(qf, &err);
+        r = zn ? zsend_by_ref(&z, zn) : err;
+        if (zn)
+            zcopy_txq_send_end(zn, r > 0);
+    }
+    zsend_end(&z);
     kfile_put(qf);
     return r;
 }

@@ -58,6 +58,25 @@ static void txq_maybe_free(struct zcopy_txq *q)
         kfree(q);
 }
 
+/* Send seq completed: the prefix moves past every completed send, and
+ * a reader or poller hears of it. Under net_lock. */
+static void txq_done(struct zcopy_txq *q, uint64_t seq)
+{
+    q->done[(seq % TXQ_WINDOW) / 8] |= (uint8_t)(1u << (seq % 8));
+    uint64_t p = q->prefix;
+    while (p < q->next && (q->done[(p % TXQ_WINDOW) / 8] & (1u << (p % 8)))) {
+        q->done[(p % TXQ_WINDOW) / 8] &= (uint8_t)~(1u << (p % 8));
+        p++;
+    }
+    if (p != q->prefix) {
+        __atomic_store_n(&q->prefix, p, __ATOMIC_RELEASE);
+        if (q->open) {
+            waitq_wake(&q->wq, -1);
+            kfile_notify(q->file, POLLIN | POLLRDNORM);
+        }
+    }
+}
+
 /* Under net_lock. */
 static void txq_fire(struct zc_notify *zn)
 {
@@ -67,21 +86,8 @@ static void txq_fire(struct zc_notify *zn)
     uint64_t seq = s->seq;
     kfree(s);
     q->live--;
-    if (counted) {
-        q->done[(seq % TXQ_WINDOW) / 8] |= (uint8_t)(1u << (seq % 8));
-        uint64_t p = q->prefix;
-        while (p < q->next && (q->done[(p % TXQ_WINDOW) / 8] & (1u << (p % 8)))) {
-            q->done[(p % TXQ_WINDOW) / 8] &= (uint8_t)~(1u << (p % 8));
-            p++;
-        }
-        if (p != q->prefix) {
-            __atomic_store_n(&q->prefix, p, __ATOMIC_RELEASE);
-            if (q->open) {
-                waitq_wake(&q->wq, -1);
-                kfile_notify(q->file, POLLIN | POLLRDNORM);
-            }
-        }
-    }
+    if (counted)
+        txq_done(q, seq);
     txq_maybe_free(q);
 }
 
@@ -150,29 +156,45 @@ struct kfile *zcopy_txq_new(unsigned flags)
     return q->file;
 }
 
+/* Room for one more send on queue file f: 0, or -EINVAL when f is no
+ * queue, -ENOBUFS when the window is full. Under net_lock. */
+static int txq_reserve(struct kfile *f)
+{
+    if (f->ops != &txq_ops)
+        return -EINVAL;
+    struct zcopy_txq *q = f->priv;
+    if (q->next - q->prefix + q->reserved >= TXQ_WINDOW)
+        return -ENOBUFS;                /* read the queue first */
+    q->reserved++;
+    return 0;
+}
+
+/* The reserved send's number, if it sent bytes (it counts). Under net_lock. */
+static bool txq_number(struct zcopy_txq *q, bool queued, uint64_t *seq)
+{
+    q->reserved--;
+    if (queued)
+        *seq = q->next++;
+    return queued;
+}
+
 struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err)
 {
-    if (f->ops != &txq_ops) {
-        *err = -EINVAL;
-        return NULL;
-    }
-    struct zcopy_txq *q = f->priv;
     struct zcopy_txq_send *s = kzalloc(sizeof(*s));
     if (!s) {
         *err = -ENOMEM;
         return NULL;
     }
     net_lock();
-    if (q->next - q->prefix + q->reserved >= TXQ_WINDOW) {
+    *err = txq_reserve(f);
+    if (*err) {
         net_unlock();
         kfree(s);
-        *err = -ENOBUFS;                /* read the queue first */
         return NULL;
     }
-    q->reserved++;
-    q->live++;
+    s->q = f->priv;
+    s->q->live++;
     net_unlock();
-    s->q = q;
     s->zn.pending = 1;                  /* the sender's, until zcopy_txq_send_end */
     s->zn.fire = txq_fire;
     return &s->zn;
@@ -181,13 +203,30 @@ struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err)
 void zcopy_txq_send_end(struct zc_notify *zn, bool queued)
 {
     struct zcopy_txq_send *s = container_of(zn, struct zcopy_txq_send, zn);
-    struct zcopy_txq *q = s->q;
     net_lock();
-    q->reserved--;
-    if (queued) {
-        s->seq = q->next++;
-        s->numbered = true;
-    }
+    s->numbered = txq_number(s->q, queued, &s->seq);
     net_unlock();
     zc_notify_seal(zn);
+}
+
+/* A send the stack copies (zcopy_copy_max) is complete when its call
+ * returns: it takes a number and counts at once, with no notification to
+ * allocate, seal and fire - what keeps a small zcopy_txq as cheap as a
+ * send(). Reserve, send, then count it. */
+int zcopy_txq_copy_begin(struct kfile *f)
+{
+    net_lock();
+    int err = txq_reserve(f);
+    net_unlock();
+    return err;
+}
+
+void zcopy_txq_copy_end(struct kfile *f, bool sent)
+{
+    struct zcopy_txq *q = f->priv;
+    uint64_t seq;
+    net_lock();
+    if (txq_number(q, sent, &seq))
+        txq_done(q, seq);
+    net_unlock();
 }

@@ -56,6 +56,7 @@ void tcp_put(struct tcp_sock *tp)
     if (--tp->refs > 0)
         return;
     tcp_rcv_free(tp);
+    tcp_errq_free(tp);
     net_mem_uncharge(tp->charged);
     kfree(tp);
 }

@@ -99,6 +99,7 @@ struct tcp_zc_range {
 };
 
 #define TCP_ERRQ_MAX 64
+struct errq_notify;
 
 struct tcp_sock {
     struct sock sock;
@@ -167,6 +168,7 @@ struct tcp_sock {
     uint32_t zc_next_id;
     struct tcp_zc_range errq[TCP_ERRQ_MAX];
     unsigned errq_len;
+    struct errq_notify *errq_over, *errq_over_tail;     /* held back when errq is full */
 
     /* TCP_INFO */
     uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
@@ -253,6 +255,8 @@ uint32_t tcp_rcv_put(struct tcp_sock *tp, uint32_t off, const uint8_t *src, uint
 void tcp_rcv_consume(struct tcp_sock *tp, uint32_t n);
 void tcp_rcv_reader_done(struct tcp_sock *tp);
 void tcp_rcv_free(struct tcp_sock *tp);
+/* MSG_ZEROCOPY notifications held back from a full error queue, freed with the socket (tcp_sock.c). */
+void tcp_errq_free(struct tcp_sock *tp);
 /* The most the ring may hold now: rbuf_size, or under memory pressure
  * what is allocated (at least the minimum). Silly-window rules and window
  * updates measure against this, or a small ring would never reopen. */

@@ -375,27 +375,69 @@ static int64_t tcp_sendmsg(struct sock *s, const struct sock_iov *iov, int iovcn
 struct errq_notify {
     struct zc_notify zn;
     struct tcp_sock *tp;
+    struct errq_notify *next;           /* held back: the queue was full */
 };
+
+/* Id on the error queue; false when it is full. Every range is exact: a
+ * range reports each send in it complete, and the app reuses their
+ * buffers at once. */
+static bool errq_add(struct tcp_sock *tp, uint32_t id, bool copied)
+{
+    struct tcp_zc_range *last = tp->errq_len ? &tp->errq[tp->errq_len - 1] : NULL;
+    if (last && last->hi + 1 == id && last->copied == copied) {
+        last->hi = id;
+    } else if (tp->errq_len < TCP_ERRQ_MAX) {
+        tp->errq[tp->errq_len].lo = tp->errq[tp->errq_len].hi = id;
+        tp->errq[tp->errq_len].copied = copied;
+        tp->errq_len++;
+    } else {
+        return false;
+    }
+    return true;
+}
 
 static void errq_fire(struct zc_notify *zn)
 {
     struct errq_notify *en = container_of(zn, struct errq_notify, zn);
     struct tcp_sock *tp = en->tp;
-    struct tcp_zc_range *last = tp->errq_len ? &tp->errq[tp->errq_len - 1] : NULL;
-    if (last && last->hi + 1 == zn->id && last->copied == zn->copied) {
-        last->hi = zn->id;
-    } else if (tp->errq_len < TCP_ERRQ_MAX) {
-        tp->errq[tp->errq_len].lo = tp->errq[tp->errq_len].hi = zn->id;
-        tp->errq[tp->errq_len].copied = zn->copied;
-        tp->errq_len++;
+    if (errq_add(tp, zn->id, zn->copied)) {
+        kfree(en);
     } else {
-        /* Full: widen the last range, which Linux's receivers accept
-         * (completions are cumulative in practice). */
-        last->hi = zn->id;
+        /* Full, and this id does not extend the last range (completions
+         * out of order, or copied and uncopied sends interleaved): keep
+         * it until the app reads a range. Widening a range instead
+         * would report sends whose buffers the device may still read. */
+        en->next = NULL;
+        if (tp->errq_over_tail)
+            tp->errq_over_tail->next = en;
+        else
+            tp->errq_over = en;
+        tp->errq_over_tail = en;
     }
     sock_wakeup(&tp->sock);
-    kfree(en);
     tcp_put(tp);
+}
+
+/* Ids held back, onto the queue as far as it has room. */
+static void errq_refill(struct tcp_sock *tp)
+{
+    struct errq_notify *en;
+    while ((en = tp->errq_over) && errq_add(tp, en->zn.id, en->zn.copied)) {
+        tp->errq_over = en->next;
+        if (!tp->errq_over)
+            tp->errq_over_tail = NULL;
+        kfree(en);
+    }
+}
+
+void tcp_errq_free(struct tcp_sock *tp)
+{
+    while (tp->errq_over) {
+        struct errq_notify *en = tp->errq_over;
+        tp->errq_over = en->next;
+        kfree(en);
+    }
+    tp->errq_over_tail = NULL;
 }
 
 size_t tcp_zc_copy_max = 4096;
@@ -490,6 +532,7 @@ static int tcp_recv_zc_range(struct sock *s, uint32_t *lo, uint32_t *hi, bool *c
         *copied = tp->errq[0].copied;
         tp->errq_len--;
         memmove(tp->errq, tp->errq + 1, tp->errq_len * sizeof(tp->errq[0]));
+        errq_refill(tp);
         err = 0;
     }
     net_unlock();

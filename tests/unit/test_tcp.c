@@ -1182,6 +1182,84 @@ TEST(zero_copy_small_sends_are_copied)
     exit(check_failed_current);
 }
 
+/* MSG_ZEROCOPY's error queue reports every send exactly, also when it
+ * fills: copied sends (done at once) between sends by reference (done at
+ * their ACK and device release) make one range each, more than the
+ * queue's TCP_ERRQ_MAX. None may report a send still in flight (a range
+ * widened to make room once did: the app would rewrite a buffer the
+ * device still reads), and none may be lost. */
+TEST(zero_copy_error_queue_never_reports_early)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid) {
+        int st;
+        waitpid(pid, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st))
+            check_failed_current = 1;
+        return;
+    }
+    struct twin_cfg cfg = { .seed = 0x7c9001a,
+                            .link = { .delay_ns = 2 * MS, .bandwidth_bps = 100000000,
+                                      .complete_ns = 50 * MS } };
+    twin_test_name = "zero_copy_error_queue_never_reports_early";
+    begin(&cfg);
+    struct conn k;
+    open_conn(&k, A, 5020);
+    enum { PAIRS = 3 * TCP_ERRQ_MAX / 2 };
+    const size_t small = a_tcp_zc_copy_max, big = a_tcp_zc_copy_max + 1;
+    uint8_t *buf = calloc(PAIRS, small + big);
+    fill(18, 0, buf, PAIRS * (small + big));
+    static bool reported[2 * PAIRS];
+    uint8_t *p = buf;
+    for (int i = 0; i < PAIRS; i++) {           /* ids 2i: copied, 2i+1: by reference */
+        struct sock_iov iov = { p, small };
+        CHECK_EQ_INT(k.c->ops->sendmsg_ref(k.c, &iov, 1, MSG_ZEROCOPY, NULL), (int64_t)small);
+        p += small;
+        iov = (struct sock_iov){ p, big };
+        CHECK_EQ_INT(k.c->ops->sendmsg_ref(k.c, &iov, 1, MSG_ZEROCOPY, NULL), (int64_t)big);
+        p += big;
+    }
+    /* Before any ACK: exactly the copied sends, every one of them. */
+    uint32_t lo, hi;
+    bool copied;
+    int ranges = 0, early = 0;
+    while (k.c->ops->recv_zc_range(k.c, &lo, &hi, &copied) == 0) {
+        ranges++;
+        for (uint32_t id = lo; id <= hi && id < 2 * PAIRS; id++) {
+            CHECK(!reported[id]);
+            reported[id] = true;
+            if (id % 2 || !copied)
+                early++;
+        }
+    }
+    CHECK_EQ_INT(early, 0);
+    CHECK(ranges > TCP_ERRQ_MAX);
+    for (int i = 0; i < PAIRS; i++)
+        CHECK(reported[2 * i]);
+    /* After the ACKs and the device's release: the rest, each once. */
+    struct stream st;
+    stream_init(&st, k.c, k.s, 18, PAIRS * (small + big));
+    st.sent = PAIRS * (small + big);
+    int late = 0;
+    CHECK(RUN_UNTIL((stream_read(&st),
+                     ({ while (k.c->ops->recv_zc_range(k.c, &lo, &hi, &copied) == 0)
+                            for (uint32_t id = lo; id <= hi && id < 2 * PAIRS; id++) {
+                                CHECK(!reported[id] && !copied);
+                                reported[id] = true;
+                                late++;
+                            } }),
+                     late == PAIRS), 10 * SEC));
+    CHECK_EQ_INT(late, PAIRS);
+    stream_free(&st);
+    free(buf);
+    close_conn(&k);
+    end_checks();
+    twin_report_end();
+    fflush(stdout);
+    exit(check_failed_current);
+}
+
 /* Everything at once, over several seeds: loss, reordering, duplication,
  * jitter, a bottleneck with a small queue. */
 TEST(bulk_rough_links_many_seeds)

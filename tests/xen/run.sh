@@ -214,7 +214,9 @@ add_guest() {
                 echo "vif = [ 'bridge=xenbr0,mac=$mac' ]"
             fi
             echo 'on_poweroff = "destroy"'
-            echo 'on_reboot = "destroy"'
+            # A Tern guest never asks to reboot; Xen turns a triple fault
+            # into a reboot: keep the domain so dom0 can dump its vCPUs.
+            echo 'on_reboot = "preserve"'
             # a crashed guest stays, so that its vCPUs can be dumped
             echo 'on_crash = "preserve"'
             printf '%s' "$xl_extra"

@@ -7,6 +7,7 @@
 #include <arch/barrier.h>
 #include <arch/plat_arm.h>
 #include <kern/arch.h>
+#include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
 #include <kern/printk.h>
@@ -95,8 +96,8 @@ static void v2_enable(unsigned intid, bool edge)
         uint32_t cfg = rd(dist, GICD_ICFGR + intid / 16 * 4);
         cfg = edge ? cfg | 1u << shift : cfg & ~(1u << shift);
         wr(dist, GICD_ICFGR + intid / 16 * 4, cfg);
-        /* Every device interrupt to the boot CPU, as on x86. */
-        *(dist + GICD_ITARGETSR + intid) = target_mask[0];
+        /* Every device interrupt to one CPU (kern/irq.h says why). */
+        *(dist + GICD_ITARGETSR + intid) = target_mask[IRQ_DEVICE_CPU];
     }
     wr(dist, GICD_ISENABLER + intid / 32 * 4, 1u << intid % 32);
 }

@@ -11,6 +11,7 @@
 #include <arch/barrier.h>
 #include <arch/plat_arm.h>
 #include <kern/arch.h>
+#include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
 #include <kern/printk.h>
@@ -183,8 +184,9 @@ static void v3_enable(unsigned intid, bool edge)
     unsigned shift = (intid % 16) * 2 + 1;
     uint32_t cfg = rd(dist, GICD_ICFGR + intid / 16 * 4);
     wr(dist, GICD_ICFGR + intid / 16 * 4, edge ? cfg | 1u << shift : cfg & ~(1u << shift));
-    /* Every device interrupt to the boot CPU, as on x86. */
-    *(volatile uint64_t *)(dist + GICD_IROUTER + intid * 8) = affinity(cpus[0].arch.mpidr);
+    /* Every device interrupt to one CPU (kern/irq.h says why). */
+    *(volatile uint64_t *)(dist + GICD_IROUTER + intid * 8) =
+        affinity(cpus[IRQ_DEVICE_CPU].arch.mpidr);
     wr(dist, GICD_ISENABLER + intid / 32 * 4, 1u << intid % 32);
     dist_wait();
 }

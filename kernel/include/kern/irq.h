@@ -33,6 +33,13 @@ int irq_alloc(irq_handler handler, void *arg, const char *name);
 int irq_register(unsigned irq, unsigned trigger, irq_handler handler, void *arg,
                  const char *name);
 
+/* The CPU that takes device interrupts: PCI MSI-X is routed there (and
+ * the GIC's SPIs and Xen's event channels go there by default). A driver
+ * thread that its interrupt handler wakes is pinned to it, so that wakeup
+ * stays on one CPU: no reschedule IPI, which costs several times a local
+ * switch (bench/results sched.csv, docs/zcopy.md). */
+#define IRQ_DEVICE_CPU 0
+
 /* The MSI message that raises interrupt irq on cpu (its index in cpus[]).
  * Implemented by platforms whose devices signal by MSI (PCI on KVM-x86:
  * the local APIC's message format, platform/kvm/irq_x86.c). */

@@ -30,8 +30,9 @@ int waitq_wake(struct waitq *wq, int n);
 struct mutex {
     struct waitq wq;
     struct thread *owner;
+    unsigned owner_cpu;         /* where the owner took it: spin or sleep */
 };
-#define MUTEX_INIT(name) { WAITQ_INIT((name).wq), NULL }
+#define MUTEX_INIT(name) { WAITQ_INIT((name).wq), NULL, 0 }
 void mutex_init(struct mutex *m);
 void mutex_lock(struct mutex *m);
 bool mutex_trylock(struct mutex *m);
