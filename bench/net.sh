@@ -20,6 +20,8 @@
 # (boots of hello per guest, default 20). A full run with any of these four
 # set is a "short run": all of make bench's cases and the memory search,
 # fewer or shorter samples, marked so in latest.md.
+# BENCH_TERN_OPTIONS: kernel options for every Tern sender (profile=1000);
+# BENCH_KEEP_WORK=1: a full run keeps BENCH_OUT/work (the consoles).
 #
 # Every guest is started by bench/stamp (timestamps, QEMU's PID) inside a
 # network namespace holding a tap device (host side 10.99.0.1/24, guest
