@@ -1028,6 +1028,31 @@ TWIN_TEST(bulk_with_offloads_and_a_small_device_ring)
     CHECK_EQ_INT(twin_stats()->held_max[A], 8);
 }
 
+/* Runs the rest of a test in a child process with a pair of stacks of its
+ * own: true in the child; in the parent, false once the child is done (its
+ * failure is the test's). The child ends with child_done. */
+static bool in_child(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        return true;
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        check_failed_current = 1;
+    return false;
+}
+
+static void __attribute__((noreturn)) child_done(struct conn *k)
+{
+    close_conn(k);
+    end_checks();
+    twin_report_end();
+    fflush(stdout);
+    exit(check_failed_current);
+}
+
 /* Zero-copy (sendmsg_ref, what zcopy_tx and MSG_ZEROCOPY use): the
  * completion fires only when every byte was ACKed and the device gave back
  * every frame that pointed into the buffer (DESIGN.md). The device holds
@@ -1059,15 +1084,8 @@ static bool note_last_data(int from, const struct seg *sg, void *arg)
 TEST(zero_copy_completion_waits_for_ack_and_device)
 {
     for (int offload = 0; offload < 2; offload++) {
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid) {
-            int st;
-            waitpid(pid, &st, 0);
-            if (!WIFEXITED(st) || WEXITSTATUS(st))
-                check_failed_current = 1;
+        if (!in_child())
             continue;
-        }
         struct twin_cfg cfg = { .seed = 0x7c90018 + (uint64_t)offload,
                                 .link = { .delay_ns = 2 * MS, .bandwidth_bps = 100000000,
                                           .complete_ns = 100 * MS } };
@@ -1111,11 +1129,7 @@ TEST(zero_copy_completion_waits_for_ack_and_device)
         CHECK_EQ_INT(recv_exact(k.s, tail, 5, 1 * SEC), 5);
         twin_run_for(1 * SEC);
         stream_free(&st);
-        close_conn(&k);
-        end_checks();
-        twin_report_end();
-        fflush(stdout);
-        exit(check_failed_current);
+        child_done(&k);
     }
 }
 
@@ -1127,15 +1141,8 @@ extern size_t a_tcp_zc_copy_max;         /* side A's (twin.mk prefixes globals) 
 
 TEST(zero_copy_small_sends_are_copied)
 {
-    fflush(stdout);
-    pid_t pid = fork();               /* one pair of stacks per process */
-    if (pid) {
-        int st;
-        waitpid(pid, &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st))
-            check_failed_current = 1;
+    if (!in_child())
         return;
-    }
     struct twin_cfg cfg = { .seed = 0x7c90019,
                             .link = { .delay_ns = 2 * MS, .bandwidth_bps = 100000000,
                                       .complete_ns = 10 * MS } };
@@ -1175,11 +1182,7 @@ TEST(zero_copy_small_sends_are_copied)
     CHECK_EQ_INT(st.recvd, big);
     stream_free(&st);
     free(buf);
-    close_conn(&k);
-    end_checks();
-    twin_report_end();
-    fflush(stdout);
-    exit(check_failed_current);
+    child_done(&k);
 }
 
 /* MSG_ZEROCOPY's error queue reports every send exactly, also when it
@@ -1190,15 +1193,8 @@ TEST(zero_copy_small_sends_are_copied)
  * device still reads), and none may be lost. */
 TEST(zero_copy_error_queue_never_reports_early)
 {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid) {
-        int st;
-        waitpid(pid, &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st))
-            check_failed_current = 1;
+    if (!in_child())
         return;
-    }
     struct twin_cfg cfg = { .seed = 0x7c9001a,
                             .link = { .delay_ns = 2 * MS, .bandwidth_bps = 100000000,
                                       .complete_ns = 50 * MS } };
@@ -1253,11 +1249,7 @@ TEST(zero_copy_error_queue_never_reports_early)
     CHECK_EQ_INT(late, PAIRS);
     stream_free(&st);
     free(buf);
-    close_conn(&k);
-    end_checks();
-    twin_report_end();
-    fflush(stdout);
-    exit(check_failed_current);
+    child_done(&k);
 }
 
 /* Everything at once, over several seeds: loss, reordering, duplication,
