@@ -85,20 +85,34 @@ xen_case() {
     eval "case_name_$ncases=\$name case_dom_$ncases=\$dom case_want_$ncases=\$want"
     printf '%s\n' "$gre" > "$LOG_DIR/$dom.gre"
     printf '%s\n' "$ore" > "$LOG_DIR/$dom.ore"
-    [ -z "$run_args" ] || set -- --next "$@"
     # run.sh's arguments, quoted for a later eval
+    one=
     for a in "$@" --name "$dom"; do
-        run_args="$run_args '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+        one="$one '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
     done
+    eval "case_args_$ncases=\$one"
+    run_args="$run_args${run_args:+ --next}$one"
+}
+
+# out_of N SERIAL: what dom0 and Xen printed from case N's guest's start
+# to its verdict, from the run's SERIAL log, into LOG_DIR/NAME.out.
+out_of() {
+    eval "dom=\$case_dom_$1"
+    tr -d '\r' < "$2" | sed -n "/^dom0: guest $dom (/,/^xen-guest: name=$dom /p" > "$LOG_DIR/$dom.out"
+}
+
+# The nested CPU's fault, not the guest's (tests/xen/README.md): Xen's
+# dump of a triple-faulted guest shows Xen's own code selector (e008) and
+# an address in Xen: QEMU's SVM emulation resumed the guest with the
+# host's state. Such a guest is run once more, in a boot of its own.
+emulator_fault() {  # OUT-FILE
+    grep -q 'Triple fault' "$1" && grep -Eq '^\(XEN\) RIP: +e008:\[<ffff82d0' "$1"
 }
 
 judge() {   # N: the verdict on case N after the run
     eval "name=\$case_name_$1 dom=\$case_dom_$1 want=\$case_want_$1"
     log=$LOG_DIR/$dom.log
     rc=$(cat "$LOG_DIR/$dom.status" 2> /dev/null)
-    # what dom0 and Xen printed from this guest's start to its verdict
-    tr -d '\r' < "$LOG_DIR/serial.log" |
-        sed -n "/^dom0: guest $dom (/,/^xen-guest: name=$dom /p" > "$LOG_DIR/$dom.out"
     why=
     if [ -z "$rc" ]; then
         why="no result (the run ended before this guest; see $LOG_DIR/run.log)"
@@ -495,9 +509,32 @@ if [ "$ncases" -gt 0 ]; then
     if [ "$rc" -eq 2 ] || ! [ -s "$LOG_DIR/serial.log" ]; then
         sed 's/^/    | /' "$LOG_DIR/run.log" | tail -n 15
     fi
+    again= again_args=
     for n in $cases; do
-        judge "$n"
+        out_of "$n" "$LOG_DIR/serial.log"
+        if emulator_fault "$LOG_DIR/$dom.out"; then
+            echo "xen: $dom: triple fault with Xen's own cs e008 and RIP (the nested CPU's SVM emulation, tests/xen/README.md): running it once more"
+            again="$again $n"
+            eval "again_args=\"\$again_args\${again_args:+ --next}\$case_args_$n\""
+        else
+            judge "$n"
+        fi
     done
+    if [ -n "$again" ]; then
+        mkdir -p "$LOG_DIR/again"
+        start=$(date +%s)
+        eval "sh \"\$HERE/run.sh\" --quiet --log-dir \"\$LOG_DIR/again\" $again_args" > "$LOG_DIR/again/run.log" 2>&1
+        echo "xen: the second run took $(($(date +%s) - start))s (run.sh status $?)"
+        for n in $again; do
+            eval "dom=\$case_dom_$n"
+            for f in log status; do
+                [ ! -f "$LOG_DIR/$dom.$f" ] || mv "$LOG_DIR/$dom.$f" "$LOG_DIR/$dom.first.$f"
+                [ ! -f "$LOG_DIR/again/$dom.$f" ] || cp "$LOG_DIR/again/$dom.$f" "$LOG_DIR/$dom.$f"
+            done
+            out_of "$n" "$LOG_DIR/again/serial.log"
+            judge "$n"
+        done
+    fi
 fi
 
 # --- tern run of a Xen image on a host without Xen ----------------------------
