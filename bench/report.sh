@@ -268,9 +268,8 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
     # a descriptor per send (zcopy) and through a completion queue
     # (zcopy_txq). At >= 64 KiB: 1.3x send() with min-max ranges apart,
     # and <= 0.7x send()'s QEMU CPU per GiB.
-    all=
     for m in zcopy zcopy_txq; do
-        worst= ok=1
+        worst= ok=1 all=
         for s in $sizes; do
             [ "$s" -ge 65536 ] || continue
             line=$(awk -v zm="$(get throughput tern $m "$s" median)" -v zl="$(get throughput tern $m "$s" min)" \
@@ -282,10 +281,9 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
                     printf "%d %.2fx, ranges %s, CPU %.2fx at %s\n", good, r,
                         apart ? "apart" : "overlap", c, s }')
             [ "${line%% *}" = 1 ] || { ok=0; worst=${worst:-${line#* }}; }
-            all="${all:-}${all:+; }${line#* }"
+            all="$all${all:+; }${line#* }"
         done
         echo "| $m ≥ 1.3× send() at every size ≥ 64 KiB, min–max ranges apart, ≤ 0.7× its QEMU CPU per GiB | ${all:-–} | $(verdict "$ok" "at every size ≥ 64 KiB" "${worst:-no data}") |"
-        all=
     done
     # zcopy_tx >= MSG_ZEROCOPY at every size (within noise: 0.95x of its
     # median), and at 4 KiB every zero-copy mode >= 0.95x send().

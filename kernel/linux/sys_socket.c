@@ -7,7 +7,6 @@
 #include <kern/errno.h>
 #include <kern/file.h>
 #include <kern/kmalloc.h>
-#include <kern/options.h>
 #include <arch/mm.h>
 #include <kern/socket.h>
 #include <kern/string.h>
@@ -711,9 +710,7 @@ static int zsend_begin(struct zsend *z, int fd, const struct linux_msghdr *m)
     if (err)
         return err;
     z->iovcnt = m->iovlen;
-    z->total = 0;
-    for (size_t i = 0; i < z->iovcnt; i++)
-        z->total += z->iov[i].len;
+    z->total = sock_iov_total(z->iov, (int)z->iovcnt);
     z->s = sock_get(fd, &z->sf, &err);
     if (z->s && (z->s->type != SOCK_STREAM || !z->s->ops->sendmsg_ref)) {
         kfile_put(z->sf);
@@ -805,7 +802,7 @@ SYSCALL3(tern_zcopy_txq, int, fd, void *, uzm, int, qfd)
         kfile_put(qf);
         return r;
     }
-    if (z.total <= (size_t)kopt.zcopy_copy_max) {
+    if (sock_zc_copies(z.total)) {
         /* Copied by the stack anyway (docs/zcopy.md, "Small sends are
          * copied"): a send(), counted complete as it returns. */
         if (!(r = zcopy_txq_copy_begin(qf))) {

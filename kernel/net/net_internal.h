@@ -17,7 +17,6 @@
  * n of them into dst from the cursor (*vi, *voff), which moves past them;
  * the vectors hold at least n more bytes. */
 struct sock_iov;
-size_t sock_iov_total(const struct sock_iov *iov, int iovcnt);
 void sock_iov_gather(const struct sock_iov *iov, int *vi, size_t *voff, void *dst, size_t n);
 
 /* An ephemeral port range, host order; next is where the search goes on

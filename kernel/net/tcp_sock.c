@@ -442,6 +442,11 @@ void tcp_errq_free(struct tcp_sock *tp)
 
 size_t tcp_zc_copy_max = 4096;
 
+bool sock_zc_copies(size_t len)
+{
+    return len <= tcp_zc_copy_max;
+}
+
 static int64_t tcp_sendmsg_ref(struct sock *s, const struct sock_iov *iov, int iovcnt, int flags,
                                struct zc_notify *zn)
 {
@@ -454,7 +459,7 @@ static int64_t tcp_sendmsg_ref(struct sock *s, const struct sock_iov *iov, int i
      * its notification, at once, marked copied (what Linux reports as
      * SO_EE_CODE_ZEROCOPY_COPIED). A send by reference with nobody to
      * notify (sendfile's image pages) costs no completion: never copied. */
-    bool copy = (zn || (flags & MSG_ZEROCOPY)) && total <= tcp_zc_copy_max;
+    bool copy = (zn || (flags & MSG_ZEROCOPY)) && sock_zc_copies(total);
     int64_t copied = 0;
     if (copy) {
         copied = tcp_sendmsg(s, iov, iovcnt, NULL, flags & ~MSG_ZEROCOPY);

@@ -47,6 +47,10 @@ struct sock_iov {
     void *base;                     /* app memory, checked */
     size_t len;
 };
+size_t sock_iov_total(const struct sock_iov *iov, int iovcnt);
+/* Whether a zero-copy send of len bytes is copied by the stack instead
+ * (at most zcopy_copy_max bytes, docs/zcopy.md "Small sends are copied"). */
+bool sock_zc_copies(size_t len);
 
 struct sock;
 
