@@ -220,7 +220,7 @@ int timerfd_set(struct kfile *f, int flags, const struct linux_itimerspec *nv,
     if (!(flags & TFD_TIMER_ABSTIME)) {
         deadline = value > UINT64_MAX - now ? UINT64_MAX : now + value;
     } else if (t->clockid == CLOCK_REALTIME || t->clockid == CLOCK_REALTIME_ALARM) {
-        uint64_t offset = clock_realtime_ns() - now;
+        uint64_t offset = clock_realtime_offset_ns();
         deadline = value > offset ? value - offset : 0;  /* 0: in the past */
     } else {
         deadline = value;

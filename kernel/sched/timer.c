@@ -166,6 +166,11 @@ uint64_t clock_realtime_ns(void)
     return boot_realtime_ns + arch_time_ns();
 }
 
+uint64_t clock_realtime_offset_ns(void)
+{
+    return boot_realtime_ns;
+}
+
 void clock_init(void)
 {
     const char *source = "";

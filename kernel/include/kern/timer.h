@@ -39,6 +39,10 @@ void timer_test_delay_callbacks(uint64_t ns);
 /* Clocks: monotonic ns since boot, and wall-clock ns since the epoch. */
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
+/* The wall clock minus the monotonic one: constant, since Tern never sets
+ * the clock. Converting with it takes one reading, not two that a
+ * preemption could pull apart. */
+uint64_t clock_realtime_offset_ns(void);
 void clock_init(void);
 
 #endif
