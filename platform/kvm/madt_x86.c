@@ -1,9 +1,11 @@
 /*
  * CPU discovery on the QEMU x86 machine (kern/plat_cpu.h): the ACPI MADT
  * lists the processors by local APIC id, which is what the x86_64 arch
- * starts them (INIT-SIPI) and sends them IPIs with.
+ * starts them (INIT-SIPI: platform_cpu_start leaves it to the arch) and
+ * sends them IPIs with.
  */
 #include <kern/acpi.h>
+#include <kern/errno.h>
 #include <kern/platform.h>
 #include <kern/string.h>
 
@@ -31,4 +33,12 @@ int platform_cpu_ids(uint32_t *ids, int max)
         p += p[1];
     }
     return n;
+}
+
+/* QEMU's x86 machine starts CPUs the architecture's way: INIT-SIPI. */
+int platform_cpu_start(uint32_t id, const struct cpu_start *start)
+{
+    (void)id;
+    (void)start;
+    return -ENOSYS;
 }

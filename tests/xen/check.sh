@@ -494,6 +494,7 @@ for o in -O2 -O0; do
         fi
         re=$torture_re
         [ "$smp" = 2 ] && re="$re
+xen: vCPU 1 started with VCPUOP_initialise and VCPUOP_up
 smp: 2 of 2 CPUs online
 xen: vCPU 1: timer on event channel [0-9]+"
         xen_case "$c" 0 "$re" '' -- --timeout 200 --vcpus "$smp" --append "$torture_args" "$k"

@@ -1,15 +1,17 @@
 /*
  * Bringing up the other CPUs: the platform lists their APIC ids
- * (platform_cpu_ids: the MADT on KVM), each gets INIT-SIPI-SIPI
- * with the trampoline (ap_boot.S) at AP_BASE, its own stacks, GDT/TSS and
- * per-CPU data, and ends in its idle thread. Also the IPIs: reschedule and
- * TLB shootdown.
+ * (platform_cpu_ids: the MADT on KVM) and may start them itself
+ * (platform_cpu_start: VCPUOP_up on Xen); else each gets INIT-SIPI-SIPI
+ * with the trampoline (ap_boot.S) at AP_BASE. Each gets its own stacks,
+ * GDT/TSS and per-CPU data, and ends in its idle thread. Also the IPIs:
+ * reschedule and TLB shootdown.
  */
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/mm.h>
 #include <kern/arch.h>
 #include <kern/backtrace.h>
+#include <kern/errno.h>
 #include <kern/kva.h>
 #include <kern/panic.h>
 #include <kern/percpu.h>
@@ -61,6 +63,42 @@ static void ap_main(struct cpu *c)
         arch_halt();
 }
 
+/* The trampoline page, mapped 1:1 for the switch to long mode: set up
+ * when the first CPU needs it (a platform that starts CPUs itself never
+ * does), unmapped when all have started. */
+static bool trampoline_ready;
+
+static void trampoline_setup(void)
+{
+    size_t len = (size_t)(ap_trampoline_end - ap_trampoline_start);
+    BUG_ON(len > PAGE_SIZE);
+    memcpy(phys_to_virt(AP_BASE), ap_trampoline_start, len);
+    *tramp_word(ap_tramp_cr3) = read_cr3();
+    arch_map(AP_BASE, AP_BASE, PAGE_SIZE, MAP_EXEC | MAP_WRITE);
+    trampoline_ready = true;
+}
+
+/* INIT, then two STARTUPs (the second for CPUs that miss the first), as
+ * the MP specification prescribes. Its 10 ms wait after INIT is for real
+ * hardware's reset; a virtual CPU (CPUID.1:ECX bit 31) resets at once, so
+ * Linux and Tern skip it there: it was a fifth of the boot. */
+static void init_sipi(struct cpu *c, const struct cpu_start *start)
+{
+    if (!trampoline_ready)
+        trampoline_setup();
+    *tramp_word(ap_tramp_entry) = start->entry;
+    *tramp_word(ap_tramp_stack) = start->sp;
+    *tramp_word(ap_tramp_cpu) = start->arg;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    apic_send_ipi(c->arch.apic_id, ICR_INIT);
+    if (!(cpuid(1, 0).ecx & (1u << 31)))
+        delay_us(10000);
+    for (int i = 0; i < 2 && !c->online; i++) {
+        apic_send_ipi(c->arch.apic_id, ICR_STARTUP | (AP_BASE >> 12));
+        delay_us(200);
+    }
+}
+
 static bool start_ap(unsigned id, uint32_t apic)
 {
     struct cpu *c = &cpus[id];
@@ -77,20 +115,19 @@ static bool start_ap(unsigned id, uint32_t apic)
         c->arch.ist_tops[i] = (uintptr_t)ist + IST_STACK_SIZE;
         stack_register((uintptr_t)ist, c->arch.ist_tops[i]);
     }
-    *tramp_word(ap_tramp_stack) = (uint64_t)stack + THREAD_STACK_SIZE;
-    *tramp_word(ap_tramp_cpu) = (uint64_t)c;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-
-    /* INIT, then two STARTUPs (the second for CPUs that miss the first),
-     * as the MP specification prescribes. Its 10 ms wait after INIT is for
-     * real hardware's reset; a virtual CPU (CPUID.1:ECX bit 31) resets at
-     * once, so Linux and Tern skip it there: it was a fifth of the boot. */
-    apic_send_ipi(apic, ICR_INIT);
-    if (!(cpuid(1, 0).ecx & (1u << 31)))
-        delay_us(10000);
-    for (int i = 0; i < 2 && !c->online; i++) {
-        apic_send_ipi(apic, ICR_STARTUP | (AP_BASE >> 12));
-        delay_us(200);
+    /* ap_main(c) entered as if called: the SysV ABI wants rsp + 8 a
+     * multiple of 16 at a function's first instruction. */
+    struct cpu_start start = {
+        .entry = (uintptr_t)ap_main,
+        .arg = (uintptr_t)c,
+        .sp = (uintptr_t)stack + THREAD_STACK_SIZE - 8,
+    };
+    int rc = platform_cpu_start(apic, &start);
+    if (rc == -ENOSYS) {
+        init_sipi(c, &start);
+    } else if (rc < 0) {
+        pr_err("smp: the platform could not start the CPU with APIC id %u (%d)\n", apic, rc);
+        return false;
     }
     uint64_t deadline = arch_time_ns() + AP_WAIT_MS * 1000000ULL;
     while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && arch_time_ns() < deadline)
@@ -107,14 +144,6 @@ void arch_smp_init(void)
     if (n <= 1)
         return;
 
-    /* The trampoline page, mapped 1:1 for the switch to long mode. */
-    size_t len = (size_t)(ap_trampoline_end - ap_trampoline_start);
-    BUG_ON(len > PAGE_SIZE);
-    memcpy(phys_to_virt(AP_BASE), ap_trampoline_start, len);
-    *tramp_word(ap_tramp_cr3) = read_cr3();
-    *tramp_word(ap_tramp_entry) = (uint64_t)ap_main;
-    arch_map(AP_BASE, AP_BASE, PAGE_SIZE, MAP_EXEC | MAP_WRITE);
-
     unsigned started = 1;
     for (int i = 0; i < n; i++) {
         if (ids[i] == self)
@@ -126,7 +155,8 @@ void arch_smp_init(void)
         else
             pr_err("smp: the CPU with APIC id %u did not start\n", ids[i]);
     }
-    arch_unmap(AP_BASE, PAGE_SIZE);
+    if (trampoline_ready)
+        arch_unmap(AP_BASE, PAGE_SIZE);
     pr_info("smp: %u of %d CPUs online\n", nr_cpus, n);
 }
 
