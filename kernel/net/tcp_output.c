@@ -523,11 +523,25 @@ void tcp_ack_received(struct tcp_sock *tp, uint32_t ack, uint32_t tsecr, bool ha
             tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked : tp->mss;
             tp->cwnd += tp->mss;
         }
-    } else if (tp->cwnd < tp->ssthresh) {
-        tp->cwnd += MIN(acked, 2u * tp->mss);   /* slow start, ABC L=2 (RFC 3465) */
     } else {
-        uint32_t inc = (uint32_t)((uint64_t)tp->mss * MIN(acked, tp->cwnd) / tp->cwnd);
-        tp->cwnd += MAX(inc, 1u);               /* congestion avoidance */
+        /* Slow start counts every byte acked, up to ssthresh (RFC 3465's
+         * byte counting, without its limit of L = 2 segments per ACK, as
+         * Linux since 3.18): a receiver that acknowledges each 64 KiB it
+         * coalesced (GRO: a Linux dom0 behind netback) sends one ACK per
+         * 45 segments, and growing 2 segments per ACK left the window at
+         * 95 segments after 1463 sent. Counting bytes, not ACKs, still
+         * denies an ACK-splitting receiver any extra growth. What is left
+         * over at ssthresh goes to congestion avoidance, one segment per
+         * window's worth acked. */
+        if (tp->cwnd < tp->ssthresh) {
+            uint32_t grow = MIN(acked, tp->ssthresh - tp->cwnd);
+            tp->cwnd += grow;
+            acked -= grow;
+        }
+        if (acked && tp->cwnd >= tp->ssthresh) {
+            uint32_t inc = (uint32_t)((uint64_t)tp->mss * MIN(acked, tp->cwnd) / tp->cwnd);
+            tp->cwnd += MAX(inc, 1u);
+        }
     }
     tp->cwnd = MIN(tp->cwnd, 64u << 20);
     tp->dupacks = 0;
