@@ -341,7 +341,7 @@ tput_run() {
     [ "$ver" = no ] && status=corrupt
     if [ "$status" != ok ]; then
         failures=$((failures + 1))
-        echo "bench: FAILED: $g $mode msg $msg run $run (guest status $st, want $want): $(grep -h 'bulksend: \|net_ceiling: FAIL\|sink: ' "$log" "$slog" | grep -v 'result\|listening\|connecting\|watching\|tcp_info' | tail -n 2 | tr '\n' ' ')" >&2
+        echo "bench: FAILED: $g $mode msg $msg run $run (guest status $st, want $want): $(grep -h 'bulksend: \|net_ceiling: FAIL\|sink: ' "$log" "$slog" | grep -v 'result\|listening\|accepted\|connecting\|watching\|tcp_info' | tail -n 2 | tr '\n' ' ')" >&2
     fi
     echo "$g,$mode,$msg,$run,${bytes:-0},${secs:-0},${gbps:-0},${qc:--1},${vc:--1},${ver:-none},${gg:-0},$status" >> "$RAW"
     kl=$(sed -n 's/.*bulksend: counters //p' "$log" | tail -n 1)

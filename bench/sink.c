@@ -6,7 +6,8 @@
  *   sink --tap-counter FILE [--cpu-pid-file FILE] [--timeout S]
  *
  * Listens on 0.0.0.0:P (P 0: a free one), prints "sink: listening on port
- * P", then for each of N connections (default 1): accepts, recv()s into one
+ * P", then for each of N connections (default 1): accepts (printing
+ * "sink: accepted connection K"), recv()s into one
  * 1 MiB buffer until EOF, counting bytes, and prints one line
  *
  *   sink: result bytes=B secs=S gbps=G qemu_cpu=C vcpu_cpu=V verified=yes|no
@@ -245,6 +246,7 @@ int main(int argc, char **argv)
         struct cpu_sample c0, c1;
         sample_cpu(pid_file, &c0);
         double t0 = now();
+        say("accepted connection %llu", c + 1);   /* bench/xen-peer.sh's window opens */
         ull got = 0;
         int bad = 0;
         for (;;) {

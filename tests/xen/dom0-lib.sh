@@ -10,7 +10,8 @@
 #     xen-guest-console-end NAME
 #     xen-guest: name=NAME result=RESULT [status=N] secs=S [why=...]
 # RESULT is one of
-#     exited     the guest printed "tern-exit: status=N" (N is its status)
+#     exited     the guest printed "tern-exit: status=N" (N is its status;
+#                the benchmark's Linux domU: "init: app exited with status N")
 #     no-status  the guest shut down or crashed without that line
 #     timeout    it ran past the time limit and was destroyed
 #     failed     xl could not create it
@@ -56,11 +57,14 @@ print_console() {   # NAME: its console log, prefixed
     echo "xen-guest-console-end $1"
 }
 
-# guest_status NAME: the N of the guest's "tern-exit: status=N", or nothing.
+# guest_status NAME: the N of the guest's "tern-exit: status=N" (or, from
+# the benchmark's Linux domU, bench/linux-guest.sh's "init: app exited
+# with status N"), or nothing.
 guest_status() {
     f=$CONSOLE_DIR/guest-$1.log
     [ -f "$f" ] || return 0
-    tr -d '\r' < "$f" | sed -n 's/^.*tern-exit: status=\(-\{0,1\}[0-9][0-9]*\).*$/\1/p' | tail -n 1
+    tr -d '\r' < "$f" | sed -n -e 's/^.*tern-exit: status=\(-\{0,1\}[0-9][0-9]*\).*$/\1/p' \
+        -e 's/^init: app exited with status \([0-9][0-9]*\)$/\1/p' | tail -n 1
 }
 
 # libvirt_cpu_model_without_vme: libvirtd's libxl driver names the host CPU

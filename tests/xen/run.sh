@@ -5,7 +5,7 @@
 # starts each guest with `xl create` (or `virsh -c xen:///system create`).
 #
 #   tests/xen/run.sh [options] GUEST [--next GUEST]...
-#   GUEST = [guest options] KERNEL.ELF | IMAGE_DIR
+#   GUEST = [guest options] KERNEL.ELF | IMAGE_DIR (KERNEL: or a Linux bzImage)
 #
 # IMAGE_DIR is a `tern build` output: kernel.elf, rofs.img, and xl.cfg (a
 # platform: xen image) or qemu.args (the command line, memory, vCPUs,
@@ -145,7 +145,11 @@ add_guest() {
     fi
     [ -z "$kernel_opt" ] || kernel=$kernel_opt
     [ -f "$kernel" ] || die "no kernel $kernel"
-    [ "$(head -c 4 "$kernel" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$kernel is not an ELF file"
+    # An ELF with the PVH entry note (Tern), or a Linux bzImage: libxenguest
+    # unpacks the ELF inside it (the benchmark's Linux domU, bench/xen.sh).
+    [ "$(head -c 4 "$kernel" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+        [ "$(dd if="$kernel" bs=1 skip=514 count=4 2> /dev/null)" = HdrS ] ||
+        die "$kernel is neither an ELF file nor a Linux bzImage"
     [ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd $initrd"
     [ -z "$dom0_script" ] || [ -f "$dom0_script" ] || die "no dom0 script $dom0_script"
     [ -z "$dom0_files" ] || [ -n "$dom0_script" ] || die "--dom0-file without --dom0-script"
