@@ -119,10 +119,12 @@ static bool mutex_spin(struct mutex *m)
     return false;
 }
 
+/* The stores are atomic because mutex_spin reads both without the lock
+ * (relaxed: the lock orders everything else). */
 static void mutex_take(struct mutex *m)
 {
-    m->owner = thread_current();
-    m->owner_cpu = this_cpu()->id;
+    __atomic_store_n(&m->owner_cpu, this_cpu()->id, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->owner, thread_current(), __ATOMIC_RELAXED);
 }
 
 void mutex_lock(struct mutex *m)
@@ -155,7 +157,7 @@ void mutex_unlock(struct mutex *m)
     unsigned long flags = spin_lock_irqsave(&m->wq.lock);
     if (m->owner != thread_current())
         panic("mutex_unlock: %p is not held by this thread", (void *)m);
-    m->owner = NULL;
+    __atomic_store_n(&m->owner, NULL, __ATOMIC_RELAXED);
     wake_n_locked(&m->wq, 1);
     spin_unlock_irqrestore(&m->wq.lock, flags);
 }
