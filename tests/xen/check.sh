@@ -501,12 +501,21 @@ xen: vCPU 1: timer on event channel [0-9]+"
     done
 done
 
+# harness DIR ARGS WHAT: one boot of Xen + dom0 running the guests ARGS
+# (run.sh's guest arguments) describe, logs in DIR; says how long WHAT
+# took. Returns run.sh's status.
+harness() {
+    h_start=$(date +%s)
+    eval "sh \"\$HERE/run.sh\" --quiet --log-dir \"\$1\" $2" > "$1/run.log" 2>&1
+    h_rc=$?
+    echo "xen: $3 took $(($(date +%s) - h_start))s (run.sh status $h_rc)"
+    return $h_rc
+}
+
 if [ "$ncases" -gt 0 ]; then
     echo "xen: $ncases guests in one boot of Xen + dom0 (log: $LOG_DIR/run.log)"
-    start=$(date +%s)
-    eval "sh \"\$HERE/run.sh\" --quiet --log-dir \"\$LOG_DIR\" $run_args" > "$LOG_DIR/run.log" 2>&1
+    harness "$LOG_DIR" "$run_args" "the run"
     rc=$?
-    echo "xen: the run took $(($(date +%s) - start))s (run.sh status $rc)"
     if [ "$rc" -eq 2 ] || ! [ -s "$LOG_DIR/serial.log" ]; then
         sed 's/^/    | /' "$LOG_DIR/run.log" | tail -n 15
     fi
@@ -523,9 +532,7 @@ if [ "$ncases" -gt 0 ]; then
     done
     if [ -n "$again" ]; then
         mkdir -p "$LOG_DIR/again"
-        start=$(date +%s)
-        eval "sh \"\$HERE/run.sh\" --quiet --log-dir \"\$LOG_DIR/again\" $again_args" > "$LOG_DIR/again/run.log" 2>&1
-        echo "xen: the second run took $(($(date +%s) - start))s (run.sh status $?)"
+        harness "$LOG_DIR/again" "$again_args" "the second run"
         for n in $again; do
             eval "dom=\$case_dom_$n"
             for f in log status; do
