@@ -171,7 +171,7 @@ done
     echo "over netfront/netback and a bridge, on Debian's Xen 4.17 under QEMU TCG"
     echo "(nested: only the ratios mean anything). $RUNS run(s) of $SECS s per case, each"
     echo "its own guest, cases in a new random order each round; the first run's"
-    echo "bytes all checked. CPU s/GiB: Xen's accounting (xl list) over the transfer."
+    echo "bytes all checked. CPU s/GiB: Xen's accounting (xentop, each second) over the transfer."
     echo
     echo "| size | guest | mode | Gbit/s median (min–max) | × Tern send | × Linux send | guest CPU s/GiB | dom0 CPU s/GiB | runs ok |"
     echo "|---:|---|---|---:|---:|---:|---:|---:|---:|"

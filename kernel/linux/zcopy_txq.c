@@ -16,10 +16,13 @@
  * one (kern/socket.h): every byte ACKed and every descriptor back from
  * the device.
  *
- * State changes under net_lock (completions fire there); the app's side
- * (reported) under the waitq's lock, which also orders the sleep against
- * the wakeup. The queue is freed when its descriptor is closed and the
- * last send it counts has fired, whichever comes last.
+ * The queue's state has its own lock, taken inside net_lock where
+ * completions fire and alone elsewhere: a small send the stack copies
+ * then costs the queue two short critical sections, not two more trips
+ * through net_lock, which the device thread on another CPU contends for.
+ * The app's side (reported) is under the waitq's lock, which also orders
+ * the sleep against the wakeup. The queue is freed when its descriptor is
+ * closed and the last send it counts has fired, whichever comes last.
  */
 #include <kern/errno.h>
 #include <kern/file.h>
@@ -34,6 +37,7 @@
 #define TXQ_WINDOW 4096
 
 struct zcopy_txq {
+    spinlock_t lock;            /* everything below but wq and reported */
     struct waitq wq;
     struct kfile *file;
     bool open;                  /* the kfile still exists */
@@ -52,14 +56,15 @@ struct zcopy_txq_send {
     bool numbered;              /* the call queued bytes: it counts */
 };
 
-static void txq_maybe_free(struct zcopy_txq *q)
+/* Nothing refers to q any more: it may be freed (once its lock is
+ * dropped). Only the change that made it so sees it. Under q->lock. */
+static bool txq_unused(struct zcopy_txq *q)
 {
-    if (!q->open && !q->live && !q->reserved)
-        kfree(q);
+    return !q->open && !q->live && !q->reserved;
 }
 
 /* Send seq completed: the prefix moves past every completed send, and
- * a reader or poller hears of it. Under net_lock. */
+ * a reader or poller hears of it. Under q->lock. */
 static void txq_done(struct zcopy_txq *q, uint64_t seq)
 {
     q->done[(seq % TXQ_WINDOW) / 8] |= (uint8_t)(1u << (seq % 8));
@@ -77,7 +82,6 @@ static void txq_done(struct zcopy_txq *q, uint64_t seq)
     }
 }
 
-/* Under net_lock. */
 static void txq_fire(struct zc_notify *zn)
 {
     struct zcopy_txq_send *s = container_of(zn, struct zcopy_txq_send, zn);
@@ -85,10 +89,14 @@ static void txq_fire(struct zc_notify *zn)
     bool counted = s->numbered;
     uint64_t seq = s->seq;
     kfree(s);
+    unsigned long flags = spin_lock_irqsave(&q->lock);
     q->live--;
     if (counted)
         txq_done(q, seq);
-    txq_maybe_free(q);
+    bool unused = txq_unused(q);
+    spin_unlock_irqrestore(&q->lock, flags);
+    if (unused)
+        kfree(q);
 }
 
 static uint64_t txq_prefix(struct zcopy_txq *q)
@@ -128,10 +136,12 @@ static unsigned txq_poll(struct kfile *f)
 static void txq_release(struct kfile *f)
 {
     struct zcopy_txq *q = f->priv;
-    net_lock();
+    unsigned long flags = spin_lock_irqsave(&q->lock);
     q->open = false;
-    txq_maybe_free(q);
-    net_unlock();
+    bool unused = txq_unused(q);
+    spin_unlock_irqrestore(&q->lock, flags);
+    if (unused)
+        kfree(q);
 }
 
 static const struct kfile_ops txq_ops = {
@@ -146,6 +156,7 @@ struct kfile *zcopy_txq_new(unsigned flags)
     struct zcopy_txq *q = kzalloc(sizeof(*q));
     if (!q)
         return NULL;
+    q->lock = (spinlock_t)SPINLOCK_INIT;
     waitq_init(&q->wq);
     q->open = true;
     q->file = kfile_alloc(&txq_ops, q, O_RDONLY | (flags & O_NONBLOCK));
@@ -157,19 +168,26 @@ struct kfile *zcopy_txq_new(unsigned flags)
 }
 
 /* Room for one more send on queue file f: 0, or -EINVAL when f is no
- * queue, -ENOBUFS when the window is full. Under net_lock. */
-static int txq_reserve(struct kfile *f)
+ * queue, -ENOBUFS when the window is full. live: the send will fire a
+ * notification. */
+static int txq_reserve(struct kfile *f, bool live)
 {
     if (f->ops != &txq_ops)
         return -EINVAL;
     struct zcopy_txq *q = f->priv;
-    if (q->next - q->prefix + q->reserved >= TXQ_WINDOW)
-        return -ENOBUFS;                /* read the queue first */
-    q->reserved++;
-    return 0;
+    int err = 0;
+    unsigned long flags = spin_lock_irqsave(&q->lock);
+    if (q->next - q->prefix + q->reserved >= TXQ_WINDOW) {
+        err = -ENOBUFS;                 /* read the queue first */
+    } else {
+        q->reserved++;
+        q->live += live;
+    }
+    spin_unlock_irqrestore(&q->lock, flags);
+    return err;
 }
 
-/* The reserved send's number, if it sent bytes (it counts). Under net_lock. */
+/* The reserved send's number, if it sent bytes (it counts). Under q->lock. */
 static bool txq_number(struct zcopy_txq *q, bool queued, uint64_t *seq)
 {
     q->reserved--;
@@ -185,16 +203,12 @@ struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err)
         *err = -ENOMEM;
         return NULL;
     }
-    net_lock();
-    *err = txq_reserve(f);
+    *err = txq_reserve(f, true);
     if (*err) {
-        net_unlock();
         kfree(s);
         return NULL;
     }
     s->q = f->priv;
-    s->q->live++;
-    net_unlock();
     s->zn.pending = 1;                  /* the sender's, until zcopy_txq_send_end */
     s->zn.fire = txq_fire;
     return &s->zn;
@@ -203,9 +217,9 @@ struct zc_notify *zcopy_txq_send_new(struct kfile *f, int *err)
 void zcopy_txq_send_end(struct zc_notify *zn, bool queued)
 {
     struct zcopy_txq_send *s = container_of(zn, struct zcopy_txq_send, zn);
-    net_lock();
+    unsigned long flags = spin_lock_irqsave(&s->q->lock);
     s->numbered = txq_number(s->q, queued, &s->seq);
-    net_unlock();
+    spin_unlock_irqrestore(&s->q->lock, flags);
     zc_notify_seal(zn);
 }
 
@@ -215,18 +229,15 @@ void zcopy_txq_send_end(struct zc_notify *zn, bool queued)
  * send(). Reserve, send, then count it. */
 int zcopy_txq_copy_begin(struct kfile *f)
 {
-    net_lock();
-    int err = txq_reserve(f);
-    net_unlock();
-    return err;
+    return txq_reserve(f, false);
 }
 
 void zcopy_txq_copy_end(struct kfile *f, bool sent)
 {
     struct zcopy_txq *q = f->priv;
     uint64_t seq;
-    net_lock();
+    unsigned long flags = spin_lock_irqsave(&q->lock);
     if (txq_number(q, sent, &seq))
         txq_done(q, seq);
-    net_unlock();
+    spin_unlock_irqrestore(&q->lock, flags);
 }

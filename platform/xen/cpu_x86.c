@@ -61,8 +61,11 @@ int platform_cpu_start(uint32_t id, const struct cpu_start *start)
     ctx.cpu_regs.x86_64.efer = rdmsr(MSR_EFER);
     long rc = HYPERCALL3(vcpu_op, VCPUOP_initialise, vcpu, &ctx);
     if (rc) {
-        pr_err("xen: VCPUOP_initialise(%u) failed (%ld)\n", vcpu, rc);
-        return -EINVAL;
+        /* Should Xen refuse the context, the local APIC's INIT and
+         * STARTUP, which it emulates for PVH guests too, remain. */
+        pr_warn("xen: VCPUOP_initialise(%u) failed (%ld): starting it with INIT-SIPI\n",
+                vcpu, rc);
+        return -ENOSYS;
     }
     rc = HYPERCALL3(vcpu_op, VCPUOP_up, vcpu, 0);
     if (rc) {
