@@ -170,7 +170,7 @@ fi
 
 # --- the xen platform -----------------------------------------------------------
 if [ ! -f "$XEN_KERNEL" ]; then
-    for c in boot_banner exit_status_42 virsh_exit_status apps_hello tern_run_hello; do
+    for c in boot_banner exit_status_42 virsh_exit_status apps_hello tern_run_hello tern_run_in_dom0; do
         selected "xen:$c" && skip "xen:$c" "no xen-platform kernel ($XEN_KERNEL: configure --platform=xen, platform/xen)"
     done
 else
@@ -188,9 +188,9 @@ ready: ' '' -- --timeout 60 --append "" "$XEN_KERNEL"
     # out/apps/hello): its xl.cfg gives run.sh the command line, memory and
     # vCPUs; the app's argv, environment and exit status come through the
     # Xen PV console.
-    if selected xen:apps_hello || selected xen:tern_run_hello; then
+    if selected xen:apps_hello || selected xen:tern_run_hello || selected xen:tern_run_in_dom0; then
         if [ ! -x "$APPS_DIR/hello" ]; then
-            for c in apps_hello tern_run_hello; do
+            for c in apps_hello tern_run_hello tern_run_in_dom0; do
                 selected xen:$c && fail xen:$c "$APPS_DIR/hello was not built (make apps)"
             done
             hello_failed=1
@@ -214,8 +214,23 @@ EOF
                     xen_case apps_hello 5 '^argv\[1\]=Hello, Xen$
 ^GREETING=hello$' '' -- --timeout 60 "$d/hello"
                 fi
+                # tern run of the same image on the real dom0
+                # (tests/xen/tern-in-dom0.sh), beside a guest that exits
+                # at once: xl create -c, the app's output on tern's stdout,
+                # and its status (5) as tern's.
+                if selected xen:tern_run_in_dom0; then
+                    (cd "$d" && tar -cf image.tar hello)
+                    libs=$(ldd "$TERN" | awk '$3 ~ /^\// && /libyaml|libfdt/ { printf " --dom0-file %s", $3 }')
+                    # shellcheck disable=SC2086
+                    xen_case tern_run_in_dom0 0 '' '^dom0-script\| tern-stderr\| tern: xl create -c /tmp/tern-in-dom0/hello/xl\.cfg
+^dom0-script\| tern-stdout\| argv\[1\]=Hello, Xen$
+^dom0-script\| tern-stdout\| GREETING=hello$
+^dom0-script\| tern run exited 5$' -- --timeout 150 --append "" \
+                        --dom0-script "$HERE/tern-in-dom0.sh" --dom0-file "$TERN" \
+                        --dom0-file "$d/image.tar" $libs "$XEN_KERNEL"
+                fi
             else
-                for c in apps_hello tern_run_hello; do
+                for c in apps_hello tern_run_hello tern_run_in_dom0; do
                     selected xen:$c && fail xen:$c "tern build failed: $(tail -n 1 "$d/hello.build")"
                 done
                 hello_failed=1
