@@ -44,6 +44,8 @@
 #include "util.h"
 #include "xen.h"
 
+#include <kern/stdio_frame.h>
+
 #define EXIT_TIMEOUT     124
 #define EXIT_NO_STATUS   125
 #define EXIT_INTERRUPTED 130
@@ -298,10 +300,13 @@ struct console {
     FILE *klog;                 /* the image's console.log, or NULL */
     struct merged_log *mlog;    /* log by lines, beside the app's output */
     struct boot_result *r;
+    /* The app's output framed in the console (stdio=framed, a Xen image):
+     * records to our stdout and stderr, the rest is the kernel's. */
+    struct stdio_deframer *deframe;
 };
 
-/* Returns true once the exit line has been seen. */
-static bool console_feed(struct console *c, const char *data, size_t n)
+/* The kernel's bytes of the console. */
+static void console_text(struct console *c, const char *data, size_t n)
 {
     /* Nobody reads our output any more (tern run | head): stop the guest
      * as Ctrl-C would. */
@@ -334,11 +339,49 @@ static bool console_feed(struct console *c, const char *data, size_t n)
         if (c->len == sizeof(c->buf) - 1)
             c->len = 0;                 /* an absurdly long line: drop it */
     }
+}
+
+/* The app's stdout or stderr, apart from the console (libvirt's channel
+ * files, or records framed in the console): ours, and the --log beside
+ * the console, as boot() relays them from QEMU. */
+static void app_output(int fd, const char *data, size_t n, void *arg)
+{
+    struct console *c = arg;
+    FILE *to = fd == 1 ? stdout : stderr;
+    if ((fwrite(data, 1, n, to) != n || fflush(to) != 0) && errno == EPIPE)
+        got_signal = SIGPIPE;
+    if (c->mlog)
+        mlog_app(c->mlog, data, n);
+}
+
+static void deframed_text(void *arg, const char *data, size_t n)
+{
+    console_text(arg, data, n);
+}
+
+static void deframed_app(void *arg, int fd, const void *data, size_t n)
+{
+    app_output(fd, data, n, arg);
+}
+
+/* Returns true once the exit line has been seen. */
+static bool console_feed(struct console *c, const char *data, size_t n)
+{
+    if (c->deframe)
+        stdio_deframe(c->deframe, data, n);
+    else
+        console_text(c, data, n);
     return c->r->status >= 0;
 }
 
 static void console_end(struct console *c)
 {
+    if (c->deframe) {
+        stdio_deframe_end(c->deframe);
+        if (c->deframe->lost)
+            msg("warning: %lu pieces of the app's output were cut short on the console "
+                "and dropped (the console's reader fell behind)", c->deframe->lost);
+    }
     if (c->len) {                       /* a last line without newline */
         c->buf[c->len] = 0;
         console_line(c->buf, c->t0, c->r);
@@ -747,29 +790,23 @@ static bool virsh_output(const char *data, size_t n, void *arg)
     return console_feed(arg, data, n);
 }
 
-/* The app's stdout or stderr from libvirt's channel files: ours, and the
- * --log beside the console, as boot() relays them from QEMU. */
-static void virsh_app_output(int fd, const char *data, size_t n, void *arg)
-{
-    struct console *c = arg;
-    FILE *to = fd == 1 ? stdout : stderr;
-    if ((fwrite(data, 1, n, to) != n || fflush(to) != 0) && errno == EPIPE)
-        got_signal = SIGPIPE;
-    if (c->mlog)
-        mlog_app(c->mlog, data, n);
-}
 
 /*
  * A Xen image (it has xl.cfg): on a dom0 `xl create -c` (or virsh on
  * xen:///system), elsewhere the tests/xen harness. The status comes from
- * the console's tern-exit line either way.
+ * the console's tern-exit line either way. With xl and the harness the
+ * kernel frames the app's output in its one console (stdio=framed): the
+ * app's bytes go to our stdout and stderr, the kernel's lines to
+ * console.log (and stderr with --verbose), as on KVM. Through libvirt the
+ * image's own command line boots, and the whole console is on stdout.
  */
 static int run_xen(const struct run_opts *o, const char *via)
 {
     const struct machine *mach = machine_find("x86_64", "xen");
     char why[300];
     bool dom0 = xen_is_dom0(why, sizeof(why));
-    if (!strcmp(via, "virsh") && !dom0)
+    bool virsh = !strcmp(via, "virsh");
+    if (virsh && !dom0)
         die("--via virsh: image '%s' is a Xen image, which libvirt boots through "
             "xen:///system on a Xen dom0; this host is not one (%s). Without --via, tern "
             "run boots it in the Xen test harness", o->image_dir, why);
@@ -778,23 +815,72 @@ static int run_xen(const struct run_opts *o, const char *via)
         die("--log %s: %s", o->log_path, strerror(errno));
     if (log)
         setvbuf(log, NULL, _IOLBF, 0);
+    char klog_path[4200];
+    snprintf(klog_path, sizeof(klog_path), "%s/console.log", o->image_dir);
     struct boot_result r;
     memset(&r, 0, sizeof(r));
     r.status = -1;
-    struct console con = { .t0 = now_ns(), .term = o->quiet ? NULL : stdout, .log = log,
-                           .r = &r };
+    static struct merged_log mlog;
+    memset(&mlog, 0, sizeof(mlog));
+    mlog.f = virsh ? NULL : log;
+    struct stdio_deframer deframe;
+    memset(&deframe, 0, sizeof(deframe));
+    struct console con = { .t0 = now_ns(), .log = log, .r = &r };
+    if (virsh) {
+        con.term = o->quiet ? NULL : stdout;
+    } else {
+        con.term = o->verbose ? stderr : NULL;
+        con.mlog = log ? &mlog : NULL;
+        con.deframe = &deframe;
+        deframe.text = deframed_text;
+        deframe.app = deframed_app;
+        deframe.arg = &con;
+        if (!(con.klog = fopen(klog_path, "w")))
+            die("%s: %s", klog_path, strerror(errno));
+        setvbuf(con.klog, NULL, _IOLBF, 0);
+    }
     struct xen_run xr = {
         .dir = o->image_dir, .timeout_ms = (uint64_t)o->timeout_s * 1000,
-        .log_path = o->log_path, .quiet = o->quiet, .stop = &got_signal,
+        .log_path = o->log_path, .quiet = o->quiet, .framed = !virsh, .stop = &got_signal,
         .output = virsh_output, .arg = &con,
     };
-    int rc;
+    int rc = -1;
     char err[1024] = "";
+    enum { GONE, TIMEOUT, INTERRUPTED, FAILED, HARNESS } end;
     if (!dom0) {
         rc = xen_harness_boot(&xr);
-        console_end(&con);
-        if (log)
-            fclose(log);
+        end = HARNESS;
+    } else {
+        msg("booting Xen image %s on this dom0 (%s)%s", o->image_dir, why,
+            virsh ? " through libvirt" : "");
+        if (virsh) {
+            struct virsh_boot vb = {
+                .dir = o->image_dir, .machine = mach, .accel = "kvm",
+                .timeout_ms = (uint64_t)o->timeout_s * 1000, .stop = &got_signal,
+                .output = virsh_output, .arg = &con,
+            };
+            enum virsh_end ve = virsh_boot(&vb, err, sizeof(err));
+            end = ve == VIRSH_GONE ? GONE : ve == VIRSH_TIMEOUT ? TIMEOUT :
+                  ve == VIRSH_INTERRUPTED ? INTERRUPTED : FAILED;
+        } else {
+            enum xen_end xe = xen_xl_boot(&xr, err, sizeof(err));
+            end = xe == XEN_GONE ? GONE : xe == XEN_TIMEOUT ? TIMEOUT :
+                  xe == XEN_INTERRUPTED ? INTERRUPTED : FAILED;
+        }
+    }
+    console_end(&con);
+    mlog_end(&mlog);
+    if (con.klog)
+        fclose(con.klog);
+    if (log)
+        fclose(log);
+    /* A run that failed: the end of the kernel's log, which only --verbose
+     * showed. */
+    bool failed = r.status < 0 || end == TIMEOUT || end == FAILED ||
+                  (end == HARNESS && rc != r.status);
+    if (failed && !virsh && !o->verbose && !got_signal)
+        show_kernel_log(klog_path);
+    if (end == HARNESS) {
         /* run.sh's status is the guest's, or 124/125/130 as tern run's. */
         if (rc == 0 || (r.status >= 0 && rc == r.status)) {
             if (!o->quiet || rc)
@@ -809,32 +895,6 @@ static int run_xen(const struct run_opts *o, const char *via)
         }
         return rc;
     }
-    msg("booting Xen image %s on this dom0 (%s)%s", o->image_dir, why,
-        strcmp(via, "virsh") ? "" : " through libvirt");
-    char klog_path[4200];
-    snprintf(klog_path, sizeof(klog_path), "%s/console.log", o->image_dir);
-    enum { GONE, TIMEOUT, INTERRUPTED, FAILED } end;
-    if (!strcmp(via, "virsh")) {
-        struct virsh_boot vb = {
-            .dir = o->image_dir, .machine = mach, .accel = "kvm",
-            .timeout_ms = (uint64_t)o->timeout_s * 1000, .stop = &got_signal,
-            .output = virsh_output, .arg = &con,
-        };
-        enum virsh_end ve = virsh_boot(&vb, err, sizeof(err));
-        end = ve == VIRSH_GONE ? GONE : ve == VIRSH_TIMEOUT ? TIMEOUT :
-              ve == VIRSH_INTERRUPTED ? INTERRUPTED : FAILED;
-    } else {
-        if (!(con.klog = fopen(klog_path, "w")))
-            die("%s: %s", klog_path, strerror(errno));
-        setvbuf(con.klog, NULL, _IOLBF, 0);
-        enum xen_end xe = xen_xl_boot(&xr, err, sizeof(err));
-        end = xe == XEN_GONE ? GONE : xe == XEN_TIMEOUT ? TIMEOUT :
-              xe == XEN_INTERRUPTED ? INTERRUPTED : FAILED;
-        fclose(con.klog);
-    }
-    console_end(&con);
-    if (log)
-        fclose(log);
     if (end == FAILED) {
         msg("error: %s", err);
         return EXIT_NO_STATUS;
@@ -1171,7 +1231,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
         struct virsh_boot vb = {
             .dir = o.image_dir, .machine = o.machine, .accel = accel, .timeout_ms = (uint64_t)o.timeout_s * 1000,
             .stop = &got_signal, .output = virsh_output, .arg = &con,
-            .app_output = virsh_app_output,
+            .app_output = app_output,
         };
         char err[1024] = "";
         enum virsh_end end = virsh_boot(&vb, err, sizeof(err));

@@ -225,6 +225,51 @@ static bool xl_cfg_follow_dir(const char *dir, const char *path, char *err, size
     return ok;
 }
 
+/*
+ * tern run's command line for the image: the one its xl.cfg holds, with
+ * stdio=framed first (kern/stdio_frame.h), so that the app's output can
+ * be told from the kernel's lines on the one PV console. NULL, with err
+ * set, when xl.cfg has no cmdline line.
+ */
+static char *framed_cmdline(const char *cfg, char *err, size_t errlen)
+{
+    FILE *f = fopen(cfg, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", cfg, strerror(errno));
+        return NULL;
+    }
+    char *line = NULL, *out = NULL;
+    size_t cap = 0;
+    while (!out && getline(&line, &cap, f) > 0) {
+        if (strncmp(line, "cmdline = \"", 11))
+            continue;
+        /* xl_quoted()'s string, its escapes undone */
+        out = xmalloc(strlen(line) + 16);
+        size_t o = (size_t)sprintf(out, "stdio=framed ");
+        bool closed = false;
+        for (const char *p = line + 11; *p && !closed; p++) {
+            if (*p == '\\' && p[1])
+                out[o++] = *++p;
+            else if (*p == '"')
+                closed = true;
+            else
+                out[o++] = *p;
+        }
+        out[o] = 0;
+        if (!closed) {
+            free(out);
+            out = NULL;
+            break;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!out)
+        snprintf(err, errlen, "%s: no cmdline = \"...\" line (was it edited? rebuild the "
+                 "image with tern build)", cfg);
+    return out;
+}
+
 static void xl_destroy(const char *name)
 {
     char *argv[] = { "xl", "destroy", (char *)name, NULL };
@@ -268,6 +313,23 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
     snprintf(name, sizeof(name), "%.*s-tern%ld", (int)strcspn(base, "\"\\/"), base,
              (long)getpid());
     snprintf(name_opt, sizeof(name_opt), "name=\"%s\"", name);
+    /* xl create's KEY=VALUE arguments override the file's. */
+    char *cmdline_opt = NULL;
+    if (xr->framed) {
+        char *cl = framed_cmdline(cfg, err, errlen);
+        if (!cl)
+            return XEN_FAILED;
+        char *q;
+        size_t qlen;
+        FILE *m = open_memstream(&q, &qlen);
+        if (!m)
+            die("out of memory");
+        fputs("cmdline=", m);
+        xl_quoted(m, cl);
+        fclose(m);
+        free(cl);
+        cmdline_opt = q;
+    }
     msg("xl create -c %s (as domain %s)", cfg, name);
     /* xl's console client (xenconsole) wants a terminal: give it a pty. */
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -287,13 +349,13 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
         dup2(s, 0);
         dup2(s, 1);
         dup2(s, 2);
-        char *argv[] = { "xl", "create", "-c", cfg, name_opt, NULL };
+        char *argv[] = { "xl", "create", "-c", cfg, name_opt, cmdline_opt, NULL };
         execvp("xl", argv);
         fprintf(stderr, "cannot run xl: %s\n", strerror(errno));
         _exit(127);
     }
     enum xen_end end = XEN_GONE;
-    uint64_t t0 = now_ns(), exit_at = 0, next_check = 0;
+    uint64_t t0 = now_ns(), exit_at = 0, next_check = 0, gone_at = 0;
     bool exit_seen = false, xl_done = false, seen_domain = false;
     int st = 0;
     for (;;) {
@@ -335,17 +397,22 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
         if (exit_at && now - exit_at > 5000000000u)
             break;
         /* A domain that existed and is gone while the console client
-         * lingers: nothing more will come. (Creating it may take a while:
-         * only a domain seen once counts as gone.) */
-        if (now >= next_check) {
+         * lingers: what it still relays (the domain's last output, the
+         * exit line among it, may be on its way through xenconsoled and
+         * the client) comes within a few seconds, then nothing more.
+         * (Creating it may take a while: only a domain seen once counts
+         * as gone.) */
+        if (gone_at && now - gone_at > 5000000000u) {
+            snprintf(err, errlen, "domain %s is gone without an exit line", name);
+            break;
+        }
+        if (now >= next_check && !gone_at) {
             next_check = now + 1000000000u;
             bool exists = xl_exists(name);
             if (exists)
                 seen_domain = true;
-            else if (seen_domain && !exit_seen) {
-                snprintf(err, errlen, "domain %s is gone without an exit line", name);
-                break;
-            }
+            else if (seen_domain && !exit_seen)
+                gone_at = now;
         }
     }
     /* Whatever is left: the domain (crashed, timed out), the console. */
@@ -361,6 +428,7 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
             ;
     }
     close(master);
+    free(cmdline_opt);
     return end;
 }
 
@@ -452,6 +520,15 @@ int xen_harness_boot(const struct xen_run *xr)
     /* run.sh's --timeout is the guest's; the boot of Xen + dom0 has its own. */
     snprintf(tmo, sizeof(tmo), "%llu",
              (unsigned long long)(xr->timeout_ms ? (xr->timeout_ms + 999) / 1000 : 86400));
+    char cfg[PATH_MAX], err[PATH_MAX + 200];
+    snprintf(cfg, sizeof(cfg), "%s/xl.cfg", xr->dir);
+    char *cmdline = NULL;
+    if (xr->framed && !(cmdline = framed_cmdline(cfg, err, sizeof(err)))) {
+        msg("error: %s", err);
+        free(run_sh);
+        rmdir(tmpd);
+        return 125;
+    }
     pid_t pid = fork();
     if (pid < 0)
         die("fork: %s", strerror(errno));
@@ -460,7 +537,12 @@ int xen_harness_boot(const struct xen_run *xr)
          * read from the log afterwards. */
         dup2(2, 1);
         char *argv[] = { "sh", run_sh, "--quiet", "--log", log, "--timeout", tmo,
-                         (char *)xr->dir, NULL };
+                         (char *)xr->dir, NULL, NULL, NULL };
+        if (cmdline) {          /* (--append replaces the image's command line) */
+            argv[7] = "--append";
+            argv[8] = cmdline;
+            argv[9] = (char *)xr->dir;
+        }
         execvp("sh", argv);
         _exit(127);
     }
@@ -478,22 +560,16 @@ int xen_harness_boot(const struct xen_run *xr)
     }
     free(run_sh);
     int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 125;
-    /* The console, as if streamed, and into the image's console.log. */
-    char klog[PATH_MAX + 32];
-    snprintf(klog, sizeof(klog), "%s/console.log", xr->dir);
-    FILE *c = fopen(log, "r"), *k = fopen(klog, "w");
+    free(cmdline);
+    /* The console, as if streamed. */
+    FILE *c = fopen(log, "r");
     if (c) {
         char buf[4096];
         size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), c)) > 0) {
+        while ((n = fread(buf, 1, sizeof(buf), c)) > 0)
             xr->output(buf, n, xr->arg);
-            if (k)
-                fwrite(buf, 1, n, k);
-        }
         fclose(c);
     }
-    if (k)
-        fclose(k);
     unlink(log);
     /* Xen's and dom0's own output matters only when the harness, not the
      * app, failed: no status (125) or out of time (124). */

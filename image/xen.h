@@ -30,6 +30,9 @@ struct xen_run {
     uint64_t timeout_ms;        /* 0: none */
     const char *log_path;       /* --log, or NULL */
     bool quiet;
+    /* Boot with stdio=framed added to the image's command line: the app's
+     * output comes framed in the console (kern/stdio_frame.h). */
+    bool framed;
     volatile sig_atomic_t *stop;
     /* Console bytes as they arrive; true once the exit line was seen. */
     bool (*output)(const char *data, size_t n, void *arg);

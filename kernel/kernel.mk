@@ -12,6 +12,7 @@ KERNEL_SRCS := \
 	kernel/lib/string.c \
 	kernel/lib/sha256.c \
 	kernel/lib/siphash.c \
+	kernel/lib/stdio_frame.c \
 	kernel/fs/vfs.c \
 	kernel/fs/rofs/rofs_reader.c \
 	kernel/core/netdev.c \

@@ -4,6 +4,8 @@
 #   1. host unit tests: each binary prints "PASS: file: name" / "FAIL: ..."
 #   2. tool tests:  tests/tool/*.sh, one check per tool_case line
 #   3. guest tests: tests/guest/*.sh, one boot per guest_case line
+#   4. Xen cases:   on x86_64, tests/xen/check.sh on the real Xen hypervisor
+#                   (the subset CI's budget holds; TERN_CHECK_FULL=1: all)
 #
 # It ends with "N passed, N failed, N skipped". Logs go to $BUILD_DIR/test-logs.
 # Run a subset: TESTS=<substring> make check
@@ -223,6 +225,44 @@ for f in tests/guest/netns.sh tests/guest/tcpconn.sh tests/guest/*.sh; do
     guest_sourced="$guest_sourced$f "
     . "./$f"
 done
+
+# --- 4. Xen cases ------------------------------------------------------------
+# Tern as a PVH guest of Debian's Xen 4.17 with a Debian dom0, all under
+# QEMU TCG (tests/xen/README.md): the cases that fit CI's budget
+# (XEN_CI=1: hello, the exit status, virsh, netfront in the three send
+# modes with netem, blkfront, xenstore, grant tables, the apps, tern run
+# on the dom0, the torture on 2 vCPUs at -O2 and -O0), one boot of Xen for
+# all of them: 4-6 minutes on the 2-core machine, and 3-6 minutes more the
+# first time, to build the dom0 into ~/.cache/tern/xen (as root, from
+# Debian's mirror). make check-full (TERN_CHECK_FULL=1) runs every case,
+# as make check-xen does. TERN_XEN=0 leaves them out, saying so; TESTS
+# selects among them as among the others (no boot when it selects none).
+xen_cache=${TERN_CACHE:-$HOME/.cache/tern}/xen
+if [ "${ARCH:-x86_64}" != x86_64 ]; then
+    :   # (Xen guests are x86_64 here)
+elif [ "${TERN_XEN:-1}" = 0 ]; then
+    skip xen "TERN_XEN=0: the cases on the real Xen hypervisor are left out"
+elif [ "$(id -u)" != 0 ] && [ ! -f "$xen_cache/dom0.cpio.gz" ]; then
+    skip xen "building the dom0 into $xen_cache needs root once (make check-xen as root)"
+else
+    xen_ci=1
+    [ "${TERN_CHECK_FULL:-0}" = 1 ] && xen_ci=0
+    # check.sh's own summary line becomes "xen: ..." so that this
+    # runner's stays the last one.
+    xen_out=$LOG_DIR/xen.out
+    XEN_CI=$xen_ci TESTS=$TESTS BUILD_DIR=$BUILD_DIR TERN=$TERN \
+        TCP_PEER=$HOST_TESTS/tcp_peer APPS_DIR=${APPS_DIR:-out/apps} sh tests/xen/check.sh 2>&1 |
+        sed -u -E 's/^([0-9]+ passed, [0-9]+ failed)/xen: \1/' | tee "$xen_out"
+    p=$(grep -c '^PASS: ' "$xen_out")
+    f=$(grep -c '^FAIL: ' "$xen_out")
+    k=$(grep -c '^SKIP: ' "$xen_out")
+    passed=$((passed + p)) skipped=$((skipped + k))
+    failed=$((failed + f))
+    failures="$failures$(sed -n 's/^FAIL: \([^:]*:[^:]*\).*/ \1/p' "$xen_out" | tr -d '\n')"
+    if ! grep -Eq '^xen: [0-9]+ passed, [0-9]+ failed' "$xen_out"; then
+        fail xen "tests/xen/check.sh printed no summary (see $xen_out)"
+    fi
+fi
 
 if [ "$failed" -gt 0 ]; then
     echo "failed:$failures"

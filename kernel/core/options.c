@@ -17,6 +17,8 @@ struct kernel_options kopt = {
     .zcopy_copy_max = 4096,
 };
 
+static const char *const stdio_choices[] = { "console", "framed", NULL };
+
 static const struct cmdline_option options[] = {
     { "loglevel", CMDLINE_INT, &kopt.loglevel, 0, 7, NULL,
       "console log level: 0 emergencies only .. 7 debug (default 6)" },
@@ -44,6 +46,8 @@ static const struct cmdline_option options[] = {
       "tests: drop every Nth transmit notification the device asked for (0: none)" },
     { "zcopy_copy_max", CMDLINE_INT, &kopt.zcopy_copy_max, 0, 1 << 30, NULL,
       "zero-copy sends (zcopy_tx, MSG_ZEROCOPY) of at most this many bytes are copied and complete at once (default 4096)" },
+    { "stdio", CMDLINE_CHOICE, &kopt.stdio, 0, 0, stdio_choices,
+      "the app's stdout and stderr without a channel of their own: console (as text, default) or framed (records tern run reads apart from the kernel's lines)" },
 };
 
 /* The parser works in place; keep the original for messages. */

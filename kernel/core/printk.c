@@ -83,6 +83,13 @@ void console_output(const char *buf, size_t len)
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
+void console_write_record(const char *buf, size_t len)
+{
+    unsigned long flags = spin_lock_irqsave(&console_lock);
+    console_write(buf, len);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
 void console_end_line(void)
 {
     unsigned long flags = spin_lock_irqsave(&console_lock);

@@ -17,6 +17,7 @@
 #include <kern/console.h>
 #include <kern/errno.h>
 #include <kern/file.h>
+#include <kern/options.h>
 #include <kern/panic.h>
 #include <kern/printk.h>
 #include <kern/string.h>
@@ -177,6 +178,8 @@ void console_files_init(void)
 {
     for (int fd = 0; fd < 3; fd++) {
         struct appio *io = appio_of[fd];
+        if (!io && kopt.stdio == STDIO_FRAMED)
+            io = stdio_framed_appio(fd);
         struct kfile *f = io ? kfile_alloc(&appio_ops, io, fd ? O_WRONLY : O_RDONLY)
                              : kfile_alloc(&console_ops, NULL, O_RDWR);
         if (!f || fd_install_at(fd, f, 0) != fd)

@@ -15,6 +15,7 @@ LINUX_SRCS += \
 	kernel/linux/process.c \
 	kernel/linux/futex.c \
 	kernel/linux/console_file.c \
+	kernel/linux/stdio_framed.c \
 	kernel/linux/rofs_file.c \
 	kernel/linux/sys_fs.c \
 	kernel/linux/sys_stat.c \

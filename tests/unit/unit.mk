@@ -2,7 +2,7 @@
 # (kernel sources compiled for the host). Add a test: write the file, add
 # its name to UNIT_TESTS and list what it links.
 UNIT_TESTS := printf string cmdline page_alloc kmalloc ksyms rofs sha256 net dhcp
-UNIT_TESTS += siphash syncookie random
+UNIT_TESTS += siphash syncookie random stdio_frame
 
 UNIT_printf_SRCS     := kernel/lib/vsnprintf.c
 UNIT_string_SRCS     := kernel/lib/string.c kernel/lib/vsnprintf.c
@@ -13,6 +13,7 @@ UNIT_ksyms_SRCS      := kernel/core/ksyms.c kernel/lib/vsnprintf.c
 UNIT_string_CFLAGS := -fno-builtin -U_FORTIFY_SOURCE -Dmemcpy=tern_memcpy -Dmemmove=tern_memmove -Dmemset=tern_memset -Dmemcmp=tern_memcmp -Dmemchr=tern_memchr -Dstrlen=tern_strlen -Dstrnlen=tern_strnlen -Dstrcmp=tern_strcmp -Dstrncmp=tern_strncmp -Dstrchr=tern_strchr -Dstrrchr=tern_strrchr -Dstrlcpy=tern_strlcpy
 UNIT_sha256_SRCS     := kernel/lib/sha256.c kernel/lib/vsnprintf.c
 UNIT_siphash_SRCS    := kernel/lib/siphash.c kernel/lib/vsnprintf.c
+UNIT_stdio_frame_SRCS := kernel/lib/stdio_frame.c kernel/lib/vsnprintf.c
 # The generator's seeding, with a constant arch_entropy (the test's).
 UNIT_random_SRCS     := kernel/lib/random.c kernel/lib/sha256.c kernel/lib/vsnprintf.c
 # SYN cookies and the challenge-ACK limit: self-contained, no stack around them.

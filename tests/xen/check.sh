@@ -5,25 +5,29 @@
 # then "N passed, N failed, N skipped", as tests/run-tests.sh does.
 #
 # Environment (the Makefile sets them):
-#   KVM_KERNEL  the kvm-platform kernel (not booted on Xen any more)
-#   XEN_KERNEL_O0  the xen-platform kernel built at -O0 (the torture
-#               test's other end); default out/x86_64-xen-O0/kernel.elf
-#   XEN_KERNEL  the xen-platform kernel (configure --platform=xen); its
-#               cases are skipped, saying why, while it does not exist
+#   XEN_KERNEL  the xen-platform kernel of the configured OPT; its cases
+#               are skipped, saying why, while it does not exist
+#   XEN_KERNEL_O2, XEN_KERNEL_O0  the xen-platform kernels at -O2 and -O0,
+#               the torture's two ends (default out/x86_64-xen-O2/kernel.elf,
+#               out/x86_64-xen-O0/kernel.elf)
 #   TERN        the tern tool, APPS_DIR the apps (make apps)
 #   TCP_PEER    tests/host/tcp_peer, the netfront cases' peer in dom0
 #   BUILD_DIR   logs go to $BUILD_DIR/xen-logs
 #   TESTS       run only the cases whose name contains one of its words
-#   XEN_CI      1: CI's budget (.ci/run): the cases in FULL_ONLY below are
-#               skipped, saying so; make check-xen runs them all
+#   XEN_CI      1: CI's budget (make check sets it unless TERN_CHECK_FULL
+#               is 1): the cases in FULL_ONLY below are skipped, saying so;
+#               make check-xen runs them all
+#   TERN_TORTURE_MATRIX  0: the torture cases are skipped (the same kernels
+#               were tortured earlier in this run, as tests/guest/sched.sh)
 #
 # All cases but one are guests of one boot of Xen and dom0: about 30-60 s
 # of boot on the 2-core machine, plus each guest's own time (all under
 # TCG). xen:tern_run_hello is tern run's own boot through this harness,
 # after the others (measured: 127 s wall, load average ~5).
 set -u
-: "${KVM_KERNEL:?}" "${XEN_KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}"
+: "${XEN_KERNEL:?}" "${TERN:?}" "${BUILD_DIR:?}"
 : "${APPS_DIR:=out/apps}" "${TESTS:=}" "${XEN_KERNEL_O0:=out/x86_64-xen-O0/kernel.elf}"
+: "${XEN_KERNEL_O2:=out/x86_64-xen-O2/kernel.elf}"
 HERE=$(cd "$(dirname "$0")" && pwd)
 LOG_DIR=$BUILD_DIR/xen-logs
 rm -rf "$LOG_DIR"
@@ -216,8 +220,9 @@ EOF
                 fi
                 # tern run of the same image on the real dom0
                 # (tests/xen/tern-in-dom0.sh), beside a guest that exits
-                # at once: xl create -c, the app's output on tern's stdout,
-                # and its status (5) as tern's.
+                # at once: xl create -c, the app's output on tern's stdout
+                # and nothing else there, the kernel's lines in the
+                # image's console.log, and the app's status (5) as tern's.
                 if selected xen:tern_run_in_dom0; then
                     (cd "$d" && tar -cf image.tar hello)
                     libs=$(ldd "$TERN" | awk '$3 ~ /^\// && /libyaml|libfdt/ { printf " --dom0-file %s", $3 }')
@@ -225,6 +230,8 @@ EOF
                     xen_case tern_run_in_dom0 0 '' '^dom0-script\| tern-stderr\| tern: xl create -c /tmp/tern-in-dom0/hello/xl\.cfg
 ^dom0-script\| tern-stdout\| argv\[1\]=Hello, Xen$
 ^dom0-script\| tern-stdout\| GREETING=hello$
+^dom0-script\| tern stdout: the app.s output only$
+^dom0-script\| console\.log: the kernel.s lines only$
 ^dom0-script\| tern run exited 5$' -- --timeout 150 --append "" \
                         --dom0-script "$HERE/tern-in-dom0.sh" --dom0-file "$TERN" \
                         --dom0-file "$d/image.tar" $libs "$XEN_KERNEL"
@@ -498,11 +505,15 @@ torture: mismatches 0$
 ktest torture: passed'
 torture_args="ktest=torture torture_switches=1500 torture_preemptions=200 torture_seconds=150"
 for o in -O2 -O0; do
-    k=$XEN_KERNEL
+    k=$XEN_KERNEL_O2
     [ "$o" = -O0 ] && k=$XEN_KERNEL_O0
     for smp in 1 2; do
         c=torture${o}-smp$smp
         selected "xen:$c" || continue
+        if [ "${TERN_TORTURE_MATRIX:-1}" = 0 ]; then
+            skip "xen:$c" "TERN_TORTURE_MATRIX=0: the same kernels were tortured earlier in this run"
+            continue
+        fi
         if [ ! -f "$k" ]; then
             fail "xen:$c" "$k was not built (make PLATFORM=xen OPT=$o kernel)"
             continue
@@ -562,8 +573,9 @@ fi
 
 # --- tern run of a Xen image on a host without Xen ----------------------------
 # tern run finds no dom0 here and boots the image inside this harness (its
-# own boot of Xen + dom0: 45-90 s), streaming the guest's console and
-# exiting with the app's status.
+# own boot of Xen + dom0: 45-90 s) with stdio=framed: the app's output on
+# its stdout alone, the kernel's lines in the image's console.log, both in
+# --log, and the app's status as its own.
 if selected xen:tern_run_hello && [ -f "$XEN_KERNEL" ] && [ -z "${hello_failed:-}" ]; then
     start=$(date +%s)
     "$TERN" run "$LOG_DIR/hello" --timeout 120 --log "$LOG_DIR/tern_run_hello.log" \
@@ -576,10 +588,15 @@ if selected xen:tern_run_hello && [ -f "$XEN_KERNEL" ] && [ -z "${hello_failed:-
         tail -n 12 "$LOG_DIR/tern_run_hello.err" | sed 's/^/    | /'
     elif ! grep -q 'not a Xen dom0: booting .* inside the Xen harness' "$LOG_DIR/tern_run_hello.err"; then
         fail xen:tern_run_hello "tern run did not say it used the harness"
-    elif ! grep -q '^argv\[1\]=Hello, Xen' "$out" || ! grep -q '^GREETING=hello' "$out" ||
-        ! grep -q '^argv\[1\]=Hello, Xen' "$LOG_DIR/tern_run_hello.log" ||
-        ! grep -q '^argv\[1\]=Hello, Xen' "$LOG_DIR/hello/console.log"; then
-        fail xen:tern_run_hello "the app's output is not on stdout, in --log and in the image's console.log"
+    elif [ "$(cat "$out")" != "$(printf 'argv[0]=/bin/hello\nargv[1]=Hello, Xen\nargv[2]=--exit\nargv[3]=5\nGREETING=hello')" ]; then
+        fail xen:tern_run_hello "tern's stdout is not the app's output alone"
+        head -n 5 "$out" | sed 's/^/    stdout| /'
+    elif ! grep -q '^argv\[1\]=Hello, Xen' "$LOG_DIR/tern_run_hello.log" ||
+        ! grep -q 'tern-exit: status=5' "$LOG_DIR/tern_run_hello.log"; then
+        fail xen:tern_run_hello "--log lacks the app's output or the kernel's lines"
+    elif ! grep -q '^tern-exit: status=5' "$LOG_DIR/hello/console.log" ||
+        grep -q 'argv\[' "$LOG_DIR/hello/console.log"; then
+        fail xen:tern_run_hello "the image's console.log is not the kernel's lines alone"
     else
         pass xen:tern_run_hello
     fi

@@ -6,7 +6,9 @@
 # image.tar, a tern build output (hello/: kernel.elf, rofs.img, xl.cfg).
 # tern finds /proc/xen/capabilities with control_d, runs `xl create -c`
 # with the image's xl.cfg (its paths follow the image to where it now is),
-# passes the console through and exits with the app's status.
+# gives the app's output (framed in the console: stdio=framed) to its
+# stdout, the kernel's lines to the image's console.log, and exits with
+# the app's status.
 img=/tmp/tern-in-dom0
 rm -rf "$img"
 mkdir -p "$img"
@@ -26,4 +28,14 @@ for try in 1 2; do
 done
 sed 's/^/tern-stdout| /' /tmp/tern-in-dom0.out
 sed 's/^/tern-stderr| /' /tmp/tern-in-dom0.err
+# stdout is the app's alone, byte for byte as hello writes it; the
+# kernel's lines are in console.log
+want=$(printf 'argv[0]=/bin/hello\nargv[1]=Hello, Xen\nargv[2]=--exit\nargv[3]=5\nGREETING=hello')
+if [ "$(cat /tmp/tern-in-dom0.out)" = "$want" ]; then
+    echo "tern stdout: the app's output only"
+fi
+if grep -q '^tern-exit: status=5' "$img/hello/console.log" && grep -q '\] Tern ' "$img/hello/console.log" &&
+    ! grep -q 'argv\[' "$img/hello/console.log"; then
+    echo "console.log: the kernel's lines only"
+fi
 echo "tern run exited $rc"

@@ -39,6 +39,10 @@ struct appio {
  * before console_files_init gives the app its descriptors. */
 void appio_register(int fd, struct appio *io);
 
+/* stdio=framed (kern/options.h): the channel that frames fd's output (1
+ * or 2) into the console (kernel/linux/stdio_framed.c); NULL for others. */
+struct appio *stdio_framed_appio(int fd);
+
 /* The host asked the app to stop (tern stop): end it as the default
  * action of SIGTERM would, with exit status 143. Thread context only. */
 void appio_host_stop(void) __noreturn;

@@ -23,5 +23,9 @@ void console_write(const char *buf, size_t len);
 void console_output(const char *buf, size_t len);
 /* End a line the app left unfinished, before the kernel writes its own. */
 void console_end_line(void);
+/* A record of the app's output (kern/stdio_frame.h) to every console in
+ * one piece, between the kernel's lines: it is not text, so it leaves the
+ * line the kernel is on as it was. buf must be kernel memory. */
+void console_write_record(const char *buf, size_t len);
 
 #endif
