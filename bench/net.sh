@@ -251,13 +251,7 @@ echo "guest,mode,msg_bytes,run,guest_bytes,switches,preemptions,interrupts,wakeu
 failures=0
 sink_pid=
 
-# ring MSG: buffers in the sender's ring: 4 MiB of them, 8 to 512.
-ring() {
-    r=$((4194304 / $1))
-    [ $r -lt 8 ] && r=8
-    [ $r -gt 512 ] && r=512
-    echo $r
-}
+. "$(dirname "$0")/ring.sh"
 
 # tput GUEST MODE MSG RUN
 tput_run() {

@@ -17,20 +17,8 @@ env_get() { sed -n "s/^$1=//p" "$D/env.txt"; }
 MHZ=$(env_get cpu_mhz)
 
 # ---------------------------------------------------------- latest.csv ---
-awk -F, -v mhz="$MHZ" '
-function sort(a, n,    i, j, t) {
-    for (i = 2; i <= n; i++) {
-        t = a[i]
-        for (j = i - 1; j >= 1 && a[j] > t; j--)
-            a[j + 1] = a[j]
-        a[j + 1] = t
-    }
-}
-function median(a, n) {
-    if (!n) return ""
-    sort(a, n)
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+STATS=$(cat "$(dirname "$0")/stats.awk")
+awk -F, -v mhz="$MHZ" "$STATS"'
 FILENAME ~ /runs.csv$/ && FNR > 1 && $12 == "ok" {
     k = $1 SUBSEP $2 SUBSEP $3
     if (!(k in n)) { keys[++nk] = k; n[k] = 0; nc[k] = 0; nv[k] = 0 }
@@ -195,11 +183,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met: $2"; else echo "**MISSED**: $3"; fi
         echo
         echo "| mode | message | switches | wakeups | cross-CPU wakeups | IPIs | interrupts | syscalls | completions |"
         echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-        awk -F, '
-        function median(a, n,    i, j, t) {
-            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
+        awk -F, "$STATS"'
         FNR > 1 && $1 == "tern" && $5 > 0 {
             k = $2 SUBSEP $3
             if (!(k in n)) { keys[++nk] = k; n[k] = 0 }

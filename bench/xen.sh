@@ -61,14 +61,7 @@ LG=$(sh bench/linux-guest.sh "$BIN/bulksend" "$APPS/hello" amd64) ||
     cannot "the Linux guest could not be built (bench/linux-guest.sh; Debian's mirror unreachable?)"
 BULKSEND=$(cd "$(dirname "$BIN/bulksend")" && pwd)/bulksend
 
-# ring MSG: buffers in the sender's ring, as bench/net.sh: 4 MiB of them,
-# 8 to 512.
-ring() {
-    r=$((4194304 / $1))
-    [ $r -lt 8 ] && r=8
-    [ $r -gt 512 ] && r=512
-    echo $r
-}
+. "$(dirname "$0")/ring.sh"
 
 # Every guest gets its own address (dom0's neighbour cache never meets a
 # new MAC for an old address) and a Tern guest its own image, since the
@@ -175,23 +168,24 @@ done
     echo
     echo "| size | guest | mode | Gbit/s median (min–max) | × Tern send | × Linux send | guest CPU s/GiB | dom0 CPU s/GiB | runs ok |"
     echo "|---:|---|---|---:|---:|---:|---:|---:|---:|"
-    awk -F, 'NR > 1 && $12 == "ok" { k = $3 SUBSEP $1 SUBSEP $2; n[k]++; g[k, n[k]] = $7
+    awk -F, "$(cat "$(dirname "$0")/stats.awk")"'
+        NR > 1 && $12 == "ok" { k = $3 SUBSEP $1 SUBSEP $2; n[k]++; g[k, n[k]] = $7
             gib = $7 * 1e9 / 8 / 1073741824
             if ($8 >= 0 && gib > 0) { gc[k] += $8 / gib; gn[k]++ }
             if ($9 >= 0 && gib > 0) { dc[k] += $9 / gib; dn[k]++ } }
         NR > 1 { all[$3 SUBSEP $1 SUBSEP $2]++ }
-        function med(k,   i, j, t, m) {
-            m = n[k]
-            for (i = 1; i <= m; i++) v[i] = g[k, i]
-            for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-            lo = v[1]; hi = v[m]
-            return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+        # the median of case k (lo, hi: its range)
+        function med(k,   i, m, v) {
+            for (i = 1; i <= n[k]; i++) v[i] = g[k, i]
+            m = median(v, n[k])
+            lo = v[1]; hi = v[n[k]]
+            return m
         }
         END {
             split("tern:send tern:msg_zerocopy tern:zcopy tern:zcopy_txq linux:send linux:msg_zerocopy", order, " ")
             for (k in all) { split(k, p, SUBSEP); sizes[p[1]] = 1 }
             ns = 0; for (s in sizes) sl[++ns] = s + 0
-            for (i = 1; i <= ns; i++) for (j = i + 1; j <= ns; j++) if (sl[j] < sl[i]) { t = sl[i]; sl[i] = sl[j]; sl[j] = t }
+            sort_n(sl, ns)
             for (i = 1; i <= ns; i++) {
                 s = sl[i]
                 kt = s SUBSEP "tern" SUBSEP "send"; kl = s SUBSEP "linux" SUBSEP "send"
