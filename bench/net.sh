@@ -19,7 +19,10 @@
 # (message sizes, default 4096 16384 65536 262144 1048576) and BENCH_BOOTS
 # (boots of hello per guest, default 20). A full run with any of these four
 # set is a "short run": all of make bench's cases and the memory search,
-# fewer or shorter samples, marked so in latest.md.
+# fewer or shorter samples, marked so in latest.md. BENCH_CASES (a full
+# run): only these throughput cases, e.g. "tern:send tern:zcopy_txq"
+# (GUEST:MODE; default all seven), for comparing kernels on one question;
+# also a short run.
 # BENCH_TERN_OPTIONS: kernel options for every Tern sender (profile=1000);
 # BENCH_KEEP_WORK=1: a full run keeps BENCH_OUT/work (the consoles).
 #
@@ -358,8 +361,8 @@ tput_run() {
 for msg in $SIZES; do
     run=1
     while [ $run -le "$RUNS" ]; do
-        order=$(printf '%s\n' tern:send tern:msg_zerocopy tern:zcopy tern:zcopy_txq tern:sendfile \
-            linux:send linux:msg_zerocopy | shuf | tr '\n' ' ')
+        order=$(printf '%s\n' ${BENCH_CASES:-tern:send tern:msg_zerocopy tern:zcopy tern:zcopy_txq \
+            tern:sendfile linux:send linux:msg_zerocopy} | shuf | tr '\n' ' ')
         echo "bench: message $msg, round $run: $order"
         for c in $order; do
             tput_run "${c%%:*}" "${c#*:}" "$msg" $run
@@ -454,7 +457,7 @@ T1=$(date +%s)
     echo "runs=$RUNS x ${SECS}s per case"
     echo "elapsed_s=$((T1 - T0))"
     echo "smoke=$SMOKE"
-    echo "short=$( [ $SMOKE = 0 ] && [ -n "${BENCH_SECONDS:-}${BENCH_RUNS:-}${BENCH_SIZES:-}${BENCH_BOOTS:-}" ] && echo 1 || echo 0)"
+    echo "short=$( [ $SMOKE = 0 ] && [ -n "${BENCH_SECONDS:-}${BENCH_RUNS:-}${BENCH_SIZES:-}${BENCH_BOOTS:-}${BENCH_CASES:-}" ] && echo 1 || echo 0)"
     echo "boots=$BOOTS"
 } > "$OUT/env.txt"
 sh bench/report.sh "$OUT" || failures=$((failures + 1))
