@@ -626,6 +626,54 @@ static void drain_log(const struct virsh_boot *vb, int fd, bool *exit_seen)
             *exit_seen = true;
 }
 
+/* What `virsh console` relays on its pty (machine libvirt_console_pty),
+ * without waiting; false once the pty has closed (the client is gone). */
+static bool drain_console_pty(const struct virsh_boot *vb, int master, bool *exit_seen)
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n > 0) {
+            if (vb->output(buf, (size_t)n, vb->arg))
+                *exit_seen = true;
+            continue;
+        }
+        return n < 0 && errno == EAGAIN;
+    }
+}
+
+/* `virsh console --force NAME` on a pty, once the domain exists (paused):
+ * true when it says it is connected (within 20 s). Its greeting goes
+ * to vb->output with the console. */
+static bool attach_console_pty(const struct virsh_boot *vb, const char *name, int *master,
+                               pid_t *pid, char *err, size_t errlen)
+{
+    char *argv[] = { "virsh", "-c", VIRSH_URI, "console", "--force", (char *)name, NULL };
+    if ((*pid = spawn_on_pty(argv, master, err, errlen)) < 0)
+        return false;
+    fcntl(*master, F_SETFL, fcntl(*master, F_GETFL) | O_NONBLOCK);
+    char seen[512] = "";
+    size_t len = 0;
+    for (uint64_t end = now_ns() + 20000000000u; now_ns() < end;) {
+        struct pollfd p = { *master, POLLIN, 0 };
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        char buf[256];
+        ssize_t n = read(*master, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        vb->output(buf, (size_t)n, vb->arg);
+        for (ssize_t i = 0; i < n && len < sizeof(seen) - 1; i++)
+            seen[len++] = buf[i] ? buf[i] : ' ';
+        seen[len] = 0;
+        if (strstr(seen, "Escape character"))
+            return true;
+    }
+    snprintf(err, errlen, "virsh console %s did not connect: %s", name,
+             len ? seen : "(it said nothing)");
+    return false;
+}
+
 /* The app's stdout.log and stderr.log (xml_stdio_channels), read as
  * libvirt writes them. path[i] NULL: the machine has no such channels. */
 struct app_files {
@@ -691,8 +739,9 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     char path[4096], e[2048];
     char *xml = NULL, *name = NULL, *log = NULL, *newxml = NULL;
     char tmpxml[] = "/tmp/tern-domain-XXXXXX.xml";
-    int xfd = -1, lfd = -1;
-    bool have_tmpxml = false;
+    int xfd = -1, lfd = -1, cmaster = -1;
+    pid_t cpid = -1;
+    bool have_tmpxml = false, pty = vb->machine->libvirt_console_pty;
     struct app_files af = { { NULL, NULL }, { -1, -1 } };
 
     if (vb->machine->libvirt_uri)
@@ -747,6 +796,25 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         die("out of memory");
     free(name);
     name = xstrdup(unique);
+    if (vb->framed) {
+        /* <cmdline>stdio=framed ...</cmdline>, or a new one in <os>. */
+        char *at = strstr(newxml, "<cmdline>"), *framed;
+        const char *os_end = strstr(newxml, "</os>");
+        int r;
+        if (at)
+            r = asprintf(&framed, "%.*sstdio=framed %s", (int)(at + 9 - newxml), newxml, at + 9);
+        else if (os_end)
+            r = asprintf(&framed, "%.*s  <cmdline>stdio=framed</cmdline>\n  %s",
+                         (int)(os_end - newxml), newxml, os_end);
+        else {
+            snprintf(err, errlen, "%s: no <os> element", path);
+            goto out;
+        }
+        if (r < 0)
+            die("out of memory");
+        free(newxml);
+        newxml = framed;
+    }
 
     if (!ensure_libvirtd(err, errlen))
         goto out;
@@ -774,12 +842,29 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         }
     }
     msg("virsh -c %s create %s/domain.xml (as domain %s)", VIRSH_URI, vb->dir, name);
-    char *create[] = { "virsh", "-c", VIRSH_URI, "create", tmpxml, NULL };
+    char *create[] = { "virsh", "-c", VIRSH_URI, "create", tmpxml, pty ? "--paused" : NULL,
+                       NULL };
     if (run_capture(create, NULL, 0, e, sizeof(e)) != 0) {
         char why[1024];
         first_error(e, why, sizeof(why));
         snprintf(err, errlen, "virsh create failed: %s", why);
         goto out;
+    }
+    if (pty) {
+        /* The console is read as it is relayed, from the first byte: the
+         * domain runs only once `virsh console` is attached. */
+        char *resume[] = { "virsh", "-c", VIRSH_URI, "resume", name, NULL };
+        if (!attach_console_pty(vb, name, &cmaster, &cpid, err, errlen)) {
+            destroy(name);
+            goto out;
+        }
+        if (run_capture(resume, NULL, 0, e, sizeof(e)) != 0) {
+            char why[1024];
+            first_error(e, why, sizeof(why));
+            snprintf(err, errlen, "virsh resume failed: %s", why);
+            destroy(name);
+            goto out;
+        }
     }
 
     uint64_t t0 = now_ns(), deadline = t0 + vb->timeout_ms * 1000000u;
@@ -788,7 +873,9 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
     for (;;) {
         /* The app's output first: what it wrote before the exit line. */
         drain_app(vb, &af);
-        if (lfd < 0)
+        if (pty)
+            drain_console_pty(vb, cmaster, &exit_seen);
+        else if (lfd < 0)
             lfd = open(log, O_RDONLY | O_CLOEXEC);
         if (lfd >= 0)
             drain_log(vb, lfd, &exit_seen);
@@ -816,19 +903,31 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
             next_check = now + 200000000u;
             if (!domain_exists(name)) {
                 drain_app(vb, &af);
-                if (lfd < 0)
+                if (!pty && lfd < 0)
                     lfd = open(log, O_RDONLY | O_CLOEXEC);
                 if (lfd >= 0)
                     drain_log(vb, lfd, &exit_seen);
+                /* The console client may still be relaying the domain's
+                 * last output (its exit line among it): a few seconds. */
+                for (uint64_t until = now_ns() + 5000000000u; pty && !exit_seen &&
+                     now_ns() < until && drain_console_pty(vb, cmaster, &exit_seen);)
+                    usleep(50000);
                 end = VIRSH_GONE;
                 break;
             }
         }
         usleep(50000);
     }
-    if (lfd < 0 && end == VIRSH_GONE)
+    if (!pty && lfd < 0 && end == VIRSH_GONE)
         snprintf(err, errlen, "the domain ended without writing %s", log);
 out:
+    if (cpid > 0) {
+        kill(cpid, SIGTERM);
+        while (waitpid(cpid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (cmaster >= 0)
+        close(cmaster);
     if (xfd >= 0)
         close(xfd);
     if (have_tmpxml)

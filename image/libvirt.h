@@ -33,6 +33,10 @@ struct virsh_boot {
      * libvirt_stdio): the app's bytes for fd (1 stdout, 2 stderr) as
      * libvirt writes them to the image's stdout.log and stderr.log. */
     void (*app_output)(int fd, const char *data, size_t n, void *arg);
+    /* Boot with stdio=framed first on the kernel's command line: the
+     * app's output comes framed in the console (kern/stdio_frame.h; a
+     * machine without the stdio channels, Xen). */
+    bool framed;
 };
 enum virsh_end { VIRSH_GONE, VIRSH_TIMEOUT, VIRSH_INTERRUPTED, VIRSH_FAILED };
 enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen);

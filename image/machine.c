@@ -96,7 +96,7 @@ const struct machine machines[] = {
         .virt_type_kvm = "xen", .virt_type_tcg = "xen",
         .os_type = "xenpvh", .os_arch = "x86_64", .os_machine = "xenpvh",
         .acpi = false,
-        .libvirt_uri = "xen:///system",
+        .libvirt_uri = "xen:///system", .libvirt_console_pty = true,
         .xl_type = "pvh", .xen_bridge = "xenbr0",
     },
 };

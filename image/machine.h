@@ -86,6 +86,10 @@ struct machine {
     const char *libvirt_serial_model;
     /* The libvirt connection tern run --via virsh uses. */
     const char *libvirt_uri;
+    /* The driver logs no console to a file (libxl ignores <log file>):
+     * tern run --via virsh creates the domain paused, attaches `virsh
+     * console` on a pty and only then lets it run. */
+    bool libvirt_console_pty;
 
     /* Xen: non-NULL when the guest is started by `xl create` (not QEMU):
      * xl.cfg's type= ("pvh"). tern build then writes xl.cfg instead of

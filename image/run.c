@@ -794,11 +794,10 @@ static bool virsh_output(const char *data, size_t n, void *arg)
 /*
  * A Xen image (it has xl.cfg): on a dom0 `xl create -c` (or virsh on
  * xen:///system), elsewhere the tests/xen harness. The status comes from
- * the console's tern-exit line either way. With xl and the harness the
- * kernel frames the app's output in its one console (stdio=framed): the
- * app's bytes go to our stdout and stderr, the kernel's lines to
- * console.log (and stderr with --verbose), as on KVM. Through libvirt the
- * image's own command line boots, and the whole console is on stdout.
+ * the console's tern-exit line either way. The kernel frames the app's
+ * output in its one console (stdio=framed, added to the image's command
+ * line): the app's bytes go to our stdout and stderr, the kernel's lines
+ * to console.log (and stderr with --verbose), as on KVM.
  */
 static int run_xen(const struct run_opts *o, const char *via)
 {
@@ -822,26 +821,19 @@ static int run_xen(const struct run_opts *o, const char *via)
     r.status = -1;
     static struct merged_log mlog;
     memset(&mlog, 0, sizeof(mlog));
-    mlog.f = virsh ? NULL : log;
-    struct stdio_deframer deframe;
-    memset(&deframe, 0, sizeof(deframe));
-    struct console con = { .t0 = now_ns(), .log = log, .r = &r };
-    if (virsh) {
-        con.term = o->quiet ? NULL : stdout;
-    } else {
-        con.term = o->verbose ? stderr : NULL;
-        con.mlog = log ? &mlog : NULL;
-        con.deframe = &deframe;
-        deframe.text = deframed_text;
-        deframe.app = deframed_app;
-        deframe.arg = &con;
-        if (!(con.klog = fopen(klog_path, "w")))
-            die("%s: %s", klog_path, strerror(errno));
-        setvbuf(con.klog, NULL, _IOLBF, 0);
-    }
+    mlog.f = log;
+    struct console con = { .t0 = now_ns(), .term = o->verbose ? stderr : NULL, .log = log,
+                           .mlog = log ? &mlog : NULL, .r = &r };
+    struct stdio_deframer deframe = {
+        .text = deframed_text, .app = deframed_app, .arg = &con,
+    };
+    con.deframe = &deframe;
+    if (!(con.klog = fopen(klog_path, "w")))
+        die("%s: %s", klog_path, strerror(errno));
+    setvbuf(con.klog, NULL, _IOLBF, 0);
     struct xen_run xr = {
         .dir = o->image_dir, .timeout_ms = (uint64_t)o->timeout_s * 1000,
-        .log_path = o->log_path, .quiet = o->quiet, .framed = !virsh, .stop = &got_signal,
+        .log_path = o->log_path, .quiet = o->quiet, .framed = true, .stop = &got_signal,
         .output = virsh_output, .arg = &con,
     };
     int rc = -1;
@@ -857,7 +849,7 @@ static int run_xen(const struct run_opts *o, const char *via)
             struct virsh_boot vb = {
                 .dir = o->image_dir, .machine = mach, .accel = "kvm",
                 .timeout_ms = (uint64_t)o->timeout_s * 1000, .stop = &got_signal,
-                .output = virsh_output, .arg = &con,
+                .output = virsh_output, .arg = &con, .framed = true,
             };
             enum virsh_end ve = virsh_boot(&vb, err, sizeof(err));
             end = ve == VIRSH_GONE ? GONE : ve == VIRSH_TIMEOUT ? TIMEOUT :
@@ -870,15 +862,14 @@ static int run_xen(const struct run_opts *o, const char *via)
     }
     console_end(&con);
     mlog_end(&mlog);
-    if (con.klog)
-        fclose(con.klog);
+    fclose(con.klog);
     if (log)
         fclose(log);
     /* A run that failed: the end of the kernel's log, which only --verbose
      * showed. */
     bool failed = r.status < 0 || end == TIMEOUT || end == FAILED ||
                   (end == HARNESS && rc != r.status);
-    if (failed && !virsh && !o->verbose && !got_signal)
+    if (failed && !o->verbose && !got_signal)
         show_kernel_log(klog_path);
     if (end == HARNESS) {
         /* run.sh's status is the guest's, or 124/125/130 as tern run's. */

@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +118,33 @@ bool find_on_path(const char *prog, char *out, size_t len)
         path += n + (path[n] == ':');
     }
     return false;
+}
+
+int spawn_on_pty(char *const argv[], int *master, char *err, size_t errlen)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0 || grantpt(m) || unlockpt(m)) {
+        snprintf(err, errlen, "cannot make a pty for %s: %s", argv[0], strerror(errno));
+        if (m >= 0)
+            close(m);
+        return -1;
+    }
+    char *slave_name = ptsname(m);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        setsid();
+        int s = open(slave_name, O_RDWR);
+        if (s < 0)
+            _exit(127);
+        dup2(s, 0);
+        dup2(s, 1);
+        dup2(s, 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    *master = m;
+    return pid;
 }

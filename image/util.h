@@ -27,6 +27,12 @@ bool parse_long(const char *s, long min, long max, long *out);
  * taken as it is): the path into OUT, false when it is not executable. */
 bool find_on_path(const char *prog, char *out, size_t len);
 
+/* Run argv in a session of its own on a new pseudo-terminal (stdin,
+ * stdout and stderr), for a console client that wants a terminal (xl's
+ * xenconsole, virsh console); its output is read from *master. The pid,
+ * or -1 with err set. */
+int spawn_on_pty(char *const argv[], int *master, char *err, size_t errlen);
+
 /* A growable argv for building command lines. */
 struct argv_buf {
     char **v;

@@ -332,27 +332,12 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
     }
     msg("xl create -c %s (as domain %s)", cfg, name);
     /* xl's console client (xenconsole) wants a terminal: give it a pty. */
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || grantpt(master) || unlockpt(master)) {
-        snprintf(err, errlen, "cannot make a pty for xl's console: %s", strerror(errno));
+    char *argv[] = { "xl", "create", "-c", cfg, name_opt, cmdline_opt, NULL };
+    int master;
+    pid_t pid = spawn_on_pty(argv, &master, err, errlen);
+    if (pid < 0) {
+        free(cmdline_opt);
         return XEN_FAILED;
-    }
-    char *slave_name = ptsname(master);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        setsid();
-        int s = open(slave_name, O_RDWR);
-        if (s < 0)
-            _exit(127);
-        dup2(s, 0);
-        dup2(s, 1);
-        dup2(s, 2);
-        char *argv[] = { "xl", "create", "-c", cfg, name_opt, cmdline_opt, NULL };
-        execvp("xl", argv);
-        fprintf(stderr, "cannot run xl: %s\n", strerror(errno));
-        _exit(127);
     }
     enum xen_end end = XEN_GONE;
     uint64_t t0 = now_ns(), exit_at = 0, next_check = 0, gone_at = 0;

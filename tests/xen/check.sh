@@ -222,7 +222,8 @@ EOF
                 # (tests/xen/tern-in-dom0.sh), beside a guest that exits
                 # at once: xl create -c, the app's output on tern's stdout
                 # and nothing else there, the kernel's lines in the
-                # image's console.log, and the app's status (5) as tern's.
+                # image's console.log, and the app's status (5) as tern's;
+                # then the same through libvirt (tern run --via virsh).
                 if selected xen:tern_run_in_dom0; then
                     (cd "$d" && tar -cf image.tar hello)
                     libs=$(ldd "$TERN" | awk '$3 ~ /^\// && /libyaml|libfdt/ { printf " --dom0-file %s", $3 }')
@@ -232,7 +233,9 @@ EOF
 ^dom0-script\| tern-stdout\| GREETING=hello$
 ^dom0-script\| tern stdout: the app.s output only$
 ^dom0-script\| console\.log: the kernel.s lines only$
-^dom0-script\| tern run exited 5$' -- --timeout 150 --append "" \
+^dom0-script\| tern run exited 5$
+^dom0-script\| tern --via virsh stdout: the app.s output only$
+^dom0-script\| tern run --via virsh exited 5$' -- --timeout 300 --append "" \
                         --dom0-script "$HERE/tern-in-dom0.sh" --dom0-file "$TERN" \
                         --dom0-file "$d/image.tar" $libs "$XEN_KERNEL"
                 fi

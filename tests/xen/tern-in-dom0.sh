@@ -8,7 +8,7 @@
 # with the image's xl.cfg (its paths follow the image to where it now is),
 # gives the app's output (framed in the console: stdio=framed) to its
 # stdout, the kernel's lines to the image's console.log, and exits with
-# the app's status.
+# the app's status; then the same with --via virsh.
 img=/tmp/tern-in-dom0
 rm -rf "$img"
 mkdir -p "$img"
@@ -39,3 +39,17 @@ if grep -q '^tern-exit: status=5' "$img/hello/console.log" && grep -q '\] Tern '
     echo "console.log: the kernel's lines only"
 fi
 echo "tern run exited $rc"
+
+# The same through libvirt's Xen driver: tern run --via virsh
+# (xen:///system), framed the same way.
+if start_libvirtd; then
+    LD_LIBRARY_PATH=$GDIR "$GDIR/tern" run --via virsh "$img/hello" --timeout 120 \
+        > /tmp/tern-virsh.out 2> /tmp/tern-virsh.err
+    rc=$?
+    sed 's/^/tern-virsh-stdout| /' /tmp/tern-virsh.out
+    sed 's/^/tern-virsh-stderr| /' /tmp/tern-virsh.err
+    if [ "$(cat /tmp/tern-virsh.out)" = "$want" ]; then
+        echo "tern --via virsh stdout: the app's output only"
+    fi
+    echo "tern run --via virsh exited $rc"
+fi
