@@ -35,6 +35,8 @@ static void build_usage(FILE *f)
           "                      qemu.args (default kvm, or tcg where KVM cannot run\n"
           "                      the manifest's arch, as aarch64 on x86; tern run\n"
           "                      picks its own)\n"
+          "  --platform kvm|xen  build for this platform instead of the manifest's\n"
+          "                      (platform: xen writes xl.cfg and a Xen domain.xml)\n"
           "  --force             build even when a check says the image cannot boot\n"
           "                      (the program's format, memory: too small or too large,\n"
           "                      no cmdline): warn instead\n"
@@ -53,6 +55,7 @@ int cmd_build(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "kernel", required_argument, NULL, 'k' },
         { "accel", required_argument, NULL, 'A' },
+        { "platform", required_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },
         { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
@@ -72,6 +75,7 @@ int cmd_build(int argc, char **argv)
                 die("--accel %s: choose kvm or tcg", optarg);
             o.accel = optarg;
             break;
+        case 'P': o.platform = optarg; break;
         case 'q': o.quiet = true; break;
         case 'f': o.force = true; break;
         case 'h': build_usage(stdout); return 0;

@@ -755,7 +755,7 @@ int build_image(const struct build_opts *o, char **out_dir)
 {
     const char *mname = strcmp(o->manifest, "-") ? o->manifest : "<stdin>";
     struct manifest m;
-    int nerr = manifest_load(o->manifest, &m);
+    int nerr = manifest_load_as(o->manifest, o->platform, &m);
     if (nerr) {
         /* The checks that need no file tree still run, so that one build
          * reports every problem. */

@@ -27,6 +27,7 @@ struct build_opts {
     /* "kvm" or "tcg": domain type, qemu.args. NULL: kvm, unless KVM cannot
      * run the machine's guests on this host (an aarch64 image on x86). */
     const char *accel;
+    const char *platform;       /* NULL: the manifest's (--platform) */
     bool quiet;                 /* no summary line */
     bool force;                 /* build-time checks warn instead (check.h) */
 };

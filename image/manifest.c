@@ -1080,6 +1080,11 @@ static bool looks_like_manifest(const char *path, FILE *f)
 
 int manifest_load(const char *path, struct manifest *m)
 {
+    return manifest_load_as(path, NULL, m);
+}
+
+int manifest_load_as(const char *path, const char *platform, struct manifest *m)
+{
     memset(m, 0, sizeof(*m));
     /* "-": the manifest comes on standard input; host paths are relative
      * to the current directory. */
@@ -1147,6 +1152,18 @@ int manifest_load(const char *path, struct manifest *m)
     }
     if (!has_name)
         err(&c, root, "missing key 'name' (the image's name, e.g. name: hello)");
+    if (platform) {
+        char names[200];
+        bool known = false;
+        for (size_t i = 0; i < machine_count && !known; i++)
+            if ((known = !strcmp(machines[i].platform, platform)))
+                m->platform = machines[i].platform;
+        if (!known) {
+            machine_names(false, names, sizeof(names));
+            fprintf(stderr, "tern: error: --platform %s: not one of: %s\n", platform, names);
+            c.errors++;
+        }
+    }
 
     m->checked = true;
     /* The whole kernel command line must fit the kernel's buffer. */

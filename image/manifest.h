@@ -86,6 +86,9 @@ struct manifest {
  * was validated: the YAML was readable), when the caller may look at what
  * was valid and must free it. */
 int manifest_load(const char *path, struct manifest *m);
+/* The same with the manifest's platform replaced by platform (tern build
+ * --platform; NULL: the manifest's), before the checks that depend on it. */
+int manifest_load_as(const char *path, const char *platform, struct manifest *m);
 void manifest_free(struct manifest *m);
 
 /* Report an error at pos in m's file (used by tern build for problems it

@@ -642,6 +642,8 @@ static void run_usage(FILE *f)
           "  -o, --out DIR       where a MANIFEST is built (default build/NAME)\n"
           "  --kernel FILE       the kernel to boot (x86_64: an ELF with the PVH note);\n"
           "                      with a MANIFEST, the kernel to build it with\n"
+          "  --platform kvm|xen  build a MANIFEST for this platform instead of its own\n"
+          "                      (xen: on a dom0 with xl, elsewhere in the Xen harness)\n"
           "  --accel auto|kvm|tcg  accelerator (default auto: KVM when a probe\n"
           "                      boot works under it, else TCG)\n"
           "  --timeout SECONDS   stop the guest after this long (default 300; 0: never)\n"
@@ -951,9 +953,11 @@ int cmd_run(int argc, char **argv, bool probe_only)
         { "name", required_argument, NULL, 'n' },
         { "env", required_argument, NULL, 'e' },
         { "gdb", optional_argument, NULL, 'g' },
+        { "platform", required_argument, NULL, 'P' },
         { 0, 0, 0, 0 },
     };
     char why_port[200];
+    const char *platform = NULL;
     struct run_opts o = {
         .accel = "auto", .smp = 1,
         .memory_mb = 128, .timeout_s = 300, .append = "",
@@ -1040,6 +1044,7 @@ int cmd_run(int argc, char **argv, bool probe_only)
             via = optarg;
             break;
         case 'o': out_dir = optarg; break;
+        case 'P': platform = optarg; break;
         case 'h': run_usage(stdout); return 0;
         default:
             if (optopt)
@@ -1073,6 +1078,8 @@ int cmd_run(int argc, char **argv, bool probe_only)
         die("run: unexpected argument '%s' (one image at a time)", argv[optind + 1]);
     if (image && probe_only)
         die("probe: unexpected argument '%s' (use --kernel FILE)", image);
+    if (platform && !image)
+        die("--platform: only for a manifest (a bare --kernel boots under QEMU)");
     char *built_dir = NULL;
     char image_kernel[4096];
     if (image) {
@@ -1089,10 +1096,14 @@ int cmd_run(int argc, char **argv, bool probe_only)
                     "rebuild it with tern build --kernel");
             if (out_dir)
                 die("-o: only for a manifest (a directory is run as it is)");
+            if (platform)
+                die("--platform: only for a manifest (image '%s' was built for its "
+                    "platform; rebuild it with tern build --platform)", image);
             o.image_dir = image;
         } else {
             struct build_opts bo = {
                 .manifest = image, .out_dir = out_dir, .kernel = o.kernel,
+                .platform = platform,
                 .accel = !strcmp(o.accel, "auto") ? NULL : strcmp(o.accel, "tcg") ? "kvm" : "tcg",
             };
             int rc = build_image(&bo, &built_dir);

@@ -35,6 +35,9 @@ create)
     [ "$2" = -c ] && [ -t 0 ] || { echo "xl: create -c needs a terminal" >&2; exit 4; }
     grep '^kernel = ' "$3" >> "${FAKE_XL_LOG:-/dev/null}"
     echo "Parsing config from $3"
+    # the app's output, framed as stdio=framed has the kernel write it
+    # (kern/stdio_frame.h; "hi from the app\n"), with the console's CR LF
+    printf '[    0.1] app: /bin/hello\r\n\033_tern1;aGkgZnJvbSB0aGUgYXBwCg==\033\\\r\n'
     echo "tern-exit: status=${FAKE_XL_STATUS:-0}"
     exit 0 ;;
 esac
@@ -87,12 +90,29 @@ tool_case xen_blk_bridge 0 "^disk = \\[ 'format=raw,vdev=xvda,access=ro,target=/
 # console, xl.cfg followed to a moved image.
 cp -r "$XD/xnet" "$XD/moved"
 tool_case xen_run_dom0_xl 7 "^tern: .*xl\\.cfg rewritten for /.*/moved
-.*xl create -c /.*/moved/xl\\.cfg name=\"moved-tern[0-9]+\"
+.*xl create -c /.*/moved/xl\\.cfg name=\"moved-tern[0-9]+\" cmdline=\"stdio=framed -- /bin/hello \\\\\"a \\\\\\\\\\\\ b\\\\\"\"
 kernel = \"/.*/moved/kernel\\.elf\"
 .*guest exit status 7" -- \
     sh -c 'PATH="$2/bin:$PATH" FAKE_XL_STATUS=7 FAKE_XL_LOG="$2/xl.log" "$1" run "$2/moved" 2>&1; rc=$?
            cat "$2/xl.log"; grep -q "^tern-exit: status=7" "$2/moved/console.log" || rc=99; exit $rc' \
     sh "$TERN" "$XD"
+# The app's output framed in the console: tern's stdout is the app's
+# alone, console.log the kernel's lines.
+tool_case xen_run_framed_stdout 0 "^stdout=hi from the app console=ok$" -- \
+    sh -c 'out=$(PATH="$2/bin:$PATH" "$1" run "$2/xnet" 2> /dev/null) || exit 9
+           c=bad; grep -q "app: /bin/hello" "$2/xnet/console.log" && ! grep -q "hi from" "$2/xnet/console.log" && c=ok
+           echo "stdout=$out console=$c"' sh "$TERN" "$XD"
+# --platform: a kvm manifest built for Xen; bad names and image
+# directories refused.
+printf 'name: plat\ncmdline: [/bin/hello]\nfiles:\n  /bin/hello: %s\n' "$apps/hello" > "$XD/plat.yaml"
+tool_case xen_build_platform_option 0 "^xl\\.cfg type = \"pvh\"$" -- \
+    sh -c '"$1" build "$2/plat.yaml" --platform xen --kernel "$3" -o "$2/plat" -q &&
+           echo $(ls "$2/plat" | grep xl) $(grep "^type" "$2/plat/xl.cfg")' sh "$TERN" "$XD" "$KERNEL"
+tool_case xen_build_platform_unknown 2 "^tern: error: --platform pv: not one of: kvm, xen$" -- \
+    "$TERN" build "$XD/plat.yaml" --platform pv -o "$XD/plat-bad"
+tool_case xen_run_platform_not_for_a_directory 2 "^tern: error: --platform: only for a manifest \\(image '.*xnet' was built for its platform" -- \
+    "$TERN" run "$XD/xnet" --platform xen
+
 # Refusals: what only QEMU runs can do, libvirt off a dom0, and no dom0
 # and no harness.
 tool_case xen_run_refuses_detach 2 "^tern: error: -d: not for a Xen image" -- \
