@@ -241,7 +241,7 @@ xen_cache=${TERN_CACHE:-$HOME/.cache/tern}/xen
 if [ "${ARCH:-x86_64}" != x86_64 ]; then
     :   # (Xen guests are x86_64 here)
 elif [ "${TERN_XEN:-1}" = 0 ]; then
-    skip xen "TERN_XEN=0: the cases on the real Xen hypervisor are left out"
+    skip xen "TERN_XEN=0: the cases on the real Xen hypervisor are left out (CI: they ran in its first pass)"
 elif [ "$(id -u)" != 0 ] && [ ! -f "$xen_cache/dom0.cpio.gz" ]; then
     skip xen "building the dom0 into $xen_cache needs root once (make check-xen as root)"
 else
