@@ -24,6 +24,8 @@
 #include "util.h"
 #include "xen.h"
 
+#include <kern/stdio_frame.h>
+
 /* The connection: the machine's (qemu:///system, xen:///system), set by
  * virsh_boot. */
 static const char *virsh_uri = "qemu:///system";
@@ -626,22 +628,6 @@ static void drain_log(const struct virsh_boot *vb, int fd, bool *exit_seen)
             *exit_seen = true;
 }
 
-/* What `virsh console` relays on its pty (machine libvirt_console_pty),
- * without waiting; false once the pty has closed (the client is gone). */
-static bool drain_console_pty(const struct virsh_boot *vb, int master, bool *exit_seen)
-{
-    char buf[8192];
-    for (;;) {
-        ssize_t n = read(master, buf, sizeof(buf));
-        if (n > 0) {
-            if (vb->output(buf, (size_t)n, vb->arg))
-                *exit_seen = true;
-            continue;
-        }
-        return n < 0 && errno == EAGAIN;
-    }
-}
-
 /* `virsh console --force NAME` on a pty, once the domain exists (paused):
  * true when it says it is connected (within 20 s). Its greeting goes
  * to vb->output with the console. */
@@ -802,9 +788,10 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         const char *os_end = strstr(newxml, "</os>");
         int r;
         if (at)
-            r = asprintf(&framed, "%.*sstdio=framed %s", (int)(at + 9 - newxml), newxml, at + 9);
+            r = asprintf(&framed, "%.*s" STDIO_FRAME_OPTION " %s", (int)(at + 9 - newxml),
+                         newxml, at + 9);
         else if (os_end)
-            r = asprintf(&framed, "%.*s  <cmdline>stdio=framed</cmdline>\n  %s",
+            r = asprintf(&framed, "%.*s  <cmdline>" STDIO_FRAME_OPTION "</cmdline>\n  %s",
                          (int)(os_end - newxml), newxml, os_end);
         else {
             snprintf(err, errlen, "%s: no <os> element", path);
@@ -874,7 +861,7 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
         /* The app's output first: what it wrote before the exit line. */
         drain_app(vb, &af);
         if (pty)
-            drain_console_pty(vb, cmaster, &exit_seen);
+            pty_relay(cmaster, 0, vb->output, vb->arg, &exit_seen);
         else if (lfd < 0)
             lfd = open(log, O_RDONLY | O_CLOEXEC);
         if (lfd >= 0)
@@ -910,8 +897,9 @@ enum virsh_end virsh_boot(const struct virsh_boot *vb, char *err, size_t errlen)
                 /* The console client may still be relaying the domain's
                  * last output (its exit line among it): a few seconds. */
                 for (uint64_t until = now_ns() + 5000000000u; pty && !exit_seen &&
-                     now_ns() < until && drain_console_pty(vb, cmaster, &exit_seen);)
-                    usleep(50000);
+                     now_ns() < until;)
+                    if (!pty_relay(cmaster, 50, vb->output, vb->arg, &exit_seen))
+                        break;
                 end = VIRSH_GONE;
                 break;
             }

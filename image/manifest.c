@@ -263,6 +263,15 @@ static void machine_names(bool arch, char *out, size_t len)
     }
 }
 
+/* The table's own string for arch (or platform) name s, or NULL. */
+static const char *machine_lookup(bool arch, const char *s)
+{
+    for (size_t i = 0; i < machine_count; i++)
+        if (!strcmp(machine_name(&machines[i], arch), s))
+            return machine_name(&machines[i], arch);
+    return NULL;
+}
+
 static void k_machine(struct ctx *c, yaml_node_t *v, bool arch)
 {
     const char *key = arch ? "arch" : "platform";
@@ -272,16 +281,13 @@ static void k_machine(struct ctx *c, yaml_node_t *v, bool arch)
     const char *s = want_scalar(c, v, key, expected);
     if (!s)
         return;
-    for (size_t i = 0; i < machine_count; i++) {
-        if (!strcmp(machine_name(&machines[i], arch), s)) {
-            if (arch)
-                c->m->arch = machines[i].arch;
-            else
-                c->m->platform = machines[i].platform;
-            return;
-        }
-    }
-    err(c, v, "%s: '%s' is not one of: %s", key, shown(s, buf, sizeof(buf)), names);
+    const char *known = machine_lookup(arch, s);
+    if (!known)
+        err(c, v, "%s: '%s' is not one of: %s", key, shown(s, buf, sizeof(buf)), names);
+    else if (arch)
+        c->m->arch = known;
+    else
+        c->m->platform = known;
 }
 
 static void k_arch(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
@@ -1153,12 +1159,11 @@ int manifest_load_as(const char *path, const char *platform, struct manifest *m)
     if (!has_name)
         err(&c, root, "missing key 'name' (the image's name, e.g. name: hello)");
     if (platform) {
-        char names[200];
-        bool known = false;
-        for (size_t i = 0; i < machine_count && !known; i++)
-            if ((known = !strcmp(machines[i].platform, platform)))
-                m->platform = machines[i].platform;
-        if (!known) {
+        const char *known = machine_lookup(false, platform);
+        if (known) {
+            m->platform = known;
+        } else {
+            char names[200];
             machine_names(false, names, sizeof(names));
             fprintf(stderr, "tern: error: --platform %s: not one of: %s\n", platform, names);
             c.errors++;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,4 +148,23 @@ int spawn_on_pty(char *const argv[], int *master, char *err, size_t errlen)
     }
     *master = m;
     return pid;
+}
+
+bool pty_relay(int master, int wait_ms, bool (*output)(const char *data, size_t n, void *arg),
+               void *arg, bool *exit_seen)
+{
+    for (;;) {
+        struct pollfd p = { master, POLLIN, 0 };
+        int r = poll(&p, 1, wait_ms);
+        if (r == 0)
+            return true;
+        if (r < 0 || !(p.revents & POLLIN))
+            return r < 0 && errno == EINTR;
+        char buf[4096];
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n <= 0)                     /* EOF, or EIO: the slave's end */
+            return n < 0 && (errno == EAGAIN || errno == EINTR);
+        if (output(buf, (size_t)n, arg))
+            *exit_seen = true;
+    }
 }

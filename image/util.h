@@ -32,6 +32,12 @@ bool find_on_path(const char *prog, char *out, size_t len);
  * xenconsole, virsh console); its output is read from *master. The pid,
  * or -1 with err set. */
 int spawn_on_pty(char *const argv[], int *master, char *err, size_t errlen);
+/* What the client on master's pty has written, to output(data, n, arg),
+ * until nothing more comes within wait_ms (0: what is there now). Sets
+ * *exit_seen when output returns true (the guest's exit line). False once
+ * the pty's other end is closed (the client is gone). */
+bool pty_relay(int master, int wait_ms, bool (*output)(const char *data, size_t n, void *arg),
+               void *arg, bool *exit_seen);
 
 /* A growable argv for building command lines. */
 struct argv_buf {

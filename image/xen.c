@@ -18,6 +18,8 @@
 #include "util.h"
 #include "xen.h"
 
+#include <kern/stdio_frame.h>
+
 /* ---------------------------------------------------------------- xl.cfg -- */
 
 /* An xl config string: double quotes, a backslash escaping a quote or a
@@ -245,7 +247,7 @@ static char *framed_cmdline(const char *cfg, char *err, size_t errlen)
             continue;
         /* xl_quoted()'s string, its escapes undone */
         out = xmalloc(strlen(line) + 16);
-        size_t o = (size_t)sprintf(out, "stdio=framed ");
+        size_t o = (size_t)sprintf(out, STDIO_FRAME_OPTION " ");
         bool closed = false;
         for (const char *p = line + 11; *p && !closed; p++) {
             if (*p == '\\' && p[1])
@@ -280,25 +282,6 @@ static bool xl_exists(const char *name)
 {
     char *argv[] = { "xl", "domid", (char *)name, NULL };
     return run_quiet(argv) == 0;
-}
-
-/* Everything still readable on the pty's master after its writer left
- * (until a read finds nothing or the slave's end: EIO), to xr->output.
- * True when that output held the exit line. */
-static bool drain_pty(int master, const struct xen_run *xr)
-{
-    bool exit_seen = false;
-    for (;;) {
-        struct pollfd p = { master, POLLIN, 0 };
-        if (poll(&p, 1, 200) <= 0 || !(p.revents & POLLIN))
-            return exit_seen;
-        char buf[4096];
-        ssize_t n = read(master, buf, sizeof(buf));
-        if (n <= 0)
-            return exit_seen;
-        if (xr->output(buf, (size_t)n, xr->arg))
-            exit_seen = true;
-    }
 }
 
 enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
@@ -369,8 +352,7 @@ enum xen_end xen_xl_boot(const struct xen_run *xr, char *err, size_t errlen)
         if (xl_done) {
             /* xl is gone, but what it wrote last (the exit line) may still
              * wait in the pty: read it before judging. */
-            if (drain_pty(master, xr))
-                exit_seen = true;
+            pty_relay(master, 200, xr->output, xr->arg, &exit_seen);
             /* xl create failed before the domain ran: its message is on
              * the console already; say so if there was no exit line. */
             if (!exit_seen && WIFEXITED(st) && WEXITSTATUS(st) != 0 && !xl_exists(name))

@@ -28,6 +28,10 @@
 
 #include <kern/types.h>
 
+/* The kernel option that turns records on (kern/options.h), as tern run
+ * adds it to an image's command line. */
+#define STDIO_FRAME_OPTION "stdio=framed"
+
 #define STDIO_FRAME_DATA_MAX 180
 /* "\033_tern" FD ';' + base64 of DATA_MAX + "\033\\\n" */
 #define STDIO_FRAME_MAX (8 + (STDIO_FRAME_DATA_MAX + 2) / 3 * 4 + 3)
