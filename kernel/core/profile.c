@@ -19,6 +19,7 @@
 #include <kern/percpu.h>
 #include <kern/printk.h>
 #include <kern/profile.h>
+#include <kern/spinlock.h>
 #include <kern/string.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -36,6 +37,80 @@ static uint64_t period_ns;
 static struct timer timers[MAX_CPUS];
 /* What the scheduler and interrupts did meanwhile, from these starts. */
 static uint64_t start_ns, start_switches[MAX_CPUS], start_interrupts[MAX_CPUS];
+static uint64_t start_idle_ns[MAX_CPUS];
+
+/* Each thread's CPU time over the sampling, from the scheduler's own
+ * accounting: unlike a sample, it is not skewed by code that runs with
+ * interrupts off, so it says which thread the busy time belongs to. */
+#define MAX_THREADS 64
+struct thread_time {
+    int id;
+    char name[THREAD_NAME_MAX];
+    uint64_t start_ns, ns;
+};
+static struct thread_time thread_times[MAX_THREADS];
+static unsigned nthread_times;
+
+static struct thread_time *thread_time_of(int id)
+{
+    for (unsigned i = 0; i < nthread_times; i++)
+        if (thread_times[i].id == id)
+            return &thread_times[i];
+    return NULL;
+}
+
+static spinlock_t thread_times_lock = SPINLOCK_INIT;
+
+static void note_thread_start(struct thread *t, void *arg)
+{
+    (void)arg;
+    if (nthread_times < MAX_THREADS) {
+        struct thread_time *tt = &thread_times[nthread_times++];
+        tt->id = t->id;
+        tt->start_ns = t->sum_exec_ns;
+    }
+}
+
+/* Threads that began after the start began at 0. Called with
+ * thread_times_lock held. */
+static void note_thread_end(struct thread *t, void *arg)
+{
+    (void)arg;
+    struct thread_time *tt = thread_time_of(t->id);
+    if (!tt && nthread_times < MAX_THREADS) {
+        tt = &thread_times[nthread_times++];
+        tt->id = t->id;
+        tt->start_ns = 0;
+    }
+    if (tt) {
+        strlcpy(tt->name, t->name, sizeof(tt->name));
+        tt->ns = t->sum_exec_ns - tt->start_ns;
+    }
+}
+
+void profile_thread_gone(struct thread *t)
+{
+    if (!__atomic_load_n(&sampling, __ATOMIC_ACQUIRE))
+        return;
+    unsigned long flags = spin_lock_irqsave(&thread_times_lock);
+    note_thread_end(t, NULL);
+    spin_unlock_irqrestore(&thread_times_lock, flags);
+}
+
+static void report_threads(uint64_t ms)
+{
+    unsigned long flags = spin_lock_irqsave(&thread_times_lock);
+    thread_for_each(note_thread_end, NULL);
+    spin_unlock_irqrestore(&thread_times_lock, flags);
+    for (unsigned cpu = 0; cpu < nr_cpus; cpu++)
+        pr_info("profile: CPU %u: idle %llu ms of %llu\n", cpu,
+                (unsigned long long)((cpus[cpu].idle_ns - start_idle_ns[cpu]) / 1000000),
+                (unsigned long long)ms);
+    for (unsigned i = 0; i < nthread_times; i++)
+        if (thread_times[i].ns >= 1000000 && thread_times[i].name[0])
+            pr_info("profile: thread %d %s: %llu ms\n", thread_times[i].id,
+                    thread_times[i].name, (unsigned long long)(thread_times[i].ns / 1000000));
+}
 
 static void sample(struct timer *t)
 {
@@ -72,7 +147,11 @@ void profile_start(void)
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
         start_switches[cpu] = cpus[cpu].nr_switches;
         start_interrupts[cpu] = cpus[cpu].nr_interrupts;
+        start_idle_ns[cpu] = cpus[cpu].idle_ns;
     }
+    unsigned long flags = spin_lock_irqsave(&thread_times_lock);
+    thread_for_each(note_thread_start, NULL);
+    spin_unlock_irqrestore(&thread_times_lock, flags);
     __atomic_store_n(&sampling, true, __ATOMIC_RELEASE);
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
         struct thread *t = thread_create_on(cpu, "profile", arm_this_cpu, &timers[cpu], 0);
@@ -202,6 +281,7 @@ void profile_report(void)
                 (unsigned long long)((cpus[cpu].nr_switches - start_switches[cpu]) * 1000 / ms),
                 (unsigned long long)((cpus[cpu].nr_interrupts - start_interrupts[cpu]) * 1000 / ms),
                 (unsigned long long)ms);
+    report_threads(ms);
     pr_info("profile: %u samples at %ld Hz on %u CPUs (%u idle, %u busy, %u dropped)\n", n,
             kopt.profile_hz, nr_cpus, idle, busy, dropped);
     pr_info("profile:  samples   %%all  %%busy  function\n");

@@ -10,6 +10,7 @@
 #include <kern/panic.h>
 #include <kern/percpu.h>
 #include <kern/printk.h>
+#include <kern/profile.h>
 #include <kern/string.h>
 #include <kern/thread.h>
 
@@ -68,6 +69,7 @@ struct thread *thread_alloc(const char *name, thread_fn fn, void *arg, int nice,
 
 void thread_free(struct thread *t)
 {
+    profile_thread_gone(t);
     unsigned long flags = spin_lock_irqsave(&all_lock);
     list_del(&t->all_link);
     spin_unlock_irqrestore(&all_lock, flags);
@@ -198,6 +200,15 @@ bool sched_stack_contains(uintptr_t addr, size_t len)
     return (addr >= s && addr + len <= s + ssize) ||
            (addr >= ts && addr + len <= ts + THREAD_TRAP_STACK_SIZE) ||
            (addr >= ss && addr + len <= ss + THREAD_SYSCALL_STACK_SIZE);
+}
+
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
+{
+    unsigned long flags = spin_lock_irqsave(&all_lock);
+    struct list_head *pos;
+    list_for_each(pos, &all_threads)
+        fn(list_entry(pos, struct thread, all_link), arg);
+    spin_unlock_irqrestore(&all_lock, flags);
 }
 
 struct thread *sched_guard_owner(uintptr_t addr)

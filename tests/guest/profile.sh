@@ -8,6 +8,8 @@
 guest_case profile_kernel 'profile=1000 ktest=sched_fair' 0 \
     'profile: sampling 1000 times a second on 1 CPUs' \
     'profile: CPU 0: [0-9]+ context switches/s, [0-9]+ interrupts/s over [0-9]+ ms' \
+    'profile: CPU 0: idle [0-9]+ ms of [0-9]+$' \
+    'profile: thread [0-9]+ hog: [1-9][0-9]* ms$' \
     'profile: [0-9]+ samples at 1000 Hz on 1 CPUs \([0-9]+ idle, [0-9]+ busy, 0 dropped\)' \
     'profile: +[0-9]+ +[0-9]+\.[0-9] +([5-9][0-9]|100)\.[0-9]  hog$' \
     'profile: +[0-9]+  0xffffffff[0-9a-f]+  hog\+0x[0-9a-f]+$'

@@ -12,5 +12,8 @@
 void profile_start(void);
 /* Stop and print the report; safe to call when profiling is off. */
 void profile_report(void);
+/* A thread is being freed: keep its CPU time for the report. */
+struct thread;
+void profile_thread_gone(struct thread *t);
 
 #endif

@@ -114,5 +114,8 @@ void sched_print_stats(void);
 bool sched_stack_contains(uintptr_t addr, size_t len);
 /* The thread whose stack guard page holds addr, or NULL (fault reports). */
 struct thread *sched_guard_owner(uintptr_t addr);
+/* Call fn on every thread, under the thread list's lock with interrupts
+ * off: fn may only read the thread (the profiler's per-thread times). */
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 
 #endif
