@@ -5,7 +5,7 @@
  *   - cross-CPU wakeup: two threads on different CPUs handing a token back
  *     and forth through futex words (wake on one CPU, run on the other);
  *   - interrupt round trip: a software interrupt through the full trap
- *     path (IST, move to the trap stack, XSAVE/XRSTOR, dispatch, iretq).
+ *     path (IST, move to the trap stack, dispatch, iretq).
  */
 #include <kern/arch.h>
 #include <kern/ktest.h>
@@ -45,27 +45,50 @@ static void handoff(void *arg)
     }
 }
 
-KTEST(bench_sched, "cycles per context switch (same CPU, cross-CPU) and per trap")
+/* Two threads yielding to each other on the last CPU: cycles per switch,
+ * or 0 when they did not share it. App contexts (arch_context_set_app)
+ * have their FP/SIMD state switched, as app threads do; kernel threads
+ * do not (switch.S). */
+static uint64_t yield_switch_cycles(bool app, uint64_t *nswitches)
 {
-    /* Same CPU: with one CPU busy, both yielders share it. */
     go = false;
     yields_done = 0;
     unsigned last = nr_cpus - 1;
-    struct thread *a = thread_create_on(last, "yield-a", yielder, NULL, 0);
-    struct thread *b = thread_create_on(last, "yield-b", yielder, NULL, 0);
-    bool same = a->cpu == b->cpu;
-    uint64_t s0 = a->cpu->nr_switches, t0 = arch_cycles();
+    struct thread *t[2];
+    for (int i = 0; i < 2; i++) {
+        t[i] = thread_prepare(i ? "yield-b" : "yield-a", yielder, NULL, 0);
+        if (!t[i])
+            return 0;
+        t[i]->pinned_cpu = (int)last;
+        if (app)
+            arch_context_set_app(&t[i]->ctx);
+        thread_launch(t[i]);
+    }
+    bool same = t[0]->cpu == t[1]->cpu;
+    struct cpu *c = t[0]->cpu;
+    uint64_t s0 = c->nr_switches, t0 = arch_cycles();
     go = true;
-    thread_join(a);
-    thread_join(b);
-    uint64_t cycles = arch_cycles() - t0, switches = a->cpu->nr_switches - s0;
-    if (same)
-        pr_info("bench: voluntary switch, same CPU: %llu cycles (%llu switches)\n",
-                (unsigned long long)(cycles / (switches ? switches : 1)),
-                (unsigned long long)switches);
-    else
-        pr_info("bench: voluntary switch, same CPU: not measured (threads on different CPUs)\n");
+    thread_join(t[0]);
+    thread_join(t[1]);
+    uint64_t cycles = arch_cycles() - t0, switches = c->nr_switches - s0;
+    *nswitches = switches;
+    return same ? cycles / (switches ? switches : 1) : 0;
+}
 
+KTEST(bench_sched, "cycles per context switch (same CPU, cross-CPU) and per trap")
+{
+    for (int app = 0; app < 2; app++) {
+        uint64_t switches, cycles = yield_switch_cycles(app, &switches);
+        const char *what = app ? "voluntary switch, same CPU, app threads"
+                               : "voluntary switch, same CPU";
+        if (cycles)
+            pr_info("bench: %s: %llu cycles (%llu switches)\n", what,
+                    (unsigned long long)cycles, (unsigned long long)switches);
+        else
+            pr_info("bench: %s: not measured (threads on different CPUs)\n", what);
+    }
+
+    uint64_t t0, cycles;
     if (nr_cpus > 1) {
         token = 0;
         t0 = arch_cycles();

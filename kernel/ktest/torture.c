@@ -167,11 +167,15 @@ KTEST(torture, "ABI contract: registers survive yield, block, sleep and preempti
         char name[THREAD_NAME_MAX];
         snprintf(name, sizeof(name), "torture%u", i);
         w[i].index = (int)i;
-        w[i].thread = thread_create(name, worker_main, &w[i], 0);
+        /* The workers fill the vector registers: like app threads, their
+         * FP/SIMD state is the switch's to keep (arch_context_set_app). */
+        w[i].thread = thread_prepare(name, worker_main, &w[i], 0);
         if (!w[i].thread) {
             pr_err("torture: cannot create thread %u\n", i);
             return 1;
         }
+        arch_context_set_app(&w[i].thread->ctx);
+        thread_launch(w[i].thread);
     }
     uint64_t switches, preempts, elapsed;
     for (;;) {

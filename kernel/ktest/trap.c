@@ -1,11 +1,12 @@
 /*
- * ktest=trap_stale_stack: a trap saves the interrupted vector state on the
- * thread's trap stack, in memory an earlier, deeper trap may have left
- * anything in. This fills the trap stack with ones, then takes timer
- * interrupts on it, twenty times: each must come back through its
- * restore without a fault. (Before trap_entry.S cleared the XSAVE header,
- * XRSTOR raised #GP on such an area: seen once in CI-like runs at -O0,
- * "KERNEL FAULT: #GP ... trap_common".)
+ * ktest=trap_stale_stack: a trap builds its frame (and, on aarch64, saves
+ * the interrupted vector state) on the thread's trap stack, in memory an
+ * earlier, deeper trap may have left anything in. This fills the trap
+ * stack with ones, then takes timer interrupts on it, twenty times: each
+ * must come back through its restore without a fault. (When x86_64's trap
+ * path still saved vector state there, before switch.S took that over, an
+ * XSAVE header left uncleared made XRSTOR raise #GP on such an area: seen
+ * once in CI-like runs at -O0, "KERNEL FAULT: #GP ... trap_common".)
  */
 #include <arch/irq.h>
 #include <kern/ktest.h>

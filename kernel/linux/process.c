@@ -93,6 +93,7 @@ struct app_thread *app_thread_create(const struct syscall_frame *f, uintptr_t tl
                                                          THREAD_SYSCALL_STACK_SIZE) - 1;
     *top = *f;
     arch_context_set_tls(&t->ctx, tls);
+    arch_context_set_app(&t->ctx);
     if (inherit_fpu)
         arch_fpu_snapshot(&t->ctx);
     at->thread = t;

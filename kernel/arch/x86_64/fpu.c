@@ -44,15 +44,13 @@ void fpu_init_cpu(void)
     if (fpu_has_xsave)
         xsetbv(0, fpu_xcr0);
     /* The boot CPU learns the save area's size here, for the XCR0 just
-     * set; every CPU then traps with the same format, or a thread
-     * preempted on one CPU and resumed on another would restore a foreign
-     * image. */
+     * set; every CPU then uses the same format, or a thread switched out
+     * on one CPU and resumed on another would restore a foreign image. */
     if (!fpu_state_size) {
         fpu_state_size = fpu_has_xsave ? cpuid(0xd, 0).ebx : 512;
         if (fpu_state_size > FPU_MAX_STATE)
             panic("fpu: state of %zu bytes exceeds %d", fpu_state_size, FPU_MAX_STATE);
     }
-    this_cpu()->arch.xsave_size = fpu_has_xsave ? fpu_state_size : 0;
     /* A clean x87 and MXCSR for whatever runs first. */
     uint32_t mxcsr = 0x1f80;
     __asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));

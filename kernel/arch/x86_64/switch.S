@@ -13,12 +13,26 @@
  * compiler optimization level can change what is preserved (the OSv
  * aarch64 -O0 bug). Beyond the ABI, the whole extended state (XMM/YMM/ZMM,
  * x87) is saved too: a thread that blocks inside a syscall must find its
- * vector registers intact, and the kernel never touches them.
+ * vector registers intact.
+ *
+ * Only contexts marked app (arch_context_set_app: app threads, and kernel
+ * threads that use vector registers on purpose) own an FS base and FP/SIMD
+ * state. Kernel C is built general-regs-only and never touches either, so
+ * a switch leaves them alone for a kernel thread, and the registers still
+ * hold the last app context's state when it comes back. That context's
+ * state is saved at every switch away from it (so its save area is always
+ * current, wherever it runs next), and restored only when this CPU's
+ * registers may hold something else: another context was restored here
+ * since (CPU_FPU_OWNER), or it was restored on another CPU since
+ * (CTX_LOADED_ON). Under TCG an XSAVE/XRSTOR pair costs about as much as
+ * the rest of the switch (docs/zcopy.md), and most switches of a network
+ * benchmark are to and from the device's kernel thread.
  *
  * Negative controls (make BROKEN=r13|xsave): build a switch that loses r13
  * or the extended state, to show the torture test catches it.
  */
 #include <arch/context.h>
+#include <arch/percpu.h>
 
 #define MSR_FS_BASE 0xc0000100
 
@@ -33,6 +47,8 @@ arch_switch:
 #endif
     pushq %r14
     pushq %r15
+    cmpb $0, CTX_APP(%rdi)
+    je 1f                               /* a kernel thread: nothing else */
     stmxcsr CTX_MXCSR(%rdi)
     fnstcw CTX_FCW(%rdi)
     movl $MSR_FS_BASE, %ecx
@@ -44,34 +60,42 @@ arch_switch:
     movl $-1, %eax
     movl $-1, %edx
     cmpb $0, fpu_has_xsave(%rip)
-    je 1f
+    je 2f
     xsave64 (%r8)
-    jmp 2f
-1:  fxsave64 (%r8)
-2:
+    jmp 1f
+2:  fxsave64 (%r8)
 #endif
-
+1:
     movq %rsp, CTX_RSP(%rdi)
     movq CTX_RSP(%rsi), %rsp            /* now on next's stack */
 
+    cmpb $0, CTX_APP(%rsi)
+    je 5f
+    movl CTX_FS_BASE(%rsi), %eax
+    movl CTX_FS_BASE + 4(%rsi), %edx
+    movl $MSR_FS_BASE, %ecx
+    wrmsr
+    movq %gs:CPU_SELF, %rax
+    cmpq %rsi, %gs:CPU_FPU_OWNER
+    jne 3f
+    cmpq %rax, CTX_LOADED_ON(%rsi)
+    je 5f                               /* the registers still hold it */
+3:  movq %rsi, %gs:CPU_FPU_OWNER
+    movq %rax, CTX_LOADED_ON(%rsi)
 #ifndef TERN_BROKEN_SWITCH_XSAVE
     movq CTX_FPU(%rsi), %r8
     movl $-1, %eax
     movl $-1, %edx
     cmpb $0, fpu_has_xsave(%rip)
-    je 3f
+    je 4f
     xrstor64 (%r8)
-    jmp 4f
-3:  fxrstor64 (%r8)
-4:
+    jmp 6f
+4:  fxrstor64 (%r8)
+6:
 #endif
     ldmxcsr CTX_MXCSR(%rsi)
     fldcw CTX_FCW(%rsi)
-    movl CTX_FS_BASE(%rsi), %eax
-    movl CTX_FS_BASE + 4(%rsi), %edx
-    movl $MSR_FS_BASE, %ecx
-    wrmsr
-    movq %rdi, %rax                     /* prev, for the resumed side */
+5:  movq %rdi, %rax                     /* prev, for the resumed side */
     popq %r15
     popq %r14
 #ifndef TERN_BROKEN_SWITCH_R13

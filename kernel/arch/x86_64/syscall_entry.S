@@ -12,8 +12,8 @@
  * starts at the trap stack's top as from any other code) through a per-CPU
  * scratch slot,
  * with interrupts still masked by IA32_FMASK. The handler may block or be
- * preempted: vector state is then saved by the switch (switch.S) and the
- * trap path, and kernel C never touches it.
+ * preempted: vector state is then saved by the switch (switch.S), and
+ * kernel C never touches it.
  *
  * Frame (struct syscall_frame, arch/syscall.h), from the lowest address:
  *   r15 r14 r13 r12 r10 r9 r8 rbp rdi rsi rdx rbx rax(nr) | r11 rcx app_rsp

@@ -49,6 +49,14 @@ static inline void arch_context_set_tls(struct arch_context *c, uintptr_t tls)
     c->tpidr_el0 = tls;
 }
 
+/* A context not yet started will run app code. On aarch64 the switch
+ * saves and restores every thread's whole state, so there is nothing to
+ * mark (x86_64 switches FP/SIMD state only for such contexts). */
+static inline void arch_context_set_app(struct arch_context *c)
+{
+    (void)c;
+}
+
 /* The context of code already running (a CPU's boot context becoming a
  * thread): only its save area, filled by the first switch away. */
 void arch_context_adopt(struct arch_context *c, void *fpu_state);

@@ -10,6 +10,8 @@
 #define CTX_MXCSR    16
 #define CTX_FCW      20
 #define CTX_FPU      24
+#define CTX_LOADED_ON 32
+#define CTX_APP      40
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -21,9 +23,15 @@ struct arch_context {
     uint16_t fcw;
     uint16_t pad;
     void *fpu_state;        /* 64-byte aligned XSAVE/FXSAVE area */
+    void *loaded_on;        /* the struct cpu that last XRSTORed fpu_state */
+    uint8_t app;            /* runs app code (arch_context_set_app) */
 };
 
 _Static_assert(__builtin_offsetof(struct arch_context, fpu_state) == CTX_FPU,
+               "arch_context layout");
+_Static_assert(__builtin_offsetof(struct arch_context, loaded_on) == CTX_LOADED_ON,
+               "arch_context layout");
+_Static_assert(__builtin_offsetof(struct arch_context, app) == CTX_APP,
                "arch_context layout");
 
 /* Switch from prev to next; returns (in next's context) the prev that
@@ -40,6 +48,16 @@ void arch_context_init(struct arch_context *c, uintptr_t stack_top,
 static inline void arch_context_set_tls(struct arch_context *c, uintptr_t tls)
 {
     c->fs_base = tls;
+}
+
+/* A context not yet started will run app code (or otherwise use FP/SIMD
+ * registers and the FS base, as the torture test does). Only such
+ * contexts have those switched: kernel C touches neither, so switching
+ * to a kernel thread and back leaves an app's state in the registers,
+ * and switch.S restores it only when another state was loaded since. */
+static inline void arch_context_set_app(struct arch_context *c)
+{
+    c->app = 1;
 }
 
 /* The context of code already running (a CPU's boot context becoming a

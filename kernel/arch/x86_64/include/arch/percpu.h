@@ -14,7 +14,7 @@
 #define CPU_SYSCALL_STACK   24   /* current thread's syscall stack top */
 #define CPU_CURRENT         32   /* the running thread */
 #define CPU_ARCH            40   /* struct arch_cpu */
-#define CPU_XSAVE_SIZE      (CPU_ARCH + 0)  /* bytes of extended state (0: FXSAVE) */
+#define CPU_FPU_OWNER       (CPU_ARCH + 0)  /* whose FP/SIMD state the registers hold */
 #define CPU_SYSCALL_RSP     (CPU_ARCH + 8)  /* the app's rsp while entering a syscall */
 
 #ifndef __ASSEMBLY__
@@ -23,7 +23,7 @@
 /* What only x86_64 keeps per CPU (struct cpu's arch member). */
 struct arch_cpu {
     /* Read by assembly: keep first, in order. */
-    uint64_t xsave_size;
+    void *fpu_owner;                /* the context last XRSTORed here (switch.S) */
     uint64_t syscall_rsp;
 
     uint32_t apic_id;               /* where IPIs and MSIs for it go */
@@ -32,7 +32,7 @@ struct arch_cpu {
     volatile uint32_t tlb_flush_req;    /* a shootdown asked of it */
 };
 
-_Static_assert(__builtin_offsetof(struct arch_cpu, xsave_size) == CPU_XSAVE_SIZE - CPU_ARCH,
+_Static_assert(__builtin_offsetof(struct arch_cpu, fpu_owner) == CPU_FPU_OWNER - CPU_ARCH,
                "arch_cpu layout");
 _Static_assert(__builtin_offsetof(struct arch_cpu, syscall_rsp) == CPU_SYSCALL_RSP - CPU_ARCH,
                "arch_cpu layout");
