@@ -112,8 +112,8 @@ trap_common:
      * never touches it, and a handler that switches threads (preemption)
      * does so through arch_switch, which saves an app context's state.
      * So the contract "everything" holds without an XSAVE here, which
-     * under TCG cost about a fifth of a network benchmark's guest time
-     * (docs/zcopy.md).
+     * under TCG made the interrupt round trip 3,775 cycles instead of
+     * 821 (ktest=bench_sched, docs/abi-contract.md).
      */
     movq %rsp, %rbx             /* the frame; rbx is callee-saved */
     movq %rbx, %rdi
