@@ -49,7 +49,7 @@ struct thread_time {
     uint64_t start_ns, ns;
 };
 static struct thread_time thread_times[MAX_THREADS];
-static unsigned nthread_times;
+static unsigned nthread_times, threads_left_out;
 
 static struct thread_time *thread_time_of(int id)
 {
@@ -67,24 +67,36 @@ static void note_thread_start(struct thread *t, void *arg)
     if (nthread_times < MAX_THREADS) {
         struct thread_time *tt = &thread_times[nthread_times++];
         tt->id = t->id;
-        tt->start_ns = t->sum_exec_ns;
+        tt->start_ns = thread_cpu_time_ns(t);
     }
 }
 
-/* Threads that began after the start began at 0. Called with
- * thread_times_lock held. */
+static bool is_idle_thread(const struct thread *t)
+{
+    for (unsigned cpu = 0; cpu < nr_cpus; cpu++)
+        if (cpus[cpu].idle == t)
+            return true;
+    return false;
+}
+
+/* Threads that began after the start began at 0; idle threads are the
+ * CPUs' idle lines. Called with thread_times_lock held. */
 static void note_thread_end(struct thread *t, void *arg)
 {
     (void)arg;
+    if (is_idle_thread(t))
+        return;
     struct thread_time *tt = thread_time_of(t->id);
     if (!tt && nthread_times < MAX_THREADS) {
         tt = &thread_times[nthread_times++];
         tt->id = t->id;
         tt->start_ns = 0;
+    } else if (!tt) {
+        threads_left_out++;
     }
     if (tt) {
         strlcpy(tt->name, t->name, sizeof(tt->name));
-        tt->ns = t->sum_exec_ns - tt->start_ns;
+        tt->ns = thread_cpu_time_ns(t) - tt->start_ns;
     }
 }
 
@@ -97,6 +109,21 @@ void profile_thread_gone(struct thread *t)
     spin_unlock_irqrestore(&thread_times_lock, flags);
 }
 
+/* A CPU's idle time so far, with the stretch it may be idling now (idle_ns
+ * grows only when the CPU leaves its idle thread or takes a tick). Read
+ * from another CPU without its lock: close enough for a report. */
+static uint64_t cpu_idle_ns(const struct cpu *c)
+{
+    uint64_t ns = __atomic_load_n(&c->idle_ns, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle) {
+        uint64_t start = __atomic_load_n(&c->idle->run_start_ns, __ATOMIC_RELAXED);
+        uint64_t now = arch_time_ns();
+        if (now > start)
+            ns += now - start;
+    }
+    return ns;
+}
+
 static void report_threads(uint64_t ms)
 {
     unsigned long flags = spin_lock_irqsave(&thread_times_lock);
@@ -104,12 +131,15 @@ static void report_threads(uint64_t ms)
     spin_unlock_irqrestore(&thread_times_lock, flags);
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++)
         pr_info("profile: CPU %u: idle %llu ms of %llu\n", cpu,
-                (unsigned long long)((cpus[cpu].idle_ns - start_idle_ns[cpu]) / 1000000),
+                (unsigned long long)((cpu_idle_ns(&cpus[cpu]) - start_idle_ns[cpu]) / 1000000),
                 (unsigned long long)ms);
     for (unsigned i = 0; i < nthread_times; i++)
         if (thread_times[i].ns >= 1000000 && thread_times[i].name[0])
             pr_info("profile: thread %d %s: %llu ms\n", thread_times[i].id,
                     thread_times[i].name, (unsigned long long)(thread_times[i].ns / 1000000));
+    if (threads_left_out)
+        pr_info("profile: %u threads beyond the first %d not listed\n", threads_left_out,
+                MAX_THREADS);
 }
 
 static void sample(struct timer *t)
@@ -147,7 +177,7 @@ void profile_start(void)
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
         start_switches[cpu] = cpus[cpu].nr_switches;
         start_interrupts[cpu] = cpus[cpu].nr_interrupts;
-        start_idle_ns[cpu] = cpus[cpu].idle_ns;
+        start_idle_ns[cpu] = cpu_idle_ns(&cpus[cpu]);
     }
     unsigned long flags = spin_lock_irqsave(&thread_times_lock);
     thread_for_each(note_thread_start, NULL);

@@ -54,16 +54,27 @@ static uint64_t yield_switch_cycles(bool app, uint64_t *nswitches)
     go = false;
     yields_done = 0;
     unsigned last = nr_cpus - 1;
-    struct thread *t[2];
+    struct thread *t[2] = { NULL, NULL };
     for (int i = 0; i < 2; i++) {
         t[i] = thread_prepare(i ? "yield-b" : "yield-a", yielder, NULL, 0);
         if (!t[i])
-            return 0;
+            break;
         t[i]->pinned_cpu = (int)last;
         if (app)
             arch_context_set_app(&t[i]->ctx);
-        thread_launch(t[i]);
     }
+    if (!t[1]) {
+        /* No memory for the second: let the first run through and end. */
+        if (t[0]) {
+            go = true;
+            thread_launch(t[0]);
+            thread_join(t[0]);
+        }
+        pr_warn("bench: no memory for the yielding threads\n");
+        return 0;
+    }
+    thread_launch(t[0]);
+    thread_launch(t[1]);
     bool same = t[0]->cpu == t[1]->cpu;
     struct cpu *c = t[0]->cpu;
     uint64_t s0 = c->nr_switches, t0 = arch_cycles();

@@ -34,9 +34,10 @@ fi
     "ktest=torture torture_switches=20000 torture_preemptions=1000" 1 \
     'torture: MISMATCH in worker [0-9]+ after [a-z-]+:.* xmm[0-9]+' 'torture: mismatches [1-9]'
 
-# A trap saves the vector state on fresh trap stack: stale bytes there must
-# not make its restore fault (XRSTOR raised #GP on a stale XSAVE header,
-# seen once at -O0 in a network test).
+# A trap builds its frame (on aarch64 also saves the vector state) on a
+# trap stack full of stale bytes: its restore must not fault (x86_64's
+# XRSTOR there raised #GP on a stale XSAVE header, seen once at -O0 in a
+# network test, when its trap path still saved vector state).
 guest_case trap_stale_stack "ktest=trap_stale_stack" 0 \
     'ktest trap_stale_stack: 20 interrupts over a stale trap stack, all restored' \
     'ktest trap_stale_stack: passed'

@@ -53,11 +53,11 @@ if command -v aarch64-linux-gnu-gcc > /dev/null 2>&1; then
 tmp=$(mktemp -d) || exit 2
 trap "rm -rf \"$tmp\"" EXIT
 cp -r scripts kernel drivers "$tmp/"
-printf "#include <kern/percpu.h>\nunsigned long leak(void) { return this_cpu()->arch.xsave_size; }\n" \
+printf "#include <kern/percpu.h>\nunsigned long leak(void) { return this_cpu()->arch.apic_id; }\n" \
     > "$tmp/kernel/lib/leak.c"
 sh "$tmp/scripts/check-aarch64-syntax.sh" "$tmp/work"
 '
-    tool_case aarch64_syntax_catches_leak 1 "kernel/lib/leak.c:2:.*has no member named .xsave_size" -- \
+    tool_case aarch64_syntax_catches_leak 1 "kernel/lib/leak.c:2:.*has no member named .apic_id" -- \
         sh -c "$aarch64_leak"
 elif selected tool:aarch64_syntax; then
     skip tool:aarch64_syntax "aarch64-linux-gnu-gcc is missing (gcc-aarch64-linux-gnu, deps/debian.txt)"

@@ -31,10 +31,11 @@ void arch_context_init(struct arch_context *c, uintptr_t stack_top,
 
 void arch_context_adopt(struct arch_context *c, void *fpu_state)
 {
-    /* The first switch away saves this context with XSAVE, which leaves
-     * the header's reserved bytes as they are; XRSTOR refuses an area
-     * where they are not zero (#GP). Start from the clean initial image,
-     * as new threads do, not from whatever the heap held. */
+    /* A CPU's boot context is a kernel thread, whose FP/SIMD state the
+     * switch leaves alone; its area still starts from the clean initial
+     * image, as new threads' do, not from whatever the heap held, so that
+     * it is a valid XRSTOR image (reserved header bytes zero) should it
+     * ever be restored. */
     c->fpu_state = fpu_state;
     memcpy(fpu_state, fpu_init_state, fpu_state_size);
 }

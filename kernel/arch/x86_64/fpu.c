@@ -1,7 +1,8 @@
 /*
  * FP/SIMD state management. The kernel itself never uses these registers
- * (it is built general-regs-only); they belong to the threads, and the
- * switch and trap paths save them whole with XSAVE (FXSAVE without it).
+ * (it is built general-regs-only); they belong to the app threads, and
+ * the switch saves them whole with XSAVE (FXSAVE without it) and restores
+ * them when the registers may hold another thread's (switch.S).
  * See docs/abi-contract.md.
  */
 #include <arch/cpu.h>

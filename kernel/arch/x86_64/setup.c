@@ -111,6 +111,8 @@ void arch_dump_cpu_state(void)
     pr_emerg("CR0=%016lx CR2=%016lx CR3=%016lx CR4=%016lx\n",
              (unsigned long)read_cr0(), (unsigned long)read_cr2(),
              (unsigned long)read_cr3(), (unsigned long)read_cr4());
+    /* FS.base is the last app thread's TLS pointer: kernel threads leave
+     * it as they find it (switch.S). */
     pr_emerg("EFER=%016lx FS.base=%016lx GS.base=%016lx\n",
              (unsigned long)rdmsr(MSR_EFER), (unsigned long)rdmsr(MSR_FS_BASE),
              (unsigned long)rdmsr(MSR_GS_BASE));
