@@ -61,14 +61,25 @@ static struct thread_time *thread_time_of(int id)
 
 static spinlock_t thread_times_lock = SPINLOCK_INIT;
 
+/* t's entry, added (from start_ns) if it has none; NULL when the table
+ * is full. */
+static struct thread_time *thread_time_add(const struct thread *t, uint64_t start_ns)
+{
+    struct thread_time *tt = thread_time_of(t->id);
+    if (tt)
+        return tt;
+    if (nthread_times == MAX_THREADS)
+        return NULL;
+    tt = &thread_times[nthread_times++];
+    tt->id = t->id;
+    tt->start_ns = start_ns;
+    return tt;
+}
+
 static void note_thread_start(struct thread *t, void *arg)
 {
     (void)arg;
-    if (nthread_times < MAX_THREADS) {
-        struct thread_time *tt = &thread_times[nthread_times++];
-        tt->id = t->id;
-        tt->start_ns = thread_cpu_time_ns(t);
-    }
+    thread_time_add(t, thread_cpu_time_ns(t));
 }
 
 static bool is_idle_thread(const struct thread *t)
@@ -86,15 +97,10 @@ static void note_thread_end(struct thread *t, void *arg)
     (void)arg;
     if (is_idle_thread(t))
         return;
-    struct thread_time *tt = thread_time_of(t->id);
-    if (!tt && nthread_times < MAX_THREADS) {
-        tt = &thread_times[nthread_times++];
-        tt->id = t->id;
-        tt->start_ns = 0;
-    } else if (!tt) {
+    struct thread_time *tt = thread_time_add(t, 0);
+    if (!tt) {
         threads_left_out++;
-    }
-    if (tt) {
+    } else {
         strlcpy(tt->name, t->name, sizeof(tt->name));
         tt->ns = thread_cpu_time_ns(t) - tt->start_ns;
     }
@@ -109,21 +115,6 @@ void profile_thread_gone(struct thread *t)
     spin_unlock_irqrestore(&thread_times_lock, flags);
 }
 
-/* A CPU's idle time so far, with the stretch it may be idling now (idle_ns
- * grows only when the CPU leaves its idle thread or takes a tick). Read
- * from another CPU without its lock: close enough for a report. */
-static uint64_t cpu_idle_ns(const struct cpu *c)
-{
-    uint64_t ns = __atomic_load_n(&c->idle_ns, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle) {
-        uint64_t start = __atomic_load_n(&c->idle->run_start_ns, __ATOMIC_RELAXED);
-        uint64_t now = arch_time_ns();
-        if (now > start)
-            ns += now - start;
-    }
-    return ns;
-}
-
 static void report_threads(uint64_t ms)
 {
     unsigned long flags = spin_lock_irqsave(&thread_times_lock);
@@ -131,7 +122,7 @@ static void report_threads(uint64_t ms)
     spin_unlock_irqrestore(&thread_times_lock, flags);
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++)
         pr_info("profile: CPU %u: idle %llu ms of %llu\n", cpu,
-                (unsigned long long)((cpu_idle_ns(&cpus[cpu]) - start_idle_ns[cpu]) / 1000000),
+                (unsigned long long)((cpu_idle_time_ns(&cpus[cpu]) - start_idle_ns[cpu]) / 1000000),
                 (unsigned long long)ms);
     for (unsigned i = 0; i < nthread_times; i++)
         if (thread_times[i].ns >= 1000000 && thread_times[i].name[0])
@@ -177,7 +168,7 @@ void profile_start(void)
     for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
         start_switches[cpu] = cpus[cpu].nr_switches;
         start_interrupts[cpu] = cpus[cpu].nr_interrupts;
-        start_idle_ns[cpu] = cpu_idle_ns(&cpus[cpu]);
+        start_idle_ns[cpu] = cpu_idle_time_ns(&cpus[cpu]);
     }
     unsigned long flags = spin_lock_irqsave(&thread_times_lock);
     thread_for_each(note_thread_start, NULL);

@@ -62,6 +62,20 @@ uint64_t thread_cpu_time_ns(const struct thread *t)
     return sum;
 }
 
+uint64_t cpu_idle_time_ns(const struct cpu *c)
+{
+    uint64_t ns = __atomic_load_n(&c->idle_ns, __ATOMIC_RELAXED);
+    /* Charged, like a thread's time, only when the CPU leaves its idle
+     * thread or takes a tick: add the stretch it may be idling now. */
+    if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle) {
+        uint64_t start = __atomic_load_n(&c->idle->run_start_ns, __ATOMIC_RELAXED);
+        uint64_t now = arch_time_ns();
+        if (now > start)
+            ns += now - start;
+    }
+    return ns;
+}
+
 /* The offsets the assembly uses (arch/percpu.h). */
 _Static_assert(offsetof(struct cpu, self) == CPU_SELF, "struct cpu layout");
 _Static_assert(offsetof(struct cpu, trap_stack_lo) == CPU_TRAP_STACK_LO, "struct cpu layout");

@@ -95,6 +95,8 @@ void thread_sleep_ns(uint64_t ns);
 void thread_set_nice(struct thread *t, int nice);
 /* CPU time used so far, including the slice it may be running now. */
 uint64_t thread_cpu_time_ns(const struct thread *t);
+/* A CPU's idle time so far, up to now (read without its lock). */
+uint64_t cpu_idle_time_ns(const struct cpu *c);
 
 /* Scheduler. */
 void sched_init(void);                 /* the boot context becomes a thread */
